@@ -1,0 +1,1 @@
+//! Type graph deduplication (placeholder; see the dedup issue work).

@@ -1,0 +1,218 @@
+//! The BTF model: types ([`types`]), strings ([`strings`]), a reader ([`read`]),
+//! a writer ([`write`]) and graph deduplication ([`dedup`]).
+
+pub mod dedup;
+pub mod read;
+pub mod strings;
+pub mod types;
+pub mod write;
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+pub use read::BtfError;
+pub use strings::Strings;
+pub use types::*;
+
+/// `BTF_MAGIC`.
+pub const MAGIC: u16 = 0xeb9f;
+/// Length of the BTF header that this crate writes (libbpf ≤ 1.7's layout).
+pub const HEADER_LEN: u32 = 24;
+
+/// Byte order of a BTF blob.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Endian {
+    /// Little-endian (x86_64, aarch64, ...).
+    Little,
+    /// Big-endian (s390x, ...).
+    Big,
+}
+
+impl Endian {
+    /// The byte order of the machine this runs on.
+    pub fn native() -> Self {
+        if cfg!(target_endian = "big") {
+            Endian::Big
+        } else {
+            Endian::Little
+        }
+    }
+}
+
+/// A BTF type graph: its own types and strings, optionally split on a base BTF.
+///
+/// Ids below [`Btf::start_id`] belong to the base; [`Btf::get`] resolves them there.
+#[derive(Clone, Debug)]
+pub struct Btf {
+    base: Option<Arc<Btf>>,
+    types: Vec<Type>,
+    strings: Strings,
+    endian: Endian,
+}
+
+impl Default for Btf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Btf {
+    /// An empty base BTF in native byte order.
+    pub fn new() -> Self {
+        Btf {
+            base: None,
+            types: Vec::new(),
+            strings: Strings::new(0),
+            endian: Endian::native(),
+        }
+    }
+
+    /// An empty split BTF whose ids and string offsets continue after `base`'s.
+    pub fn new_split(base: Arc<Btf>) -> Self {
+        Btf {
+            strings: Strings::new(base.strings_end()),
+            endian: base.endian,
+            types: Vec::new(),
+            base: Some(base),
+        }
+    }
+
+    pub(crate) fn from_parts(
+        base: Option<Arc<Btf>>,
+        types: Vec<Type>,
+        strings: Strings,
+        endian: Endian,
+    ) -> Self {
+        Btf {
+            base,
+            types,
+            strings,
+            endian,
+        }
+    }
+
+    /// The base this BTF is split on, if any.
+    pub fn base(&self) -> Option<&Arc<Btf>> {
+        self.base.as_ref()
+    }
+
+    /// Id of this BTF's first own type: 1 for base BTF.
+    pub fn start_id(&self) -> TypeId {
+        self.base.as_ref().map_or(1, |b| b.type_count())
+    }
+
+    /// One past the last valid type id (counting `void` as id 0).
+    pub fn type_count(&self) -> TypeId {
+        self.start_id() + self.types.len() as u32
+    }
+
+    /// Offset one past the end of the combined (base + own) string space.
+    pub fn strings_end(&self) -> u32 {
+        self.strings.start() + self.strings.len() as u32
+    }
+
+    /// Byte order used when writing.
+    pub fn endian(&self) -> Endian {
+        self.endian
+    }
+
+    /// Sets the byte order used when writing.
+    pub fn set_endian(&mut self, endian: Endian) {
+        self.endian = endian;
+    }
+
+    /// This BTF's own types, the first having id [`Btf::start_id`].
+    pub fn types(&self) -> &[Type] {
+        &self.types
+    }
+
+    /// Mutable access to this BTF's own types.
+    pub fn types_mut(&mut self) -> &mut Vec<Type> {
+        &mut self.types
+    }
+
+    /// This BTF's own string table.
+    pub fn strings(&self) -> &Strings {
+        &self.strings
+    }
+
+    /// Mutable access to this BTF's own string table.
+    pub fn strings_mut(&mut self) -> &mut Strings {
+        &mut self.strings
+    }
+
+    /// Own types with their ids.
+    pub fn iter(&self) -> impl Iterator<Item = (TypeId, &Type)> {
+        let start = self.start_id();
+        self.types
+            .iter()
+            .enumerate()
+            .map(move |(i, t)| (start + i as u32, t))
+    }
+
+    /// The type with id `id`, looking into the base for base ids; `None` for void and
+    /// out-of-range ids.
+    pub fn get(&self, id: TypeId) -> Option<&Type> {
+        let start = self.start_id();
+        if id >= start {
+            self.types.get((id - start) as usize)
+        } else {
+            self.base.as_ref().and_then(|b| b.get(id))
+        }
+    }
+
+    /// Appends a type and returns its id.
+    pub fn add(&mut self, t: Type) -> TypeId {
+        self.types.push(t);
+        self.type_count() - 1
+    }
+
+    /// Adds a name to the string table (reusing an identical one from the base) and
+    /// returns its offset.
+    pub fn add_str(&mut self, s: &str) -> StrOff {
+        self.add_bytes(s.as_bytes())
+    }
+
+    /// Adds raw name bytes; see [`Btf::add_str`].
+    pub fn add_bytes(&mut self, s: &[u8]) -> StrOff {
+        if s.is_empty() {
+            return 0;
+        }
+        self.strings.add(s)
+    }
+
+    /// The raw bytes of the name at `off` (base or own table).
+    pub fn name_bytes(&self, off: StrOff) -> Option<&[u8]> {
+        if off >= self.strings.start() {
+            self.strings.get(off)
+        } else {
+            self.base.as_ref().and_then(|b| b.name_bytes(off))
+        }
+    }
+
+    /// The name at `off`, lossily decoded; empty for offset 0 or an invalid offset.
+    pub fn name(&self, off: StrOff) -> Cow<'_, str> {
+        String::from_utf8_lossy(self.name_bytes(off).unwrap_or_default())
+    }
+
+    /// The name of the type `id` (empty for void or anonymous types).
+    pub fn type_name(&self, id: TypeId) -> Cow<'_, str> {
+        self.get(id)
+            .map_or(Cow::Borrowed(""), |t| self.name(t.name))
+    }
+
+    /// Ids of all types (base included) named `name`, in id order.
+    pub fn find_by_name<'a>(&'a self, name: &'a str) -> impl Iterator<Item = TypeId> + 'a {
+        let base: Box<dyn Iterator<Item = TypeId> + 'a> = match &self.base {
+            Some(b) => Box::new(b.find_by_name(name)),
+            None => Box::new(std::iter::empty()),
+        };
+        base.chain(
+            self.iter()
+                .filter(move |(_, t)| {
+                    t.name != 0 && self.name_bytes(t.name) == Some(name.as_bytes())
+                })
+                .map(|(id, _)| id),
+        )
+    }
+}

@@ -1,0 +1,364 @@
+//! Reading BTF: raw blobs (either byte order), the `.BTF` section of an ELF file,
+//! `/sys/kernel/btf/vmlinux`, and split BTF on a base.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use object::{Object, ObjectSection};
+
+use super::types::*;
+use super::{Btf, Endian, Strings, MAGIC};
+
+/// Why a BTF blob could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum BtfError {
+    /// The blob does not start with the BTF magic in either byte order.
+    #[error("not BTF: bad magic {0:#06x}")]
+    BadMagic(u16),
+    /// The blob ends before a structure it declares.
+    #[error("truncated BTF: {0}")]
+    Truncated(&'static str),
+    /// The header is inconsistent.
+    #[error("invalid BTF header: {0}")]
+    Header(String),
+    /// A type record is invalid.
+    #[error("invalid BTF type {id}: {what}")]
+    Type {
+        /// The offending type's id.
+        id: TypeId,
+        /// What is wrong with it.
+        what: String,
+    },
+    /// An ELF file without a `.BTF` section.
+    #[error("ELF file has no .BTF section")]
+    NoBtfSection,
+    /// The input is neither raw BTF nor ELF.
+    #[error("neither raw BTF nor an ELF file")]
+    UnknownFormat,
+    /// The ELF container could not be parsed.
+    #[error("bad ELF file: {0}")]
+    Elf(#[from] object::Error),
+    /// Reading the file failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+struct Cursor<'a> {
+    data: &'a [u8],
+    pos: usize,
+    endian: Endian,
+}
+
+impl Cursor<'_> {
+    fn u32(&mut self, what: &'static str) -> Result<u32, BtfError> {
+        let b = self
+            .data
+            .get(self.pos..self.pos + 4)
+            .ok_or(BtfError::Truncated(what))?;
+        self.pos += 4;
+        let b = [b[0], b[1], b[2], b[3]];
+        Ok(match self.endian {
+            Endian::Little => u32::from_le_bytes(b),
+            Endian::Big => u32::from_be_bytes(b),
+        })
+    }
+}
+
+/// Detects the byte order of a raw BTF blob from its magic.
+pub fn detect_endian(data: &[u8]) -> Result<Endian, BtfError> {
+    let m = data.get(..2).ok_or(BtfError::Truncated("header"))?;
+    if u16::from_le_bytes([m[0], m[1]]) == MAGIC {
+        Ok(Endian::Little)
+    } else if u16::from_be_bytes([m[0], m[1]]) == MAGIC {
+        Ok(Endian::Big)
+    } else {
+        Err(BtfError::BadMagic(u16::from_le_bytes([m[0], m[1]])))
+    }
+}
+
+impl Btf {
+    /// Parses a raw base BTF blob.
+    pub fn from_bytes(data: &[u8]) -> Result<Btf, BtfError> {
+        parse(data, None)
+    }
+
+    /// Parses a raw split BTF blob whose ids and strings continue `base`'s.
+    pub fn from_split_bytes(data: &[u8], base: Arc<Btf>) -> Result<Btf, BtfError> {
+        parse(data, Some(base))
+    }
+
+    /// Parses raw BTF, or the `.BTF` section when `data` is an ELF file.
+    pub fn from_any_bytes(data: &[u8], base: Option<Arc<Btf>>) -> Result<Btf, BtfError> {
+        if data.starts_with(b"\x7fELF") {
+            let file = object::File::parse(data)?;
+            let section = file.section_by_name(".BTF").ok_or(BtfError::NoBtfSection)?;
+            let bytes = section.uncompressed_data()?;
+            parse(&bytes, base)
+        } else if detect_endian(data).is_ok() {
+            parse(data, base)
+        } else {
+            Err(BtfError::UnknownFormat)
+        }
+    }
+
+    /// Reads a file holding raw BTF or an ELF file with a `.BTF` section
+    /// (`/sys/kernel/btf/vmlinux` is raw BTF).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Btf, BtfError> {
+        Btf::from_any_bytes(&std::fs::read(path)?, None)
+    }
+
+    /// Reads split BTF (raw or ELF `.BTF`) on `base`.
+    pub fn from_split_file(path: impl AsRef<Path>, base: Arc<Btf>) -> Result<Btf, BtfError> {
+        Btf::from_any_bytes(&std::fs::read(path)?, Some(base))
+    }
+}
+
+fn parse(data: &[u8], base: Option<Arc<Btf>>) -> Result<Btf, BtfError> {
+    let endian = detect_endian(data)?;
+    if data.len() < 24 {
+        return Err(BtfError::Truncated("header"));
+    }
+    let mut c = Cursor {
+        data,
+        pos: 4,
+        endian,
+    };
+    if data[2] != 1 {
+        return Err(BtfError::Header(format!("unsupported version {}", data[2])));
+    }
+    let hdr_len = c.u32("header")? as usize;
+    let type_off = c.u32("header")? as usize;
+    let type_len = c.u32("header")? as usize;
+    let str_off = c.u32("header")? as usize;
+    let str_len = c.u32("header")? as usize;
+    if hdr_len < 24 || hdr_len > data.len() {
+        return Err(BtfError::Header(format!("header length {hdr_len}")));
+    }
+    let body = &data[hdr_len..];
+    let section = |off: usize, len: usize, what: &'static str| {
+        off.checked_add(len)
+            .and_then(|end| body.get(off..end))
+            .ok_or(BtfError::Truncated(what))
+    };
+    let type_data = section(type_off, type_len, "type section")?;
+    let str_data = section(str_off, str_len, "string section")?;
+    if type_off % 4 != 0 {
+        return Err(BtfError::Header(format!(
+            "type section offset {type_off} not aligned"
+        )));
+    }
+    let (start_id, str_start) = match &base {
+        Some(b) => (b.type_count(), b.strings_end()),
+        None => (1, 0),
+    };
+    if base.is_none() && str_data.first().is_some_and(|&b| b != 0) {
+        return Err(BtfError::Header(
+            "string section does not start with NUL".into(),
+        ));
+    }
+    if str_data.last().is_some_and(|&b| b != 0) {
+        return Err(BtfError::Header(
+            "string section does not end with NUL".into(),
+        ));
+    }
+    let strings_end = str_start + str_data.len() as u32;
+
+    let mut c = Cursor {
+        data: type_data,
+        pos: 0,
+        endian,
+    };
+    let mut types = Vec::new();
+    while c.pos < type_data.len() {
+        let id = start_id + types.len() as u32;
+        let t = read_type(&mut c, id)?;
+        if t.name >= strings_end.max(1) {
+            return Err(BtfError::Type {
+                id,
+                what: format!("name offset {} out of range", t.name),
+            });
+        }
+        types.push(t);
+    }
+    let btf = Btf::from_parts(
+        base,
+        types,
+        Strings::from_raw(str_start, str_data.to_vec()),
+        endian,
+    );
+    validate_refs(&btf)?;
+    Ok(btf)
+}
+
+fn validate_refs(btf: &Btf) -> Result<(), BtfError> {
+    let count = btf.type_count();
+    let end = btf.strings_end().max(1);
+    for (id, t) in btf.iter() {
+        let mut bad = None;
+        t.kind.for_each_ref(|r| {
+            if r >= count {
+                bad = Some(format!(
+                    "refers to type {r}, beyond the last type {}",
+                    count - 1
+                ));
+            }
+        });
+        let mut check_name = |n: StrOff| {
+            if n >= end {
+                bad = Some(format!("name offset {n} out of range"));
+            }
+        };
+        match &t.kind {
+            Kind::Struct(c) | Kind::Union(c) => c.members.iter().for_each(|m| check_name(m.name)),
+            Kind::Enum(e) | Kind::Enum64(e) => e.values.iter().for_each(|v| check_name(v.name)),
+            Kind::FuncProto(p) => p.params.iter().for_each(|p| check_name(p.name)),
+            _ => {}
+        }
+        if let Some(what) = bad {
+            return Err(BtfError::Type { id, what });
+        }
+    }
+    Ok(())
+}
+
+fn read_type(c: &mut Cursor<'_>, id: TypeId) -> Result<Type, BtfError> {
+    let name = c.u32("type record")?;
+    let info = c.u32("type record")?;
+    let size_or_type = c.u32("type record")?;
+    let vlen = (info & 0xffff) as usize;
+    let code = ((info >> 24) & 0x1f) as u8;
+    let kflag = info >> 31 != 0;
+    let what = "type record";
+    let bad = |what: String| BtfError::Type { id, what };
+    // Every vlen entry takes at least 8 bytes: refuse counts the data cannot hold.
+    if vlen * 8 > c.data.len() - c.pos {
+        return Err(BtfError::Truncated(what));
+    }
+    let kind = match code {
+        kind::INT => {
+            let v = c.u32(what)?;
+            Kind::Int(Int {
+                size: size_or_type,
+                encoding: (v >> 24) as u8 & 0x0f,
+                offset: (v >> 16) as u8,
+                bits: v as u8,
+            })
+        }
+        kind::PTR => Kind::Ptr(size_or_type),
+        kind::ARRAY => Kind::Array(Array {
+            elem: c.u32(what)?,
+            index: c.u32(what)?,
+            nelems: c.u32(what)?,
+        }),
+        kind::STRUCT | kind::UNION => {
+            let mut members = Vec::with_capacity(vlen);
+            for _ in 0..vlen {
+                let name = c.u32(what)?;
+                let ty = c.u32(what)?;
+                let off = c.u32(what)?;
+                let (bit_offset, bitfield_size) = if kflag {
+                    (off & 0x00ff_ffff, (off >> 24) as u8)
+                } else {
+                    (off, 0)
+                };
+                members.push(Member {
+                    name,
+                    ty,
+                    bit_offset,
+                    bitfield_size,
+                });
+            }
+            let comp = Composite {
+                size: size_or_type,
+                members,
+            };
+            if code == kind::STRUCT {
+                Kind::Struct(comp)
+            } else {
+                Kind::Union(comp)
+            }
+        }
+        kind::ENUM => {
+            let mut values = Vec::with_capacity(vlen);
+            for _ in 0..vlen {
+                let name = c.u32(what)?;
+                let raw = c.u32(what)?;
+                let value = if kflag { raw as i32 as i64 } else { raw as i64 };
+                values.push(Enumerator { name, value });
+            }
+            Kind::Enum(Enum {
+                size: size_or_type,
+                signed: kflag,
+                values,
+            })
+        }
+        kind::ENUM64 => {
+            let mut values = Vec::with_capacity(vlen);
+            for _ in 0..vlen {
+                let name = c.u32(what)?;
+                let lo = c.u32(what)? as u64;
+                let hi = c.u32(what)? as u64;
+                values.push(Enumerator {
+                    name,
+                    value: (hi << 32 | lo) as i64,
+                });
+            }
+            Kind::Enum64(Enum {
+                size: size_or_type,
+                signed: kflag,
+                values,
+            })
+        }
+        kind::FWD => Kind::Fwd { union: kflag },
+        kind::TYPEDEF => Kind::Typedef(size_or_type),
+        kind::VOLATILE => Kind::Volatile(size_or_type),
+        kind::CONST => Kind::Const(size_or_type),
+        kind::RESTRICT => Kind::Restrict(size_or_type),
+        kind::FUNC => Kind::Func {
+            proto: size_or_type,
+            linkage: vlen as u16,
+        },
+        kind::FUNC_PROTO => {
+            let mut params = Vec::with_capacity(vlen);
+            for _ in 0..vlen {
+                params.push(Param {
+                    name: c.u32(what)?,
+                    ty: c.u32(what)?,
+                });
+            }
+            Kind::FuncProto(FuncProto {
+                ret: size_or_type,
+                params,
+            })
+        }
+        kind::VAR => Kind::Var {
+            ty: size_or_type,
+            linkage: c.u32(what)?,
+        },
+        kind::DATASEC => {
+            let mut vars = Vec::with_capacity(vlen);
+            for _ in 0..vlen {
+                vars.push(VarSecInfo {
+                    ty: c.u32(what)?,
+                    offset: c.u32(what)?,
+                    size: c.u32(what)?,
+                });
+            }
+            Kind::Datasec(Datasec {
+                size: size_or_type,
+                vars,
+            })
+        }
+        kind::FLOAT => Kind::Float { size: size_or_type },
+        kind::DECL_TAG => Kind::DeclTag {
+            ty: size_or_type,
+            component: c.u32(what)? as i32,
+        },
+        kind::TYPE_TAG => Kind::TypeTag {
+            ty: size_or_type,
+            attr: kflag,
+        },
+        other => return Err(bad(format!("unknown kind {other}"))),
+    };
+    Ok(Type { name, kind })
+}

@@ -1,0 +1,1 @@
+//! corepack: bundles of minimized BTF for fleets of mixed kernels.
