@@ -1,0 +1,110 @@
+//! `btfgen encode FILE -o OUT`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use btfgen::btf::Btf;
+use btfgen::dwarf::{self, Options};
+use clap::ValueEnum;
+
+use super::output::write_atomic;
+
+/// Output container.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Format {
+    /// The raw BTF blob (`pahole --btf_encode_detached`).
+    Raw,
+    /// A minimal ELF file holding only a `.BTF` section.
+    Elf,
+}
+
+/// Arguments of `btfgen encode`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// ELF file with DWARF: a vmlinux, an object file or a kernel module.
+    file: PathBuf,
+    /// Where to write the BTF.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Output container.
+    #[arg(long, value_enum, default_value_t = Format::Raw)]
+    format: Format,
+    /// Worker threads (default: one per CPU). The output is the same for any value.
+    #[arg(short, long)]
+    jobs: Option<usize>,
+    /// Emit split BTF on this base BTF (raw or ELF), as for kernel modules on vmlinux.
+    #[arg(long, value_name = "BASE")]
+    base: Option<PathBuf>,
+    /// Do not emit FUNC and FUNC_PROTO for functions.
+    #[arg(long)]
+    no_funcs: bool,
+    /// Do not emit VAR and DATASEC for per-CPU variables.
+    #[arg(long)]
+    no_vars: bool,
+    /// Encode floating-point types as INT instead of FLOAT (for kernels before 5.13).
+    #[arg(long)]
+    no_float: bool,
+    /// Print what was encoded.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+/// Inputs at least this large show a progress bar on a terminal.
+const PROGRESS_MIN_BYTES: u64 = 64 << 20;
+
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let start = Instant::now();
+    let name = a.file.display();
+    let file = std::fs::File::open(&a.file).with_context(|| format!("{name}"))?;
+    let len = file.metadata().with_context(|| format!("{name}"))?.len();
+    // SAFETY: the map is read-only; a file changed underneath gives wrong output or an
+    // error, not memory unsafety beyond what reading a changing file implies.
+    let map = unsafe { memmap2::Mmap::map(&file) }.with_context(|| format!("{name}"))?;
+    let base = match &a.base {
+        Some(p) => Some(Arc::new(
+            Btf::from_file(p).with_context(|| format!("base BTF {}", p.display()))?,
+        )),
+        None => None,
+    };
+    let opts = Options {
+        jobs: a.jobs.unwrap_or(0),
+        funcs: !a.no_funcs,
+        vars: !a.no_vars,
+        floats: !a.no_float,
+        base,
+        progress: std::io::stderr().is_terminal() && len >= PROGRESS_MIN_BYTES,
+    };
+    let enc = dwarf::encode(&map, &opts).with_context(|| format!("{name}"))?;
+    if enc.had_btf {
+        eprintln!("btfgen: {name} already has a .BTF section; encoding its DWARF all the same");
+    }
+    let bytes = match a.format {
+        Format::Raw => enc.btf.to_bytes(),
+        Format::Elf => enc
+            .btf
+            .to_elf(enc.arch)
+            .with_context(|| format!("{}: cannot build ELF", a.output.display()))?,
+    };
+    write_atomic(&a.output, &bytes)?;
+    if a.verbose {
+        let mut counts = std::collections::BTreeMap::new();
+        for t in enc.btf.types() {
+            *counts.entry(t.kind.label()).or_insert(0usize) += 1;
+        }
+        let kinds: Vec<String> = counts.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        eprintln!(
+            "btfgen: {name}: {} units, {} types ({}), {} functions left out as inconsistent, {} bytes in {:.2}s",
+            enc.units,
+            enc.btf.types().len(),
+            kinds.join(", "),
+            enc.inconsistent_funcs,
+            bytes.len(),
+            start.elapsed().as_secs_f64()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,39 @@
+//! Command-line parsing and dispatch; one module per subcommand.
+
+mod encode;
+mod output;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// DWARF → BTF for kernels that ship no BTF.
+#[derive(Parser)]
+#[command(name = "btfgen", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Encode the DWARF of an ELF file (vmlinux, object, kernel module) as BTF.
+    /// `btfgen FILE ...` is the same as `btfgen encode FILE ...`.
+    Encode(encode::Args),
+}
+
+/// Names that are subcommands (anything else first on the line is a FILE to encode).
+const SUBCOMMANDS: &[&str] = &["encode", "help"];
+
+/// Parses `args` (program name first) and runs the command.
+pub fn run(mut args: Vec<OsString>) -> anyhow::Result<ExitCode> {
+    if let Some(first) = args.get(1).and_then(|a| a.to_str()) {
+        if !first.starts_with('-') && !SUBCOMMANDS.contains(&first) {
+            args.insert(1, "encode".into());
+        }
+    }
+    match Cli::parse_from(args).command {
+        Command::Encode(a) => encode::run(a),
+    }
+}

@@ -1,0 +1,234 @@
+//! The ELF side of encoding: DWARF sections (decompressed, and relocated for ET_REL
+//! objects such as kernel modules), function symbols and per-CPU variable symbols.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+use object::{
+    Object, ObjectSection, ObjectSymbol, RelocationKind, RelocationTarget, SectionIndex, SymbolKind,
+};
+
+use super::EncodeError;
+
+/// The DWARF sections the converter reads (`.debug_line` only for its unit headers,
+/// which gimli parses with each unit).
+pub(crate) const DWARF_SECTIONS: [gimli::SectionId; 7] = [
+    gimli::SectionId::DebugLine,
+    gimli::SectionId::DebugInfo,
+    gimli::SectionId::DebugAbbrev,
+    gimli::SectionId::DebugStr,
+    gimli::SectionId::DebugLineStr,
+    gimli::SectionId::DebugStrOffsets,
+    gimli::SectionId::DebugAddr,
+];
+
+/// The name of the per-CPU data section whose variables become `VAR`s.
+pub(crate) const PERCPU_SECTION: &str = ".data..percpu";
+
+/// A per-CPU variable symbol: its offset in the section and its size.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PercpuSym<'data> {
+    pub name: &'data [u8],
+    pub size: u64,
+}
+
+/// Everything the encoder needs from the ELF container, borrowed from the file bytes
+/// except for sections that had to be decompressed or relocated.
+pub(crate) struct ElfInput<'data> {
+    pub endian: gimli::RunTimeEndian,
+    pub arch: object::Architecture,
+    /// The file already carries a `.BTF` section.
+    pub has_btf: bool,
+    sections: HashMap<gimli::SectionId, Cow<'data, [u8]>>,
+    /// Names of `STT_FUNC` symbols.
+    pub functions: HashSet<&'data [u8]>,
+    /// Address range of the per-CPU section, in the address space DWARF uses.
+    pub percpu: Option<(u64, u64)>,
+    /// Per-CPU variable symbols keyed by offset in the section (non-zero size only).
+    pub percpu_syms: HashMap<u64, PercpuSym<'data>>,
+}
+
+impl<'data> ElfInput<'data> {
+    /// Parses the ELF file, loads its DWARF sections and collects its symbols.
+    pub fn parse(data: &'data [u8]) -> Result<Self, EncodeError> {
+        if !data.starts_with(b"\x7fELF") {
+            return Err(EncodeError::NotElf);
+        }
+        let file = object::File::parse(data).map_err(|e| EncodeError::BadElf(e.to_string()))?;
+        let relocatable = file.kind() == object::ObjectKind::Relocatable;
+        let bases = if relocatable {
+            section_bases(&file)
+        } else {
+            HashMap::new()
+        };
+        let base_of = |idx: SectionIndex| bases.get(&idx).copied().unwrap_or(0);
+
+        let mut sections = HashMap::new();
+        for id in DWARF_SECTIONS {
+            let Some(section) = file.section_by_name(id.name()) else {
+                continue;
+            };
+            let bytes = section
+                .uncompressed_data()
+                .map_err(|e| EncodeError::BadElf(format!("section {}: {e}", id.name())))?;
+            let bytes = if relocatable {
+                Cow::Owned(relocate(&file, &section, bytes.into_owned(), &base_of)?)
+            } else {
+                bytes
+            };
+            sections.insert(id, bytes);
+        }
+        if !sections.contains_key(&gimli::SectionId::DebugInfo) {
+            return Err(EncodeError::NoDwarf);
+        }
+
+        let mut functions = HashSet::new();
+        let percpu_section = file.section_by_name(PERCPU_SECTION);
+        let percpu_index = percpu_section.as_ref().map(|s| s.index());
+        let percpu = percpu_section.as_ref().map(|s| {
+            let start = if relocatable {
+                base_of(s.index())
+            } else {
+                s.address()
+            };
+            (start, start + s.size())
+        });
+        let mut percpu_syms = HashMap::new();
+        for sym in file.symbols() {
+            let Ok(name) = sym.name_bytes() else { continue };
+            match sym.kind() {
+                SymbolKind::Text => {
+                    functions.insert(name);
+                }
+                SymbolKind::Data if sym.size() > 0 && sym.section_index() == percpu_index => {
+                    let section_start = percpu_section.as_ref().map_or(0, |s| s.address());
+                    let offset = if relocatable {
+                        sym.address()
+                    } else {
+                        sym.address().wrapping_sub(section_start)
+                    };
+                    percpu_syms.entry(offset).or_insert(PercpuSym {
+                        name,
+                        size: sym.size(),
+                    });
+                }
+                _ => {}
+            }
+        }
+
+        let endian = if file.is_little_endian() {
+            gimli::RunTimeEndian::Little
+        } else {
+            gimli::RunTimeEndian::Big
+        };
+        Ok(ElfInput {
+            endian,
+            arch: file.architecture(),
+            has_btf: file.section_by_name(".BTF").is_some(),
+            sections,
+            functions,
+            percpu,
+            percpu_syms,
+        })
+    }
+
+    /// The bytes of a DWARF section (empty when the file lacks it).
+    pub fn section(&self, id: gimli::SectionId) -> &[u8] {
+        self.sections.get(&id).map_or(&[], |c| c.as_ref())
+    }
+}
+
+/// Gives every allocated section of a relocatable object a distinct address, as libdwfl
+/// does, so that addresses in DWARF (a per-CPU variable's location) identify the section.
+fn section_bases(file: &object::File<'_>) -> HashMap<SectionIndex, u64> {
+    let mut next = 0x1000u64;
+    let mut bases = HashMap::new();
+    for s in file.sections() {
+        let alloc = matches!(s.flags(), object::SectionFlags::Elf { sh_flags, .. }
+            if sh_flags.contains(object::elf::SHF_ALLOC));
+        if !alloc || s.address() != 0 || s.size() == 0 {
+            continue;
+        }
+        let align = s.align().max(1);
+        next = next.div_ceil(align) * align;
+        bases.insert(s.index(), next);
+        next += s.size();
+    }
+    bases
+}
+
+/// Applies a relocatable object's relocations against one DWARF section.
+fn relocate(
+    file: &object::File<'_>,
+    section: &object::Section<'_, '_>,
+    mut data: Vec<u8>,
+    base_of: &dyn Fn(SectionIndex) -> u64,
+) -> Result<Vec<u8>, EncodeError> {
+    let little = file.is_little_endian();
+    for (offset, reloc) in section.relocations() {
+        let value = match reloc.target() {
+            RelocationTarget::Symbol(idx) => {
+                let sym = file
+                    .symbol_by_index(idx)
+                    .map_err(|e| EncodeError::BadElf(format!("relocation symbol: {e}")))?;
+                let base = sym.section_index().map_or(0, base_of);
+                base.wrapping_add(sym.address())
+            }
+            RelocationTarget::Section(idx) => base_of(idx),
+            RelocationTarget::Absolute => 0,
+            _ => continue,
+        };
+        if reloc.kind() != RelocationKind::Absolute {
+            // DWARF sections only carry absolute relocations on the targets we support;
+            // anything else (e.g. RISC-V ADD/SUB pairs in line tables) does not affect
+            // the attributes the encoder reads.
+            continue;
+        }
+        let size = usize::from(reloc.size() / 8);
+        let start = usize::try_from(offset).unwrap_or(usize::MAX);
+        let Some(slot) = start
+            .checked_add(size)
+            .and_then(|end| data.get_mut(start..end))
+        else {
+            return Err(EncodeError::BadElf(format!(
+                "relocation at {offset:#x} outside section {}",
+                section.name().unwrap_or("?")
+            )));
+        };
+        let addend = if reloc.has_implicit_addend() {
+            read_uint(slot, little) as i64
+        } else {
+            reloc.addend()
+        };
+        let v = value.wrapping_add(addend as u64);
+        match size {
+            4 => write_uint(slot, v & 0xffff_ffff, little),
+            8 => write_uint(slot, v, little),
+            _ => {
+                return Err(EncodeError::BadElf(format!(
+                    "unsupported {}-bit relocation in {}",
+                    reloc.size(),
+                    section.name().unwrap_or("?")
+                )))
+            }
+        }
+    }
+    Ok(data)
+}
+
+fn read_uint(slot: &[u8], little: bool) -> u64 {
+    let mut v = 0u64;
+    for (i, &b) in slot.iter().enumerate() {
+        let shift = if little { i } else { slot.len() - 1 - i };
+        v |= (b as u64) << (8 * shift);
+    }
+    v
+}
+
+fn write_uint(slot: &mut [u8], v: u64, little: bool) {
+    let n = slot.len();
+    for (i, b) in slot.iter_mut().enumerate() {
+        let shift = if little { i } else { n - 1 - i };
+        *b = (v >> (8 * shift)) as u8;
+    }
+}

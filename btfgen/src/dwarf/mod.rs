@@ -1,0 +1,474 @@
+//! The DWARF → BTF converter: ELF input ([`elf`]), per-unit conversion ([`unit`]),
+//! functions ([`funcs`]) and per-CPU variables ([`vars`]), deduplicated in unit order.
+//!
+//! Units are converted in parallel on a rayon pool; the calling thread deduplicates
+//! their fragments strictly in unit order, so the output is the same for any number of
+//! threads. At most a small window of converted units waits in memory.
+
+mod elf;
+mod funcs;
+mod unit;
+mod vars;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
+
+use gimli::EndianSlice;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::btf::dedup_stub::Dedup;
+use crate::btf::*;
+use elf::ElfInput;
+use unit::{Converted, Converter};
+
+/// Why a file could not be encoded.
+#[derive(Debug, thiserror::Error)]
+pub enum EncodeError {
+    /// The input does not start with the ELF magic.
+    #[error("not an ELF file")]
+    NotElf,
+    /// The ELF container is malformed.
+    #[error("bad ELF file: {0}")]
+    BadElf(String),
+    /// The ELF file has no `.debug_info`.
+    #[error("no DWARF debug info (no .debug_info section); was it built with -g, or stripped?")]
+    NoDwarf,
+    /// gimli rejected the DWARF.
+    #[error("bad DWARF: {0}")]
+    Dwarf(gimli::Error),
+    /// The DWARF of one unit is bad.
+    #[error("in the unit at .debug_info+{offset:#x}: {error}")]
+    InUnit {
+        /// Offset of the unit header.
+        offset: u64,
+        /// What is wrong.
+        error: Box<EncodeError>,
+    },
+    /// A DIE refers to an offset outside every unit.
+    #[error("reference to .debug_info+{0:#x}, outside every unit")]
+    BadReference(u64),
+    /// DWARF 4 type units.
+    #[error("DWARF type units (DW_FORM_ref_sig8) are not supported")]
+    TypeUnits,
+    /// Split DWARF skeleton units.
+    #[error(
+        "split DWARF (skeleton units) is not supported: encode the linked binary with its DWARF"
+    )]
+    SplitDwarf,
+    /// DWARF that has no BTF equivalent.
+    #[error("unsupported DWARF: {0}")]
+    Unsupported(String),
+    /// `.debug_info` beyond what 32-bit offsets address.
+    #[error(".debug_info is larger than 4 GiB")]
+    TooLarge,
+    /// The worker pool could not be started.
+    #[error("cannot start worker threads: {0}")]
+    Threads(String),
+}
+
+impl From<gimli::Error> for EncodeError {
+    fn from(e: gimli::Error) -> Self {
+        EncodeError::Dwarf(e)
+    }
+}
+
+/// What to encode and how.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Worker threads for unit conversion (0: one per CPU).
+    pub jobs: usize,
+    /// Emit FUNC + FUNC_PROTO for functions.
+    pub funcs: bool,
+    /// Emit VAR + DATASEC for per-CPU variables.
+    pub vars: bool,
+    /// Encode floating-point types as FLOAT (on by default, as kernel builds do);
+    /// otherwise as unsigned INTs of their size, as pahole does without `--btf_gen_floats`.
+    pub floats: bool,
+    /// Emit split BTF on this base (kernel modules on vmlinux).
+    pub base: Option<Arc<Btf>>,
+    /// Draw a progress bar on stderr.
+    pub progress: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            jobs: 0,
+            funcs: true,
+            vars: true,
+            floats: true,
+            base: None,
+            progress: false,
+        }
+    }
+}
+
+/// The result of encoding one ELF file.
+pub struct Encoded {
+    /// The deduplicated BTF, in the input's byte order.
+    pub btf: Btf,
+    /// The input's machine, for writing an ELF container.
+    pub arch: object::Architecture,
+    /// The input already had a `.BTF` section (it was encoded from DWARF regardless).
+    pub had_btf: bool,
+    /// Compilation units read.
+    pub units: usize,
+    /// Functions left out because their prototypes differ between units.
+    pub inconsistent_funcs: usize,
+}
+
+/// Encodes the DWARF of an ELF file (`data`) into deduplicated BTF.
+pub fn encode(data: &[u8], opts: &Options) -> Result<Encoded, EncodeError> {
+    let input = ElfInput::parse(data)?;
+    if input.section(gimli::SectionId::DebugInfo).len() as u64 >= u32::MAX as u64 - 1 {
+        return Err(EncodeError::TooLarge);
+    }
+    let dwarf = gimli::Dwarf::load(|id| {
+        Ok::<_, gimli::Error>(EndianSlice::new(input.section(id), input.endian))
+    })?;
+    let mut headers = Vec::new();
+    let mut iter = dwarf.units();
+    while let Some(h) = iter.next()? {
+        headers.push(h);
+    }
+    let info_len = input.section(gimli::SectionId::DebugInfo).len() as u64;
+    let btf = match run(&input, &dwarf, &headers, opts, false) {
+        // A reference into another unit (LTO, dwz): convert all units as one group.
+        Err(EncodeError::InUnit { error, .. }) if matches!(*error, EncodeError::BadReference(o) if o < info_len) => {
+            run(&input, &dwarf, &headers, opts, true)?
+        }
+        other => other?,
+    };
+    Ok(Encoded {
+        had_btf: input.has_btf,
+        arch: input.arch,
+        units: headers.len(),
+        inconsistent_funcs: btf.1,
+        btf: btf.0,
+    })
+}
+
+type Header<'a> = gimli::UnitHeader<unit::R<'a>>;
+
+fn convert_group<'a>(
+    dwarf: &gimli::Dwarf<unit::R<'a>>,
+    group: &[Header<'a>],
+    opts: &Options,
+    big_endian: bool,
+) -> Result<Converted<'a>, EncodeError> {
+    let mut c = Converter::new(dwarf, opts, big_endian);
+    for h in group {
+        let offset = h.offset().0 as u64;
+        let in_unit = |e| EncodeError::InUnit {
+            offset,
+            error: Box::new(e),
+        };
+        c.add_unit(*h).map_err(in_unit)?;
+    }
+    let offset = group.first().map_or(0, |h| h.offset().0 as u64);
+    c.finish().map_err(|e| EncodeError::InUnit {
+        offset,
+        error: Box::new(e),
+    })
+}
+
+/// Converts all groups in parallel and deduplicates them in order.
+fn run<'a>(
+    input: &ElfInput<'a>,
+    dwarf: &gimli::Dwarf<unit::R<'a>>,
+    headers: &[Header<'a>],
+    opts: &Options,
+    merged: bool,
+) -> Result<(Btf, usize), EncodeError> {
+    let groups: Vec<&[Header<'a>]> = if merged {
+        vec![headers]
+    } else {
+        headers.chunks(1).collect()
+    };
+    let jobs = if opts.jobs == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        opts.jobs
+    };
+    let window = jobs * 4;
+    let big_endian = input.endian == gimli::RunTimeEndian::Big;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| EncodeError::Threads(e.to_string()))?;
+
+    let progress = if opts.progress {
+        let bar =
+            ProgressBar::with_draw_target(Some(groups.len() as u64), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} encoding {pos}/{len} units {wide_bar} {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+
+    let mut merge = Merge::new(input, opts);
+    let next = AtomicUsize::new(0);
+    let cancel = AtomicBool::new(false);
+    let consumed = (Mutex::new(0usize), Condvar::new());
+    let (tx, rx) = mpsc::channel::<(usize, Result<Converted<'a>, EncodeError>)>();
+    let mut result = Ok(());
+    pool.in_place_scope(|s| {
+        for _ in 0..jobs {
+            let tx = tx.clone();
+            let (next, cancel, consumed, groups) = (&next, &cancel, &consumed, &groups);
+            s.spawn(move |_| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= groups.len() {
+                    break;
+                }
+                {
+                    let (lock, cv) = consumed;
+                    let mut done = lock.lock().unwrap_or_else(|p| p.into_inner());
+                    while i >= *done + window && !cancel.load(Ordering::Relaxed) {
+                        done = cv.wait(done).unwrap_or_else(|p| p.into_inner());
+                    }
+                }
+                if cancel.load(Ordering::Relaxed) {
+                    break;
+                }
+                if tx
+                    .send((i, convert_group(dwarf, groups[i], opts, big_endian)))
+                    .is_err()
+                {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        let mut pending = BTreeMap::new();
+        let mut want = 0;
+        for (i, r) in rx.iter() {
+            pending.insert(i, r);
+            while let Some(r) = pending.remove(&want) {
+                want += 1;
+                {
+                    let (lock, cv) = &consumed;
+                    *lock.lock().unwrap_or_else(|p| p.into_inner()) = want;
+                    cv.notify_all();
+                }
+                progress.inc(1);
+                match r {
+                    Ok(c) => merge.add(c),
+                    Err(e) => {
+                        result = Err(e);
+                        cancel.store(true, Ordering::Relaxed);
+                        consumed.1.notify_all();
+                    }
+                }
+            }
+            if result.is_err() {
+                break;
+            }
+        }
+    });
+    progress.finish_and_clear();
+    result?;
+    Ok(merge.finish())
+}
+
+/// The first instance of a function and whether all instances agree with it.
+struct FuncGroup {
+    proto: FuncProto,
+    tags: Vec<(StrOff, i32)>,
+    signature: String,
+    consistent: bool,
+}
+
+/// A per-CPU variable ready to be emitted.
+struct VarOut {
+    name: StrOff,
+    ty: TypeId,
+    linkage: u32,
+    size: u32,
+    tags: Vec<StrOff>,
+}
+
+/// Sequential half of the pipeline: dedups fragments in unit order and collects the
+/// functions and variables to emit at the end.
+struct Merge<'a, 'i> {
+    input: &'i ElfInput<'a>,
+    dedup: Dedup,
+    funcs: HashMap<&'a [u8], FuncGroup>,
+    vars: BTreeMap<u64, VarOut>,
+}
+
+impl<'a, 'i> Merge<'a, 'i> {
+    fn new(input: &'i ElfInput<'a>, opts: &Options) -> Self {
+        let mut dedup = match &opts.base {
+            Some(base) => Dedup::new_split(base.clone()),
+            None => Dedup::new(),
+        };
+        dedup.set_endian(match input.endian {
+            gimli::RunTimeEndian::Little => Endian::Little,
+            gimli::RunTimeEndian::Big => Endian::Big,
+        });
+        Merge {
+            input,
+            dedup,
+            funcs: HashMap::new(),
+            vars: BTreeMap::new(),
+        }
+    }
+
+    fn add(&mut self, c: Converted<'a>) {
+        let map = self.dedup.add(&c.frag);
+        let id = |t: TypeId| map.get(t as usize).copied().unwrap_or(0);
+        let frag = &c.frag;
+        for f in c.funcs {
+            if !f.named || f.name.is_empty() || !self.input.functions.contains(f.name) {
+                continue;
+            }
+            if let Some(g) = self.funcs.get_mut(f.name) {
+                g.consistent &= g.signature == f.signature;
+                continue;
+            }
+            let mut str_of = |off: StrOff| {
+                let s = frag.name_bytes(off).unwrap_or_default();
+                if s.is_empty() {
+                    0
+                } else {
+                    self.dedup.add_str(s)
+                }
+            };
+            let params = f
+                .proto
+                .params
+                .iter()
+                .map(|p| Param {
+                    name: str_of(p.name),
+                    ty: id(p.ty),
+                })
+                .collect();
+            let tags = f.tags.iter().map(|&(v, i)| (str_of(v), i)).collect();
+            self.funcs.insert(
+                f.name,
+                FuncGroup {
+                    proto: FuncProto {
+                        ret: id(f.proto.ret),
+                        params,
+                    },
+                    tags,
+                    signature: f.signature,
+                    consistent: true,
+                },
+            );
+        }
+        let Some((start, end)) = self.input.percpu else {
+            return;
+        };
+        for v in c.vars {
+            if v.addr < start || v.addr >= end || v.ty == 0 {
+                continue;
+            }
+            let offset = v.addr - start;
+            let Some(sym) = self.input.percpu_syms.get(&offset) else {
+                continue;
+            };
+            if self.vars.contains_key(&offset) {
+                continue;
+            }
+            let name = self.dedup.add_str(sym.name);
+            let tags = v
+                .tags
+                .iter()
+                .map(|&t| self.dedup.add_str(frag.name_bytes(t).unwrap_or_default()))
+                .collect();
+            let linkage = if v.external {
+                linkage::VAR_GLOBAL_ALLOCATED
+            } else {
+                linkage::VAR_STATIC
+            };
+            self.vars.insert(
+                offset,
+                VarOut {
+                    name,
+                    ty: id(v.ty),
+                    linkage,
+                    size: sym.size as u32,
+                    tags,
+                },
+            );
+        }
+    }
+
+    /// Emits functions (by name) and the per-CPU DATASEC, then finishes the dedup.
+    fn finish(mut self) -> (Btf, usize) {
+        let mut names: Vec<&[u8]> = self.funcs.keys().copied().collect();
+        names.sort_unstable();
+        let mut inconsistent = 0;
+        for name in names {
+            let Some(g) = self.funcs.remove(name) else {
+                continue;
+            };
+            if !g.consistent {
+                inconsistent += 1;
+                continue;
+            }
+            let proto = self.dedup.add_resolved(Type {
+                name: 0,
+                kind: Kind::FuncProto(g.proto),
+            });
+            let name = self.dedup.add_str(name);
+            let func = self.dedup.add_resolved(Type {
+                name,
+                kind: Kind::Func {
+                    proto,
+                    linkage: linkage::STATIC,
+                },
+            });
+            for (value, component) in g.tags {
+                self.dedup.add_resolved(Type {
+                    name: value,
+                    kind: Kind::DeclTag {
+                        ty: func,
+                        component,
+                    },
+                });
+            }
+        }
+        if let (Some((start, end)), false) = (self.input.percpu, self.vars.is_empty()) {
+            let mut secinfo = Vec::new();
+            for (offset, v) in std::mem::take(&mut self.vars) {
+                let var = self.dedup.add_resolved(Type {
+                    name: v.name,
+                    kind: Kind::Var {
+                        ty: v.ty,
+                        linkage: v.linkage,
+                    },
+                });
+                for t in v.tags {
+                    self.dedup.add_resolved(Type {
+                        name: t,
+                        kind: Kind::DeclTag {
+                            ty: var,
+                            component: -1,
+                        },
+                    });
+                }
+                secinfo.push(VarSecInfo {
+                    ty: var,
+                    offset: offset as u32,
+                    size: v.size,
+                });
+            }
+            let name = self.dedup.add_str(elf::PERCPU_SECTION.as_bytes());
+            self.dedup.add_resolved(Type {
+                name,
+                kind: Kind::Datasec(Datasec {
+                    size: (end - start) as u32,
+                    vars: secinfo,
+                }),
+            });
+        }
+        (self.dedup.finish(), inconsistent)
+    }
+}
