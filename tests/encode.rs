@@ -515,3 +515,19 @@ mod bad_input {
         expect_clean_failure(&p, "ELF without DWARF");
     }
 }
+
+/// The README's first command encodes the committed object `fixtures/demo.o`
+/// (gcc -c -O2 -g -gdwarf-5 fixtures/demo.c): it must agree with pahole and load.
+mod readme_demo {
+    use super::*;
+
+    #[test]
+    fn committed_demo_object_matches_pahole_and_loads() {
+        let obj = fixtures_dir().join("demo.o");
+        let w = Work::new();
+        let expected = pahole(&obj, &w.path("pahole.btf"), PAHOLE_DEFAULT);
+        let actual = btfgen_ok(&obj, &w.path("demo.btf"), &[]);
+        assert_same_btf("pahole (fixtures/demo.o)", &expected, "btfgen", &actual);
+        load_btf_into_kernel(&actual).unwrap_or_else(|log| panic!("kernel rejected: {log}"));
+    }
+}

@@ -3,4 +3,5 @@
 //! Modules point one way: [`dwarf`] produces types into the [`btf`] model.
 
 pub mod btf;
+pub mod dump;
 pub mod dwarf;

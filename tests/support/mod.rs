@@ -6,6 +6,7 @@
 //! names the Debian package to install (`.ci/run` installs them all).
 
 pub mod canon;
+pub mod compare;
 pub mod kernel;
 
 use std::ffi::OsStr;
@@ -520,4 +521,23 @@ pub fn elf_section(path: &Path, name: &str) -> Result<Vec<u8>, String> {
     sec.data()
         .map(<[u8]>::to_vec)
         .map_err(|e| format!("{}: cannot read {name}: {e}", path.display()))
+}
+
+/// The BTF of a file: raw BTF, or the `.BTF` section of an ELF file.
+pub fn read_btf(path: &Path) -> Result<Vec<u8>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if bytes.starts_with(b"\x7fELF") {
+        elf_section(path, ".BTF")
+    } else {
+        Ok(bytes)
+    }
+}
+
+/// The canonical form of the BTF in `path` (split on the BTF in `base`, if given).
+pub fn read_canon(path: &Path, base: Option<&Path>) -> Result<Canon, String> {
+    let bytes = read_btf(path)?;
+    match base {
+        Some(b) => Canon::from_split_bytes(&bytes, &read_btf(b)?),
+        None => Canon::from_bytes(&bytes),
+    }
 }

@@ -2,7 +2,6 @@
 //! a writer ([`write`]) and graph deduplication ([`dedup`]).
 
 pub mod dedup;
-pub mod dedup_stub;
 pub mod read;
 pub mod strings;
 pub mod types;

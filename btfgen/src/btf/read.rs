@@ -37,10 +37,22 @@ pub enum BtfError {
     UnknownFormat,
     /// The ELF container could not be parsed.
     #[error("bad ELF file: {0}")]
-    Elf(#[from] object::Error),
+    Elf(object::Error),
     /// Reading the file failed.
     #[error("{0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
+}
+
+impl From<object::Error> for BtfError {
+    fn from(e: object::Error) -> Self {
+        BtfError::Elf(e)
+    }
+}
+
+impl From<std::io::Error> for BtfError {
+    fn from(e: std::io::Error) -> Self {
+        BtfError::Io(e)
+    }
 }
 
 struct Cursor<'a> {

@@ -1,14 +1,22 @@
 //! The BTF string table: NUL-terminated names, offset 0 is the empty string.
 
-use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::{DefaultHashBuilder, HashTable};
 
 /// A string table that hands out stable offsets and stores each distinct string once.
+///
+/// The index holds only offsets; lookups hash the bytes and compare them in place, so
+/// adding a string allocates nothing beyond the table's own growth.
 #[derive(Clone, Debug)]
 pub struct Strings {
     /// Offset of this table's first byte in the combined (base + split) string space.
     start: u32,
     data: Vec<u8>,
-    index: HashMap<Box<[u8]>, u32>,
+    index: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+    /// The index covers `data[..indexed]`; tables read from files are indexed lazily.
+    indexed: usize,
 }
 
 impl Default for Strings {
@@ -21,26 +29,30 @@ impl Strings {
     /// An empty table whose offsets begin at `start` (0 for base BTF, the base table's
     /// length for split BTF). A base table starts with the empty string at offset 0.
     pub fn new(start: u32) -> Self {
-        let mut s = Strings {
-            start,
-            data: Vec::new(),
-            index: HashMap::new(),
-        };
-        if start == 0 {
-            s.data.push(0);
-            s.index.insert(Box::from(&b""[..]), 0);
-        }
-        s
+        Strings::from_raw(start, if start == 0 { vec![0] } else { Vec::new() })
     }
 
-    /// Wraps an existing string section (as read from a file) without re-indexing it;
-    /// [`Strings::add`] indexes lazily on first use.
+    /// Wraps an existing string section (as read from a file); it is indexed on the
+    /// first [`Strings::add`].
     pub(crate) fn from_raw(start: u32, data: Vec<u8>) -> Self {
         Strings {
             start,
             data,
-            index: HashMap::new(),
+            index: HashTable::new(),
+            hasher: DefaultHashBuilder::default(),
+            indexed: 0,
         }
+    }
+
+    /// Makes room for `count` more strings of `bytes` bytes in all.
+    pub fn reserve(&mut self, count: usize, bytes: usize) {
+        if self.indexed < self.data.len() {
+            self.reindex();
+        }
+        self.data.reserve(bytes);
+        let (hasher, data) = (&self.hasher, &self.data);
+        self.index
+            .reserve(count, |&r| hasher.hash_one(Self::at(data, r)));
     }
 
     /// Offset of the first byte of this table.
@@ -71,19 +83,29 @@ impl Strings {
         Some(&tail[..end])
     }
 
+    fn at(data: &[u8], rel: u32) -> &[u8] {
+        let tail = &data[rel as usize..];
+        &tail[..tail.iter().position(|&b| b == 0).unwrap_or(tail.len())]
+    }
+
     /// Adds `s` (which must not contain NUL) and returns its offset; an existing copy is reused.
     pub fn add(&mut self, s: &[u8]) -> u32 {
-        if self.index.is_empty() && !self.data.is_empty() {
+        if self.indexed < self.data.len() {
             self.reindex();
         }
-        if let Some(&off) = self.index.get(s) {
-            return off;
+        let hash = self.hasher.hash_one(s);
+        let data = &self.data;
+        if let Some(&rel) = self.index.find(hash, |&rel| Self::at(data, rel) == s) {
+            return self.start + rel;
         }
-        let off = self.start + self.data.len() as u32;
+        let rel = self.data.len() as u32;
         self.data.extend_from_slice(s);
         self.data.push(0);
-        self.index.insert(Box::from(s), off);
-        off
+        self.indexed = self.data.len();
+        let (hasher, data) = (&self.hasher, &self.data);
+        self.index
+            .insert_unique(hash, rel, |&r| hasher.hash_one(Self::at(data, r)));
+        self.start + rel
     }
 
     /// Adds a UTF-8 string; see [`Strings::add`].
@@ -92,17 +114,22 @@ impl Strings {
     }
 
     fn reindex(&mut self) {
-        let mut pos = 0;
+        let mut pos = self.indexed;
         while pos < self.data.len() {
             let end = self.data[pos..]
                 .iter()
                 .position(|&b| b == 0)
                 .map_or(self.data.len(), |e| pos + e);
-            let off = self.start + pos as u32;
-            self.index
-                .entry(Box::from(&self.data[pos..end]))
-                .or_insert(off);
+            let s = &self.data[pos..end];
+            let hash = self.hasher.hash_one(s);
+            let data = &self.data;
+            if self.index.find(hash, |&r| Self::at(data, r) == s).is_none() {
+                let hasher = &self.hasher;
+                self.index
+                    .insert_unique(hash, pos as u32, |&r| hasher.hash_one(Self::at(data, r)));
+            }
             pos = end + 1;
         }
+        self.indexed = self.data.len();
     }
 }

@@ -1,5 +1,6 @@
 //! Command-line parsing and dispatch; one module per subcommand.
 
+mod dump;
 mod encode;
 mod output;
 
@@ -21,19 +22,23 @@ enum Command {
     /// Encode the DWARF of an ELF file (vmlinux, object, kernel module) as BTF.
     /// `btfgen FILE ...` is the same as `btfgen encode FILE ...`.
     Encode(encode::Args),
+    /// Print BTF as a C header (vmlinux.h), as bpftool's text listing, or as JSON.
+    Dump(dump::Args),
 }
 
 /// Names that are subcommands (anything else first on the line is a FILE to encode).
-const SUBCOMMANDS: &[&str] = &["encode", "help"];
+const SUBCOMMANDS: &[&str] = &["encode", "dump", "help"];
 
 /// Parses `args` (program name first) and runs the command.
 pub fn run(mut args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     if let Some(first) = args.get(1).and_then(|a| a.to_str()) {
-        if !first.starts_with('-') && !SUBCOMMANDS.contains(&first) {
+        let global = ["-h", "--help", "-V", "--version"].contains(&first);
+        if !global && !SUBCOMMANDS.contains(&first) {
             args.insert(1, "encode".into());
         }
     }
     match Cli::parse_from(args).command {
         Command::Encode(a) => encode::run(a),
+        Command::Dump(a) => dump::run(a),
     }
 }

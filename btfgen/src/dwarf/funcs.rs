@@ -10,7 +10,7 @@
 //!   match the code would make fentry programs read the wrong arguments;
 //! - the first instance in compilation-unit order is emitted, as `BTF_FUNC_STATIC`.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::fmt::Write;
 
 use super::unit::{DeclInfo, Lookup};

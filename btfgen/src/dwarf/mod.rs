@@ -10,14 +10,16 @@ mod funcs;
 mod unit;
 mod vars;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use hashbrown::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
 
 use gimli::EndianSlice;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::btf::dedup_stub::Dedup;
+use crate::btf::dedup::Dedup;
 use crate::btf::*;
 use elf::ElfInput;
 use unit::{Converted, Converter};
@@ -260,6 +262,8 @@ fn run<'a>(
                     Ok(c) => merge.add(c),
                     Err(e) => {
                         result = Err(e);
+                        // Under the lock, so that no worker misses the wake-up.
+                        let _guard = consumed.0.lock().unwrap_or_else(|p| p.into_inner());
                         cancel.store(true, Ordering::Relaxed);
                         consumed.1.notify_all();
                     }
@@ -373,6 +377,11 @@ impl<'a, 'i> Merge<'a, 'i> {
             let Some(sym) = self.input.percpu_syms.get(&offset) else {
                 continue;
             };
+            // Variables of discarded sections also sit at address 0: at offset 0 the
+            // symbol must name this very variable (pahole ≥ 1.28's rule).
+            if offset == 0 && sym.name != v.name {
+                continue;
+            }
             if self.vars.contains_key(&offset) {
                 continue;
             }
@@ -435,8 +444,9 @@ impl<'a, 'i> Merge<'a, 'i> {
                 });
             }
         }
-        if let (Some((start, end)), false) = (self.input.percpu, self.vars.is_empty()) {
+        if !self.vars.is_empty() {
             let mut secinfo = Vec::new();
+            let mut size = 0;
             for (offset, v) in std::mem::take(&mut self.vars) {
                 let var = self.dedup.add_resolved(Type {
                     name: v.name,
@@ -459,12 +469,13 @@ impl<'a, 'i> Merge<'a, 'i> {
                     offset: offset as u32,
                     size: v.size,
                 });
+                size = size.max(offset as u32 + v.size);
             }
             let name = self.dedup.add_str(elf::PERCPU_SECTION.as_bytes());
             self.dedup.add_resolved(Type {
                 name,
                 kind: Kind::Datasec(Datasec {
-                    size: (end - start) as u32,
+                    size,
                     vars: secinfo,
                 }),
             });

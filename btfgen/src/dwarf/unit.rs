@@ -6,7 +6,7 @@
 //! DIE offsets ("keys"); [`Converter::finish`] maps them to fragment type ids once every
 //! DIE of the group has been seen.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use gimli::{constants as dw, AttributeValue, EndianSlice, RunTimeEndian};
 
@@ -57,7 +57,7 @@ struct Die<'a> {
     ty: Option<u32>,
     byte_size: Option<u64>,
     bit_size: Option<u64>,
-    bit_offset: Option<u64>,
+    bit_offset: Option<i64>,
     data_bit_offset: Option<u64>,
     member_location: Option<AttributeValue<R<'a>>>,
     encoding: Option<u8>,
@@ -86,7 +86,7 @@ struct PendingBitfield {
     composite: usize,
     member: usize,
     byte_offset: u64,
-    dw_bit_offset: u64,
+    dw_bit_offset: i64,
     storage_bytes: Option<u64>,
 }
 
@@ -98,6 +98,12 @@ pub(crate) struct Converter<'a, 'o> {
     frag: Btf,
     keys: Vec<(u32, TypeId)>,
     type_keys: Vec<u32>,
+    /// Type indices in output order.
+    order: Vec<u32>,
+    /// The DIE being converted, when it has children.
+    open_key: u32,
+    /// Its type, ordered when the DIE closes.
+    open: Option<u32>,
     aliases: Vec<(u32, u32)>,
     decls: HashMap<u32, DeclInfo<'a>>,
     enum64_base: Vec<(usize, u32)>,
@@ -117,6 +123,9 @@ impl<'a, 'o> Converter<'a, 'o> {
             frag: Btf::new(),
             keys: Vec::new(),
             type_keys: Vec::new(),
+            order: Vec::new(),
+            open_key: 0,
+            open: None,
             aliases: Vec::new(),
             decls: HashMap::new(),
             enum64_base: Vec::new(),
@@ -129,13 +138,22 @@ impl<'a, 'o> Converter<'a, 'o> {
     }
 
     /// Adds a type made from the DIE at `key` (0: a type no DIE stands for).
+    ///
+    /// The type of a DIE with children takes its place in [`Converter::order`] only
+    /// when its subtree ends, so nested types come first, as in pahole.
     fn push(&mut self, key: u32, t: Type) -> usize {
         let id = self.frag.add(t);
+        let idx = id as usize - 1;
         if key != 0 {
             self.keys.push((key, id));
         }
         self.type_keys.push(key);
-        id as usize - 1
+        if key != 0 && key == self.open_key {
+            self.open = Some(idx as u32);
+        } else {
+            self.order.push(idx as u32);
+        }
+        idx
     }
 
     fn ty_mut(&mut self, idx: usize) -> &mut Kind {
@@ -153,7 +171,16 @@ impl<'a, 'o> Converter<'a, 'o> {
         let end = base + header_len(&unit);
         let to_u32 = |v: u64| u32::try_from(v).map_err(|_| EncodeError::TooLarge);
         self.ranges.push((to_u32(base)?, to_u32(end)?));
-        let mut stack: Vec<(isize, Ctx)> = Vec::new();
+        // Sized from what a vmlinux averages per byte of unit: about one type per 48
+        // bytes, a distinct name per 100.
+        let len = (end - base) as usize;
+        self.frag.types_mut().reserve(len / 56);
+        self.type_keys.reserve(len / 56);
+        self.keys.reserve(len / 56);
+        self.frag.strings_mut().reserve(len / 112, len / 10);
+        // Open DIEs: depth, what their children report to, and their own type, which
+        // is ordered when the DIE closes.
+        let mut stack: Vec<(isize, Ctx, Option<u32>)> = Vec::new();
         let mut raw = unit.entries_raw(None)?;
         while !raw.is_empty() {
             let depth = raw.next_depth();
@@ -161,18 +188,18 @@ impl<'a, 'o> Converter<'a, 'o> {
             let Some(abbrev) = raw.read_abbreviation()? else {
                 continue;
             };
-            while stack.last().is_some_and(|&(d, _)| d >= depth) {
-                stack.pop();
+            while stack.last().is_some_and(|&(d, _, _)| d >= depth) {
+                self.close(stack.pop());
             }
             let parent = match stack.last() {
-                Some(&(d, ctx)) if d == depth - 1 => ctx,
+                Some(&(d, ctx, _)) if d == depth - 1 => ctx,
                 _ => Ctx::Other,
             };
             let tag = abbrev.tag();
             if !self.wanted(tag, parent, depth) {
                 raw.skip_attributes(abbrev.attributes())?;
                 if abbrev.has_children() {
-                    stack.push((depth, Ctx::Other));
+                    stack.push((depth, Ctx::Other, None));
                 }
                 continue;
             }
@@ -181,16 +208,61 @@ impl<'a, 'o> Converter<'a, 'o> {
                 let attr = raw.read_attribute(*spec)?;
                 self.read_attr(&unit, base, &mut die, attr)?;
             }
+            self.open_key = if abbrev.has_children() { offset } else { 0 };
             let ctx = self.convert(&unit, tag, parent, offset, die)?;
+            self.open_key = 0;
             if ctx.is_none() && depth == 0 {
                 // A unit we do not encode (Rust, or a skeleton of split DWARF).
                 return Ok(());
             }
             if abbrev.has_children() {
-                stack.push((depth, ctx.unwrap_or(Ctx::Other)));
+                stack.push((depth, ctx.unwrap_or(Ctx::Other), self.open.take()));
             }
         }
+        while let Some(entry) = stack.pop() {
+            self.close(Some(entry));
+        }
         Ok(())
+    }
+
+    /// Orders the type of a DIE whose children have all been read.
+    fn close(&mut self, entry: Option<(isize, Ctx, Option<u32>)>) {
+        if let Some((_, _, Some(idx))) = entry {
+            self.order.push(idx);
+        }
+    }
+
+    /// Puts the fragment's types in pahole's order (see [`Converter::push`]) and
+    /// renumbers everything that holds a type index or id.
+    fn reorder(&mut self) {
+        let n = self.frag.types().len();
+        let mut pos = vec![u32::MAX; n];
+        for (new, &old) in self.order.iter().enumerate() {
+            pos[old as usize] = new as u32;
+        }
+        if pos.iter().enumerate().all(|(i, &p)| p == i as u32) {
+            return;
+        }
+        let mut slots: Vec<Option<Type>> = self.frag.types_mut().drain(..).map(Some).collect();
+        let types = self.frag.types_mut();
+        for &old in &self.order {
+            if let Some(t) = slots[old as usize].take() {
+                types.push(t);
+            }
+        }
+        let id = |old: TypeId| pos[old as usize - 1] + 1;
+        for k in &mut self.keys {
+            k.1 = id(k.1);
+        }
+        if let Some(i) = &mut self.index_int {
+            *i = id(*i);
+        }
+        for e in &mut self.enum64_base {
+            e.0 = pos[e.0] as usize;
+        }
+        for b in &mut self.bitfields {
+            b.composite = pos[b.composite] as usize;
+        }
     }
 
     /// Whether a DIE with this tag, under this parent, can contribute to the output.
@@ -242,7 +314,7 @@ impl<'a, 'o> Converter<'a, 'o> {
             }
             dw::DW_AT_byte_size => die.byte_size = attr.udata_value(),
             dw::DW_AT_bit_size => die.bit_size = attr.udata_value(),
-            dw::DW_AT_bit_offset => die.bit_offset = attr.udata_value(),
+            dw::DW_AT_bit_offset => die.bit_offset = Some(const_int(&value)),
             dw::DW_AT_data_bit_offset => die.data_bit_offset = attr.udata_value(),
             dw::DW_AT_data_member_location => die.member_location = Some(value),
             dw::DW_AT_encoding => die.encoding = attr.udata_value().map(|v| v as u8),
@@ -600,7 +672,7 @@ impl<'a, 'o> Converter<'a, 'o> {
         key: u32,
         die: &Die<'a>,
     ) -> Result<(), EncodeError> {
-        let Some(value) = die.const_value.clone() else {
+        let Some(value) = die.const_value else {
             return Ok(());
         };
         let value = self.dwarf.attr_string(unit, value)?.slice();
@@ -681,6 +753,7 @@ impl<'a, 'o> Converter<'a, 'o> {
     /// the whole group: DWARF 2–4 bitfield offsets, ENUM64 signedness, and the
     /// function and variable candidates.
     pub fn finish(mut self) -> Result<Converted<'a>, EncodeError> {
+        self.reorder();
         self.keys.sort_unstable();
         let aliases: HashMap<u32, u32> = self.aliases.iter().copied().collect();
         let lookup = Lookup {
@@ -713,10 +786,14 @@ impl<'a, 'o> Converter<'a, 'o> {
                 .storage_bytes
                 .unwrap_or_else(|| storage_size(&self.frag, ty) as u64)
                 * 8;
+            // DW_AT_bit_offset counts from the storage unit's most significant bit, and
+            // gcc writes it negative for fields that spill past the unit (packed structs).
             let within = if self.big_endian {
-                b.dw_bit_offset
+                b.dw_bit_offset as u64
             } else {
-                storage.wrapping_sub(b.dw_bit_offset).wrapping_sub(bits)
+                storage
+                    .wrapping_sub(b.dw_bit_offset as u64)
+                    .wrapping_sub(bits)
             };
             let off = b.byte_offset.wrapping_mul(8).wrapping_add(within);
             if let Kind::Struct(c) | Kind::Union(c) = &mut self.frag.types_mut()[b.composite].kind {

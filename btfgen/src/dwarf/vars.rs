@@ -2,7 +2,7 @@
 //! one DATASEC, as pahole encodes them (name and size from the ELF symbol at the
 //! variable's address, type from DWARF, linkage from `DW_AT_external`).
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use super::unit::{DeclInfo, Lookup};
 use super::EncodeError;
@@ -15,7 +15,8 @@ pub(crate) struct VarRecord<'a> {
     pub addr: u64,
     /// `btf_decl_tag` values (fragment strings).
     pub tags: Vec<StrOff>,
-    /// DWARF name (the ELF symbol's name is what gets encoded).
+    /// DWARF name (the ELF symbol's name is what gets encoded; they must agree for a
+    /// variable at offset 0).
     pub name: &'a [u8],
     /// Type, as a fragment id.
     pub ty: TypeId,

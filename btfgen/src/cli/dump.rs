@@ -1,0 +1,95 @@
+//! `btfgen dump FILE [--base BASE] [--format c|text|json] [--type NAME]... [-o OUT]`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use btfgen::btf::Btf;
+use btfgen::dump;
+use clap::ValueEnum;
+
+use super::output::write_atomic;
+
+/// Output format.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Format {
+    /// A compilable C header, as `bpftool btf dump file F format c` (vmlinux.h).
+    C,
+    /// One line per type, as `bpftool btf dump file F`.
+    Text,
+    /// A JSON array with one object per type.
+    Json,
+}
+
+/// Arguments of `btfgen dump`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// BTF to dump: raw BTF (e.g. /sys/kernel/btf/vmlinux) or an ELF file with .BTF.
+    file: PathBuf,
+    /// FILE is split BTF on this base BTF (raw or ELF), as a kernel module's on vmlinux.
+    #[arg(long, value_name = "BASE")]
+    base: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Dump only this type and what it needs (repeatable; `struct NAME`, `union NAME`
+    /// and `enum NAME` pick one kind).
+    #[arg(long = "type", value_name = "NAME")]
+    types: Vec<String>,
+    /// Write here instead of standard output.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+}
+
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let name = a.file.display();
+    let base = match &a.base {
+        Some(p) => Some(Arc::new(
+            read_btf(p, None).with_context(|| format!("base BTF {}", p.display()))?,
+        )),
+        None => None,
+    };
+    let btf = read_btf(&a.file, base).with_context(|| format!("{name}"))?;
+    let roots = if a.types.is_empty() {
+        None
+    } else {
+        Some(dump::find_types(&btf, &a.types).with_context(|| format!("{name}"))?)
+    };
+    let mut text = String::new();
+    match a.format {
+        Format::C => {
+            dump::dump_c(&btf, roots.as_deref(), &mut text).with_context(|| format!("{name}"))?
+        }
+        Format::Text | Format::Json => {
+            let ids = roots.map(|r| dump::with_dependencies(&btf, &r));
+            let written = match a.format {
+                Format::Json => dump::dump_json(&btf, ids.as_deref(), &mut text),
+                _ => dump::dump_text(&btf, ids.as_deref(), &mut text),
+            };
+            written.with_context(|| format!("{name}: cannot format output"))?;
+        }
+    }
+    match &a.output {
+        Some(out) => write_atomic(out, text.as_bytes())?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|_| stdout.flush())
+            {
+                // A reader that stopped early (`| head`) is not an error.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                r => r.context("standard output")?,
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads raw BTF or an ELF file's `.BTF`, split on `base` when given.
+fn read_btf(path: &Path, base: Option<Arc<Btf>>) -> anyhow::Result<Btf> {
+    let bytes = std::fs::read(path)?;
+    Ok(Btf::from_any_bytes(&bytes, base)?)
+}

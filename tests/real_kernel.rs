@@ -1,0 +1,107 @@
+//! Debian's real kernel as the oracle: the newest linux-image-6.1.0-N-cloud-amd64-dbg
+//! (fetched with `apt-get download` into the cache by scripts/debian-kernel.sh) carries
+//! the `.BTF` Debian's build made with pahole, in the vmlinux and in every module.
+//!
+//! These tests encode the real vmlinux and a real module and compare. They need the
+//! release binary for speed (run with `cargo test --release`).
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use btfgen_tests::compare::Comparison;
+use btfgen_tests::kernel::load_btf_into_kernel;
+use btfgen_tests::{btfgen_ok, read_canon, require_tool, workspace_root, Work};
+
+/// Directory with `vmlinux` and `nf_conntrack.ko` of Debian's kernel.
+fn debian_kernel() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        require_tool("apt-get");
+        require_tool("dpkg-deb");
+        let script = workspace_root().join("scripts/debian-kernel.sh");
+        let o = Command::new("bash")
+            .arg(&script)
+            .arg("cloud-amd64")
+            .output()
+            .expect("run scripts/debian-kernel.sh");
+        assert!(
+            o.status.success(),
+            "scripts/debian-kernel.sh failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())
+    })
+    .clone()
+}
+
+/// Our BTF of Debian's vmlinux, encoded once per test run.
+fn our_vmlinux_btf(work: &Work) -> PathBuf {
+    let out = work.path("vmlinux.btf");
+    btfgen_ok(&debian_kernel().join("vmlinux"), &out, &["-j2"]);
+    out
+}
+
+#[test]
+fn vmlinux_matches_debians_embedded_btf() {
+    let work = Work::new();
+    let ours = our_vmlinux_btf(&work);
+    let vmlinux = debian_kernel().join("vmlinux");
+    let e = read_canon(&vmlinux, None).expect("Debian's .BTF");
+    let a = read_canon(&ours, None).expect("our BTF");
+    let c = Comparison::new("Debian .BTF", &e, "btfgen", &a);
+    eprintln!("{c}");
+    assert_eq!(c.type_differences(), 0, "{c}");
+    // FUNCs: we leave out functions whose prototypes differ between compilation units
+    // (Debian's pahole 1.24 kept one or several of them), and add none it lacks.
+    let (deb, ours_f) = &c.func_names;
+    assert!(ours_f.is_subset(deb), "{c}");
+    assert!(ours_f.len() as f64 >= deb.len() as f64 * 0.99, "{c}");
+    // VARs: Debian's set, plus fixed_percpu_data at offset 0, which pahole < 1.28
+    // dropped with every address-0 variable and pahole >= 1.28 keeps.
+    let (dv, ov) = &c.vars;
+    assert!(dv.is_subset(ov), "{c}");
+    let extra: Vec<_> = ov.difference(dv).collect();
+    assert!(
+        extra
+            .iter()
+            .all(|v| v.starts_with("VAR 'fixed_percpu_data'")),
+        "{c}"
+    );
+}
+
+#[test]
+fn vmlinux_btf_loads_into_the_kernel_and_is_deterministic() {
+    let work = Work::new();
+    let ours = our_vmlinux_btf(&work);
+    let bytes = std::fs::read(&ours).expect("read our BTF");
+    if let Err(log) = load_btf_into_kernel(&bytes) {
+        panic!("kernel rejected our vmlinux BTF:\n{log}");
+    }
+    let j1 = work.path("j1.btf");
+    btfgen_ok(&debian_kernel().join("vmlinux"), &j1, &["-j1"]);
+    assert!(
+        std::fs::read(&j1).expect("read -j1 output") == bytes,
+        "-j1 and -j2 outputs differ"
+    );
+}
+
+#[test]
+fn module_on_our_vmlinux_matches_debians_module_btf() {
+    let work = Work::new();
+    let ours = our_vmlinux_btf(&work);
+    let dir = debian_kernel();
+    let module = dir.join("nf_conntrack.ko");
+    let out = work.path("nf_conntrack.btf");
+    btfgen_ok(
+        &module,
+        &out,
+        &["--base", ours.to_str().expect("utf-8 path")],
+    );
+    let e = read_canon(&module, Some(&dir.join("vmlinux"))).expect("Debian's module .BTF");
+    let a = read_canon(&out, Some(&ours)).expect("our module BTF");
+    let c = Comparison::new("Debian module .BTF", &e, "btfgen --base", &a);
+    eprintln!("{c}");
+    assert_eq!(c.type_differences(), 0, "{c}");
+    assert_eq!(c.func_names.0, c.func_names.1, "{c}");
+}
