@@ -1330,8 +1330,11 @@ impl Dedup {
     /// [`Dedup::add_resolved`] and are final-remapped by [`Dedup::finish`].
     ///
     /// A fragment split on the same base as this deduplicator may also refer to base ids.
-    pub fn add(&mut self, frag: &Btf) -> Vec<TypeId> {
-        let lo = self.push_fragment(frag);
+    ///
+    /// The fragment's types are moved out (no copy); its strings stay for the caller.
+    pub fn add(&mut self, frag: &mut Btf) -> Vec<TypeId> {
+        let types = std::mem::take(frag.types_mut());
+        let lo = self.push_fragment(frag, types.into_iter());
         let hi = self.store.end();
         let mut ids: Vec<u32> = std::iter::once(0).chain(lo..hi).collect();
         self.process_incremental(lo, &mut ids);
@@ -1376,10 +1379,10 @@ impl Dedup {
 
     /// Appends `frag`'s types, translated into the output id and string space; returns
     /// the id of the first one.
-    fn push_fragment(&mut self, frag: &Btf) -> u32 {
+    fn push_fragment(&mut self, frag: &Btf, types: impl ExactSizeIterator<Item = Type>) -> u32 {
         let lo = self.store.end();
         let fstart = frag.start_id();
-        let fend = frag.type_count();
+        let fend = fstart + types.len() as u32;
         let base_ok = frag.base().is_some();
         let base_end = self.store.base_end;
         let xid = |r: u32| -> u32 {
@@ -1402,7 +1405,7 @@ impl Dedup {
             self.name_cache.resize(need, NONE);
         }
         self.intern_table(frag);
-        self.store.types.reserve(frag.types().len());
+        self.store.types.reserve(types.len());
         let Dedup {
             store,
             strs,
@@ -1410,8 +1413,7 @@ impl Dedup {
             name_touched,
             ..
         } = self;
-        for ft in frag.types() {
-            let mut t = ft.clone();
+        for mut t in types {
             t.kind.for_each_ref_mut(|r| *r = xid(*r));
             for_each_name_mut(&mut t, |n| {
                 if *n == 0 {
@@ -1517,7 +1519,7 @@ impl Dedup {
         // Dead entries only need new targets when something below the range changed
         // (otherwise they all resolve below it already).
         let refresh = !st.dirty.is_empty();
-        dead.extend(st.dirty.drain(..));
+        dead.append(&mut st.dirty);
         let map = &st.map;
         let newid = &*newid;
         let fin = |r: u32| -> u32 {
@@ -1686,7 +1688,7 @@ pub fn dedup(btf: &Btf) -> Btf {
         None => Dedup::new(),
     };
     d.set_endian(btf.endian());
-    d.push_fragment(btf);
+    d.push_fragment(btf, btf.types().iter().cloned());
     d.full_pass(true);
     d.build()
 }
@@ -1805,8 +1807,8 @@ mod tests {
         int(&mut f, "int", 4);
         int(&mut f, "int", 4);
         int(&mut f, "long", 8);
-        let a = d.add(&f);
-        let b = d.add(&f);
+        let a = d.add(&mut f.clone());
+        let b = d.add(&mut f.clone());
         assert_eq!(a, vec![0, 1, 1, 2]);
         assert_eq!(b, vec![0, 1, 1, 2]);
         let out = d.finish();
@@ -1819,8 +1821,8 @@ mod tests {
     #[test]
     fn identical_structs_across_fragments() {
         let mut d = Dedup::new();
-        let a = d.add(&foo_frag());
-        let b = d.add(&foo_frag());
+        let a = d.add(&mut foo_frag().clone());
+        let b = d.add(&mut foo_frag().clone());
         assert_eq!(a, b);
         let out = d.finish();
         assert_eq!(out.types().len(), 3);
@@ -1849,8 +1851,8 @@ mod tests {
             b
         };
         let mut d = Dedup::new();
-        let a = d.add(&frag());
-        let b = d.add(&frag());
+        let a = d.add(&mut frag().clone());
+        let b = d.add(&mut frag().clone());
         assert_eq!(a, b);
         let out = d.finish();
         assert_eq!(out.types().len(), 3);
@@ -1867,8 +1869,8 @@ mod tests {
         let fw = fwd(&mut f1, "foo");
         ptr(&mut f1, fw);
         let mut d = Dedup::new();
-        d.add(&f1);
-        d.add(&foo_frag());
+        d.add(&mut f1.clone());
+        d.add(&mut foo_frag().clone());
         let out = d.finish();
         assert_eq!(count(&out, kind::FWD), 0);
         assert_eq!(count(&out, kind::PTR), 1);
@@ -1894,8 +1896,8 @@ mod tests {
 
         for order in [[&f1, &f2], [&f2, &f1]] {
             let mut d = Dedup::new();
-            let a = d.add(order[0]);
-            let b = d.add(order[1]);
+            let a = d.add(&mut order[0].clone());
+            let b = d.add(&mut order[1].clone());
             // Both bars map to the same output struct.
             assert_eq!(a[a.len() - 1], b[b.len() - 1]);
             let out = d.finish();
@@ -1920,10 +1922,10 @@ mod tests {
         let c = int(&mut f3, "char", 1);
         strukt(&mut f3, "foo", 4, &[("a", c, 0)]);
         let mut d = Dedup::new();
-        d.add(&f1);
-        d.add(&f2);
-        d.add(&f3);
-        d.add(&f1);
+        d.add(&mut f1.clone());
+        d.add(&mut f2.clone());
+        d.add(&mut f3.clone());
+        d.add(&mut f1.clone());
         let out = d.finish();
         assert_eq!(count(&out, kind::STRUCT), 3);
         assert_eq!(count(&out, kind::INT), 3);
@@ -1947,11 +1949,11 @@ mod tests {
         for fwd_first in [true, false] {
             let mut d = Dedup::new();
             if fwd_first {
-                d.add(&fwd_frag());
-                d.add(&full_frag());
+                d.add(&mut fwd_frag().clone());
+                d.add(&mut full_frag().clone());
             } else {
-                d.add(&full_frag());
-                d.add(&fwd_frag());
+                d.add(&mut full_frag().clone());
+                d.add(&mut fwd_frag().clone());
             }
             let out = d.finish();
             assert_eq!(out.types().len(), 2, "{:#?}", dump(&out));
@@ -1966,15 +1968,15 @@ mod tests {
         let mut other = Btf::new();
         enm(&mut other, "e", &[("A", 1)]);
         let mut d = Dedup::new();
-        d.add(&full_frag());
-        d.add(&other);
+        d.add(&mut full_frag().clone());
+        d.add(&mut other.clone());
         assert_eq!(count(&d.finish(), kind::ENUM), 2);
     }
 
     #[test]
     fn func_proto_and_func_via_add_resolved() {
         let mut d = Dedup::new();
-        let ids = d.add(&foo_frag());
+        let ids = d.add(&mut foo_frag().clone());
         let (int_id, foo_ptr) = (ids[1], ids[3]);
         let x = d.add_str(b"x");
         let proto = |ret| Type {
@@ -2016,7 +2018,7 @@ mod tests {
                 params: vec![Param { name: xn, ty: 3 }],
             }),
         });
-        let ids = d.add(&fr);
+        let ids = d.add(&mut fr.clone());
         assert_eq!(ids[4], p1);
         let out = d.finish();
         assert_eq!(count(&out, kind::FUNC_PROTO), 2);
@@ -2028,7 +2030,7 @@ mod tests {
     #[test]
     fn var_and_datasec_kept() {
         let mut d = Dedup::new();
-        let ids = d.add(&foo_frag());
+        let ids = d.add(&mut foo_frag().clone());
         let v = d.add_str(b"v");
         let var = Type {
             name: v,
@@ -2088,9 +2090,9 @@ mod tests {
         strukt(&mut f2, "baz", 8, &[("p", p, 0)]);
 
         let mut d = Dedup::new_split(base.clone());
-        let a = d.add(&f1);
+        let a = d.add(&mut f1.clone());
         assert_eq!(&a[..4], &[0, 1, 2, 3]);
-        d.add(&f2);
+        d.add(&mut f2.clone());
         let out = d.finish();
         assert_eq!(out.start_id(), 4);
         assert_eq!(dump(&out).len(), 3, "{:#?}", dump(&out));
@@ -2171,7 +2173,7 @@ mod tests {
         assert!(once.types().len() < raw.types().len());
         assert_eq!(count(&once, kind::FWD), 0, "{:#?}", dump(&once));
         let mut d = Dedup::new();
-        d.add(&raw);
+        d.add(&mut raw.clone());
         assert_eq!(dump(&d.finish()), dump(&once));
         roundtrip(&once);
     }
@@ -2189,8 +2191,8 @@ mod tests {
         let a2 = strukt(&mut f2, "a", 4, &[("x", i, 0)]);
         strukt(&mut f2, "s", 8, &[("p", a1, 0), ("q", a2, 32)]);
         let mut d = Dedup::new();
-        d.add(&f1);
-        d.add(&f2);
+        d.add(&mut f1.clone());
+        d.add(&mut f2.clone());
         let out = d.finish();
         assert_eq!(out.types().len(), 3, "{:#?}", dump(&out));
     }
@@ -2232,8 +2234,8 @@ mod tests {
         let once = dedup(&b);
         assert!(once.types().len() >= 5);
         let mut d = Dedup::new();
-        d.add(&b);
-        d.add(&b);
+        d.add(&mut b.clone());
+        d.add(&mut b.clone());
         let bad = d.add_resolved(Type {
             name: 12345,
             kind: Kind::Ptr(u32::MAX - 7),
@@ -2351,8 +2353,8 @@ mod tests {
             }
             let once = dedup(&b);
             let mut d = Dedup::new();
-            d.add(&b);
-            let ids = d.add(&b);
+            d.add(&mut b.clone());
+            let ids = d.add(&mut b.clone());
             d.add_resolved(Type {
                 name: 0,
                 kind: Kind::Ptr(*ids.last().unwrap()),
@@ -2364,7 +2366,7 @@ mod tests {
             }
             let base = Arc::new(once);
             let mut d = Dedup::new_split(base.clone());
-            d.add(&b);
+            d.add(&mut b.clone());
             d.finish();
         }
     }
@@ -2536,7 +2538,7 @@ mod tests {
         let base = Arc::new(k);
         let t = std::time::Instant::now();
         let mut d = Dedup::new_split(base.clone());
-        d.add(&base);
+        d.add(&mut Btf::clone(&base));
         let out = d.finish();
         eprintln!("split dedup of kernel on kernel: {:?}", t.elapsed());
         // Only VAR and DATASEC, which are never deduplicated, remain.
@@ -2562,7 +2564,7 @@ mod tests {
                 .pop()
                 .unwrap();
             total += f.types().len();
-            d.add(&f);
+            d.add(&mut f.clone());
         }
         // Then functions, the way an encoder adds them at the end.
         let t = std::time::Instant::now();
@@ -2617,7 +2619,7 @@ mod tests {
             let t = std::time::Instant::now();
             let mut d = Dedup::new();
             for f in &frags {
-                d.add(f);
+                d.add(&mut f.clone());
             }
             let n = d.finish().types().len();
             eprintln!("run: {:?}, {n} types", t.elapsed());
@@ -2625,7 +2627,7 @@ mod tests {
         let t = std::time::Instant::now();
         let mut d = Dedup::new();
         for f in &frags {
-            d.add(f);
+            d.add(&mut f.clone());
         }
         let t_add = t.elapsed();
         eprintln!("output before finish: {} types", d.store.types.len());
@@ -2721,7 +2723,7 @@ mod tests {
         let t = std::time::Instant::now();
         let mut d = Dedup::new_split(base.clone());
         for f in &frags[n / 2..] {
-            d.add(f);
+            d.add(&mut f.clone());
         }
         let inc = d.finish();
         eprintln!(

@@ -323,8 +323,8 @@ impl<'a, 'i> Merge<'a, 'i> {
         }
     }
 
-    fn add(&mut self, c: Converted<'a>) {
-        let map = self.dedup.add(&c.frag);
+    fn add(&mut self, mut c: Converted<'a>) {
+        let map = self.dedup.add(&mut c.frag);
         let id = |t: TypeId| map.get(t as usize).copied().unwrap_or(0);
         let frag = &c.frag;
         for f in c.funcs {

@@ -178,6 +178,7 @@ impl<'a, 'o> Converter<'a, 'o> {
         self.type_keys.reserve(len / 56);
         self.keys.reserve(len / 56);
         self.frag.strings_mut().reserve(len / 112, len / 10);
+        self.decls.reserve(len / 128);
         // Open DIEs: depth, what their children report to, and their own type, which
         // is ordered when the DIE closes.
         let mut stack: Vec<(isize, Ctx, Option<u32>)> = Vec::new();
