@@ -1,7 +1,13 @@
-//! btfgen: DWARF → BTF encoding, BTF reading and writing, and deduplication.
+//! btfgen: DWARF → BTF encoding, BTF reading, writing and deduplication, CO-RE
+//! relocation and minimization, and BTF dumps.
 //!
-//! Modules point one way: [`dwarf`] produces types into the [`btf`] model.
+//! Modules point one way: [`dwarf`] produces types into the [`btf`] model;
+//! [`min`] uses [`relo`] (the CO-RE engine), which reads BPF objects through [`bpf`]
+//! and resolves against [`btf`]; [`dump`] prints [`btf`].
 
+pub mod bpf;
 pub mod btf;
 pub mod dump;
 pub mod dwarf;
+pub mod min;
+pub mod relo;

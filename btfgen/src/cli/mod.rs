@@ -1,7 +1,9 @@
 //! Command-line parsing and dispatch; one module per subcommand.
 
+mod check;
 mod dump;
 mod encode;
+mod min;
 mod output;
 
 use std::ffi::OsString;
@@ -24,10 +26,14 @@ enum Command {
     Encode(encode::Args),
     /// Print BTF as a C header (vmlinux.h), as bpftool's text listing, or as JSON.
     Dump(dump::Args),
+    /// Minimize kernel BTF to what the CO-RE relocations of BPF objects need.
+    Min(min::Args),
+    /// Report on which kernels the CO-RE relocations of BPF objects resolve.
+    Check(check::Args),
 }
 
 /// Names that are subcommands (anything else first on the line is a FILE to encode).
-const SUBCOMMANDS: &[&str] = &["encode", "dump", "help"];
+const SUBCOMMANDS: &[&str] = &["encode", "dump", "min", "check", "help"];
 
 /// Parses `args` (program name first) and runs the command.
 pub fn run(mut args: Vec<OsString>) -> anyhow::Result<ExitCode> {
@@ -40,5 +46,7 @@ pub fn run(mut args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     match Cli::parse_from(args).command {
         Command::Encode(a) => encode::run(a),
         Command::Dump(a) => dump::run(a),
+        Command::Min(a) => min::run(a),
+        Command::Check(a) => check::run(a),
     }
 }

@@ -1,0 +1,212 @@
+//! BPF ELF objects as clang `-target bpf -g` writes them: the local BTF (`.BTF`), its
+//! extension (`.BTF.ext`) and the programs of every executable section.
+
+pub mod ext;
+
+use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
+
+use crate::btf::{Btf, BtfError};
+pub use ext::{BtfExt, CoreRelo, ExtSection, FuncInfo, LineInfo};
+
+/// `enum bpf_core_relo_kind`: what a CO-RE relocation computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RelocKind {
+    /// `BPF_CORE_FIELD_BYTE_OFFSET`.
+    FieldByteOffset,
+    /// `BPF_CORE_FIELD_BYTE_SIZE`.
+    FieldByteSize,
+    /// `BPF_CORE_FIELD_EXISTS`.
+    FieldExists,
+    /// `BPF_CORE_FIELD_SIGNED`.
+    FieldSigned,
+    /// `BPF_CORE_FIELD_LSHIFT_U64`.
+    FieldLshiftU64,
+    /// `BPF_CORE_FIELD_RSHIFT_U64`.
+    FieldRshiftU64,
+    /// `BPF_CORE_TYPE_ID_LOCAL`.
+    TypeIdLocal,
+    /// `BPF_CORE_TYPE_ID_TARGET`.
+    TypeIdTarget,
+    /// `BPF_CORE_TYPE_EXISTS`.
+    TypeExists,
+    /// `BPF_CORE_TYPE_SIZE`.
+    TypeSize,
+    /// `BPF_CORE_ENUMVAL_EXISTS`.
+    EnumvalExists,
+    /// `BPF_CORE_ENUMVAL_VALUE`.
+    EnumvalValue,
+    /// `BPF_CORE_TYPE_MATCHES`.
+    TypeMatches,
+}
+
+impl RelocKind {
+    const ALL: [RelocKind; 13] = [
+        RelocKind::FieldByteOffset,
+        RelocKind::FieldByteSize,
+        RelocKind::FieldExists,
+        RelocKind::FieldSigned,
+        RelocKind::FieldLshiftU64,
+        RelocKind::FieldRshiftU64,
+        RelocKind::TypeIdLocal,
+        RelocKind::TypeIdTarget,
+        RelocKind::TypeExists,
+        RelocKind::TypeSize,
+        RelocKind::EnumvalExists,
+        RelocKind::EnumvalValue,
+        RelocKind::TypeMatches,
+    ];
+
+    /// The kind with uapi value `raw`, if known.
+    pub fn from_raw(raw: u32) -> Option<RelocKind> {
+        Self::ALL.get(raw as usize).copied()
+    }
+
+    /// The name libbpf prints (`byte_off`, `local_type_id`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            RelocKind::FieldByteOffset => "byte_off",
+            RelocKind::FieldByteSize => "byte_sz",
+            RelocKind::FieldExists => "field_exists",
+            RelocKind::FieldSigned => "signed",
+            RelocKind::FieldLshiftU64 => "lshift_u64",
+            RelocKind::FieldRshiftU64 => "rshift_u64",
+            RelocKind::TypeIdLocal => "local_type_id",
+            RelocKind::TypeIdTarget => "target_type_id",
+            RelocKind::TypeExists => "type_exists",
+            RelocKind::TypeSize => "type_size",
+            RelocKind::EnumvalExists => "enumval_exists",
+            RelocKind::EnumvalValue => "enumval_value",
+            RelocKind::TypeMatches => "type_matches",
+        }
+    }
+
+    /// A field relocation (the access string walks members and array elements).
+    pub fn is_field(self) -> bool {
+        (self as u32) <= RelocKind::FieldRshiftU64 as u32
+    }
+
+    /// A type relocation (the access string is `"0"`).
+    pub fn is_type(self) -> bool {
+        matches!(
+            self,
+            RelocKind::TypeIdLocal
+                | RelocKind::TypeIdTarget
+                | RelocKind::TypeExists
+                | RelocKind::TypeSize
+                | RelocKind::TypeMatches
+        )
+    }
+
+    /// An enumerator relocation.
+    pub fn is_enumval(self) -> bool {
+        matches!(self, RelocKind::EnumvalExists | RelocKind::EnumvalValue)
+    }
+}
+
+/// Why a BPF object could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum BpfError {
+    /// Not an ELF file, or a broken one.
+    #[error("not a BPF ELF object: {0}")]
+    Elf(String),
+    /// An ELF file for another machine.
+    #[error("not a BPF object (architecture {0}, expected BPF)")]
+    NotBpf(String),
+    /// The object has no `.BTF` section.
+    #[error("no .BTF section (compile with clang -g)")]
+    NoBtf,
+    /// The object has no `.BTF.ext` section.
+    #[error("no .BTF.ext section (compile with clang -g)")]
+    NoBtfExt,
+    /// `.BTF` is invalid.
+    #[error(".BTF: {0}")]
+    Btf(#[from] BtfError),
+    /// `.BTF.ext` ends before a structure it declares.
+    #[error("truncated .BTF.ext: {0}")]
+    Truncated(&'static str),
+    /// `.BTF.ext` is otherwise invalid.
+    #[error("invalid .BTF.ext: {0}")]
+    Ext(String),
+    /// A CO-RE relocation of a kind this tool does not know.
+    #[error("invalid .BTF.ext: unknown CO-RE relocation kind {0}")]
+    UnknownKind(u32),
+}
+
+/// A BPF program or subprogram: a function symbol in an executable section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Program {
+    /// The symbol name (what libbpf calls the program).
+    pub name: String,
+    /// The ELF section name.
+    pub section: String,
+    /// Byte offset of the first instruction in the section.
+    pub offset: u64,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// A parsed BPF object.
+#[derive(Clone, Debug)]
+pub struct BpfObject {
+    /// The object's own BTF.
+    pub btf: Btf,
+    /// `.BTF.ext`.
+    pub ext: BtfExt,
+    /// Programs and subprograms, by section then offset.
+    pub programs: Vec<Program>,
+}
+
+impl BpfObject {
+    /// Parses a BPF ELF object.
+    pub fn parse(data: &[u8]) -> Result<BpfObject, BpfError> {
+        let file = object::File::parse(data).map_err(|e| BpfError::Elf(e.to_string()))?;
+        if file.format() != object::BinaryFormat::Elf {
+            return Err(BpfError::Elf("not an ELF file".into()));
+        }
+        if file.architecture() != object::Architecture::Bpf {
+            return Err(BpfError::NotBpf(format!("{:?}", file.architecture())));
+        }
+        let section = |name: &str| -> Result<Option<Vec<u8>>, BpfError> {
+            match file.section_by_name(name) {
+                Some(s) => s
+                    .uncompressed_data()
+                    .map(|d| Some(d.into_owned()))
+                    .map_err(|e| BpfError::Elf(format!("{name}: {e}"))),
+                None => Ok(None),
+            }
+        };
+        let btf = Btf::from_bytes(&section(".BTF")?.ok_or(BpfError::NoBtf)?)?;
+        let ext = ext::parse(&section(".BTF.ext")?.ok_or(BpfError::NoBtfExt)?, &btf)?;
+        let mut programs = Vec::new();
+        for sym in file.symbols() {
+            if sym.kind() != SymbolKind::Text {
+                continue;
+            }
+            let Some(idx) = sym.section_index() else {
+                continue;
+            };
+            let Ok(sec) = file.section_by_index(idx) else {
+                continue;
+            };
+            let (Ok(name), Ok(sec_name)) = (sym.name(), sec.name()) else {
+                continue;
+            };
+            programs.push(Program {
+                name: name.to_string(),
+                section: sec_name.to_string(),
+                offset: sym.address(),
+                size: sym.size(),
+            });
+        }
+        programs.sort_by(|a, b| (&a.section, a.offset).cmp(&(&b.section, b.offset)));
+        Ok(BpfObject { btf, ext, programs })
+    }
+
+    /// The program of section `section` holding the instruction at byte `insn_off`.
+    pub fn program_at(&self, section: &str, insn_off: u32) -> Option<&Program> {
+        let off = insn_off as u64;
+        self.programs
+            .iter()
+            .find(|p| p.section == section && p.offset <= off && off < p.offset + p.size)
+    }
+}

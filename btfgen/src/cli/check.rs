@@ -1,0 +1,304 @@
+//! `btfgen check OBJ... --btf FILE|DIR...`: on which kernels do the CO-RE
+//! relocations of these BPF objects resolve, and why not.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use btfgen::bpf::BpfObject;
+use btfgen::btf::Btf;
+use btfgen::relo::resolve_object;
+use rayon::prelude::*;
+
+/// Arguments of `btfgen check`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// BPF objects (clang -target bpf -g).
+    #[arg(required = true)]
+    objects: Vec<PathBuf>,
+    /// Kernel BTF files (raw or ELF), or directories searched recursively for them.
+    #[arg(long, required = true, num_args = 1..)]
+    btf: Vec<PathBuf>,
+    /// Base BTF when the --btf files are split BTF (kernel modules on vmlinux).
+    #[arg(long, value_name = "BASE")]
+    base: Option<PathBuf>,
+    /// Print every relocation of every kernel as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Kernel BTF files under `path` (itself when a file), with their paths relative to
+/// `path`, sorted.
+pub(super) fn kernel_files(path: &Path) -> anyhow::Result<Vec<(PathBuf, PathBuf)>> {
+    let meta = std::fs::metadata(path).with_context(|| format!("{}", path.display()))?;
+    if !meta.is_dir() {
+        let name = path.file_name().map(PathBuf::from).unwrap_or_default();
+        return Ok(vec![(path.to_path_buf(), name)]);
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).with_context(|| format!("{}", dir.display()))? {
+            let p = e.with_context(|| format!("{}", dir.display()))?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.is_file() {
+                let rel = p.strip_prefix(path).unwrap_or(&p).to_path_buf();
+                out.push((p, rel));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Reads the optional base BTF.
+pub(super) fn read_base(base: &Option<PathBuf>) -> anyhow::Result<Option<Arc<Btf>>> {
+    base.as_ref()
+        .map(|p| {
+            Btf::from_file(p)
+                .map(Arc::new)
+                .with_context(|| format!("base BTF {}", p.display()))
+        })
+        .transpose()
+}
+
+/// Reads a kernel BTF, split on `base` when given.
+pub(super) fn read_kernel(path: &Path, base: &Option<Arc<Btf>>) -> anyhow::Result<Btf> {
+    let r = match base {
+        Some(b) => Btf::from_split_file(path, b.clone()),
+        None => Btf::from_file(path),
+    };
+    r.with_context(|| format!("{}", path.display()))
+}
+
+/// Reads BPF objects.
+pub(super) fn read_objects(paths: &[PathBuf]) -> anyhow::Result<Vec<BpfObject>> {
+    paths
+        .iter()
+        .map(|p| {
+            let data = std::fs::read(p).with_context(|| format!("{}", p.display()))?;
+            BpfObject::parse(&data).with_context(|| format!("{}", p.display()))
+        })
+        .collect()
+}
+
+/// One relocation's line of the report.
+struct Row {
+    object: String,
+    section: String,
+    program: String,
+    relo: usize,
+    insn: u64,
+    kind: &'static str,
+    access: String,
+    spec: String,
+    value: Option<u64>,
+    failure: Option<String>,
+    /// The failure is a poisoned instruction rather than a refused relocation.
+    poisoned: bool,
+}
+
+/// The report of one kernel.
+struct Report {
+    btf: String,
+    rows: Vec<Row>,
+    error: Option<String>,
+}
+
+impl Report {
+    fn failed(&self) -> usize {
+        self.rows.iter().filter(|r| r.failure.is_some()).count()
+    }
+
+    fn fails(&self) -> bool {
+        self.error.is_some() || self.failed() > 0
+    }
+}
+
+fn check_kernel(path: &Path, base: &Option<Arc<Btf>>, objects: &[(String, BpfObject)]) -> Report {
+    let mut report = Report {
+        btf: path.display().to_string(),
+        rows: Vec::new(),
+        error: None,
+    };
+    let target = match read_kernel(path, base) {
+        Ok(t) => t,
+        Err(e) => {
+            report.error = Some(format!("{e:#}"));
+            return report;
+        }
+    };
+    for (name, obj) in objects {
+        for o in resolve_object(obj, &target) {
+            let failure = o.failure(&obj.btf);
+            report.rows.push(Row {
+                object: name.clone(),
+                section: o.section.to_string(),
+                program: o.program.to_string(),
+                relo: o.index,
+                insn: o.insn,
+                kind: o.relo.kind.name(),
+                access: o.c_path(&obj.btf),
+                spec: o.relo.access.clone(),
+                value: o
+                    .result
+                    .as_ref()
+                    .ok()
+                    .filter(|r| !r.poison)
+                    .map(|r| r.new_val),
+                poisoned: o.result.as_ref().is_ok_and(|r| r.poison),
+                failure,
+            });
+        }
+    }
+    report
+}
+
+/// Runs `btfgen check`.
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let base = read_base(&a.base)?;
+    let objects: Vec<(String, BpfObject)> = a
+        .objects
+        .iter()
+        .map(|p| p.display().to_string())
+        .zip(read_objects(&a.objects)?)
+        .collect();
+    let mut kernels = Vec::new();
+    for p in &a.btf {
+        kernels.extend(kernel_files(p)?.into_iter().map(|(abs, _)| abs));
+    }
+    let reports: Vec<Report> = kernels
+        .par_iter()
+        .map(|k| check_kernel(k, &base, &objects))
+        .collect();
+    let text = if a.json {
+        json(&reports)
+    } else {
+        table(&reports)
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .context("writing the report")?;
+    Ok(if reports.iter().any(Report::fails) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn table(reports: &[Report]) -> String {
+    let mut s = String::new();
+    let width = reports
+        .iter()
+        .map(|r| r.btf.len())
+        .max()
+        .unwrap_or(0)
+        .max(6);
+    let _ = writeln!(s, "{:width$}  {:>8}  {:>6}", "kernel", "resolved", "failed");
+    for r in reports {
+        match &r.error {
+            Some(e) => {
+                let _ = writeln!(s, "{:width$}  error: {e}", r.btf);
+            }
+            None => {
+                let failed = r.failed();
+                let _ = writeln!(
+                    s,
+                    "{:width$}  {:>8}  {:>6}",
+                    r.btf,
+                    r.rows.len() - failed,
+                    failed
+                );
+            }
+        }
+    }
+    for r in reports.iter().filter(|r| r.failed() > 0) {
+        let _ = writeln!(s, "\n{}:", r.btf);
+        for row in r.rows.iter().filter(|x| x.failure.is_some()) {
+            let _ = writeln!(
+                s,
+                "  {}: prog '{}': relo #{} ({}) {}: {}",
+                row.object,
+                row.program,
+                row.relo,
+                row.kind,
+                row.access,
+                row.failure.as_deref().unwrap_or_default()
+            );
+        }
+    }
+    s
+}
+
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn json(reports: &[Report]) -> String {
+    let mut s = String::from("{\"kernels\":[");
+    for (i, r) in reports.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        let _ = write!(s, "\n{{\"btf\":{},", quote(&r.btf));
+        if let Some(e) = &r.error {
+            let _ = write!(s, "\"error\":{}}}", quote(e));
+            continue;
+        }
+        let failed = r.failed();
+        let _ = write!(
+            s,
+            "\"resolved\":{},\"failed\":{},\"relocations\":[",
+            r.rows.len() - failed,
+            failed
+        );
+        for (j, row) in r.rows.iter().enumerate() {
+            if j > 0 {
+                s.push(',');
+            }
+            let _ = write!(
+                s,
+                "\n{{\"object\":{},\"section\":{},\"program\":{},\"relo\":{},\"insn\":{},\"kind\":{},\"access\":{},\"spec\":{}",
+                quote(&row.object),
+                quote(&row.section),
+                quote(&row.program),
+                row.relo,
+                row.insn,
+                quote(row.kind),
+                quote(&row.access),
+                quote(&row.spec)
+            );
+            if let Some(v) = row.value {
+                let _ = write!(s, ",\"value\":{v}");
+            }
+            match &row.failure {
+                Some(f) => {
+                    let status = if row.poisoned { "poisoned" } else { "error" };
+                    let _ = write!(s, ",\"status\":\"{status}\",\"why\":{}}}", quote(f));
+                }
+                None => s.push_str(",\"status\":\"resolved\"}"),
+            }
+        }
+        s.push_str("]}");
+    }
+    s.push_str("\n]}\n");
+    s
+}
