@@ -206,8 +206,13 @@ impl<'a, 'o> Converter<'a, 'o> {
             }
             let mut die = Die::default();
             for spec in abbrev.attributes() {
-                let attr = raw.read_attribute(*spec)?;
-                self.read_attr(&unit, base, &mut die, attr)?;
+                if used_attr(spec.name()) {
+                    let attr = raw.read_attribute(*spec)?;
+                    self.read_attr(&unit, base, &mut die, attr)?;
+                } else {
+                    // decl_file/line/column, sibling, ...: skipped without decoding.
+                    raw.skip_attributes(std::slice::from_ref(spec))?;
+                }
             }
             self.open_key = if abbrev.has_children() { offset } else { 0 };
             let ctx = self.convert(&unit, tag, parent, offset, die)?;
@@ -882,6 +887,30 @@ fn storage_size(btf: &Btf, id: TypeId) -> u32 {
     btf.get(strip_cv_typedef(btf, id))
         .and_then(|t| t.kind.size())
         .unwrap_or(0)
+}
+
+/// The attributes [`Converter::read_attr`] looks at.
+fn used_attr(name: gimli::DwAt) -> bool {
+    matches!(
+        name,
+        dw::DW_AT_name
+            | dw::DW_AT_type
+            | dw::DW_AT_abstract_origin
+            | dw::DW_AT_specification
+            | dw::DW_AT_byte_size
+            | dw::DW_AT_bit_size
+            | dw::DW_AT_bit_offset
+            | dw::DW_AT_data_bit_offset
+            | dw::DW_AT_data_member_location
+            | dw::DW_AT_encoding
+            | dw::DW_AT_upper_bound
+            | dw::DW_AT_count
+            | dw::DW_AT_const_value
+            | dw::DW_AT_location
+            | dw::DW_AT_declaration
+            | dw::DW_AT_external
+            | dw::DW_AT_language
+    )
 }
 
 fn unit_base(unit: &gimli::Unit<R<'_>>) -> u64 {
