@@ -367,20 +367,6 @@ impl Kind {
     /// Calls `f` on every type id this type refers to.
     pub fn for_each_ref(&self, mut f: impl FnMut(TypeId)) {
         match self {
-            Kind::Int(_)
-            | Kind::Enum(_)
-            | Kind::Enum64(_)
-            | Kind::Fwd { .. }
-            | Kind::Float { .. } => {}
-            Kind::Ptr(t)
-            | Kind::Typedef(t)
-            | Kind::Volatile(t)
-            | Kind::Const(t)
-            | Kind::Restrict(t)
-            | Kind::Func { proto: t, .. }
-            | Kind::Var { ty: t, .. }
-            | Kind::DeclTag { ty: t, .. }
-            | Kind::TypeTag { ty: t, .. } => f(*t),
             Kind::Array(a) => {
                 f(a.elem);
                 f(a.index);
@@ -391,6 +377,7 @@ impl Kind {
                 p.params.iter().for_each(|p| f(p.ty));
             }
             Kind::Datasec(d) => d.vars.iter().for_each(|v| f(v.ty)),
+            other => other.referenced().into_iter().for_each(f),
         }
     }
 
