@@ -524,3 +524,75 @@ mod bad_input {
         }
     }
 }
+
+/// Debian 12's 6.1 cloud-amd64 kernel (scripts/debian-kernel.sh, cached): the
+/// header btfgen dumps from its BTF has bpftool's definitions, compiles, and CO-RE
+/// programs built against it relocate against that kernel and load on this one.
+mod debian_6_1 {
+    use super::*;
+
+    /// The raw `.BTF` of Debian's vmlinux, written into `w`.
+    fn debian_btf(w: &Work) -> PathBuf {
+        let o = run_ok(
+            Command::new("bash")
+                .arg(workspace_root().join("scripts/debian-kernel.sh"))
+                .arg("cloud-amd64"),
+        );
+        let vmlinux = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("vmlinux");
+        let out = w.path("debian-6.1.btf");
+        fs::write(&out, elf_section(&vmlinux, ".BTF").unwrap()).unwrap();
+        out
+    }
+
+    #[test]
+    fn c_compiles_and_core_programs_load() {
+        let w = Work::new();
+        let btf = debian_btf(&w);
+        let b = btf.to_str().unwrap();
+        let header = dump_file(&btf, &["--format", "c"]);
+        assert!(header.contains("struct task_struct {\n"));
+        let expected = bpftool(&["btf", "dump", "file", b, "format", "c"]);
+        assert_same_definitions("bpftool", &expected, "btfgen", &header);
+        // Leaves the header in w as vmlinux.h for the programs below.
+        assert_compiles(&header, TASK_PROG, &w);
+        let oracle = w.path("oracle");
+        run_ok(
+            Command::new(require_tool("cc"))
+                .args(["-O2", "-o"])
+                .arg(&oracle)
+                .arg(fixtures_dir().join("bpf/relo_oracle.c"))
+                .arg("-lbpf"),
+        );
+        for f in ["fields", "types", "paths"] {
+            let obj = w.path(&format!("{f}.o"));
+            run_ok(
+                Command::new(require_tool("clang"))
+                    .args([
+                        "-target",
+                        "bpf",
+                        "-O2",
+                        "-g",
+                        "-D__TARGET_ARCH_x86",
+                        "-c",
+                        "-I",
+                    ])
+                    .arg(w.dir())
+                    .arg(fixtures_dir().join(format!("bpf/{f}.bpf.c")))
+                    .arg("-o")
+                    .arg(&obj),
+            );
+            // libbpf relocates it against Debian's BTF...
+            let log = run_ok(Command::new(&oracle).arg(&obj).arg(&btf));
+            let log = String::from_utf8_lossy(&log.stdout);
+            assert!(log.contains("patched insn"), "{f}: no relocation:\n{log}");
+            assert!(!log.contains("failed to relocate"), "{f}:\n{log}");
+            // ... and against this machine's, where the kernel loads it.
+            let log = run_ok(Command::new(&oracle).arg(&obj).arg(VMLINUX));
+            let log = String::from_utf8_lossy(&log.stdout);
+            assert!(
+                log.contains("oracle: load 0\n"),
+                "{f} does not load:\n{log}"
+            );
+        }
+    }
+}

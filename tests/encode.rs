@@ -531,3 +531,54 @@ mod readme_demo {
         load_btf_into_kernel(&actual).unwrap_or_else(|log| panic!("kernel rejected: {log}"));
     }
 }
+
+/// Other machines and byte orders: clang cross-compiles fixtures for aarch64
+/// (little-endian) and s390x (big-endian: bitfield offsets count the other way,
+/// and the BTF is written big-endian); btfgen must agree with pahole on both.
+/// The kernel here only loads native-endian BTF, so there is no load check.
+mod cross {
+    use super::*;
+
+    fn check(target: &str, fixture: &str) {
+        let clang = require_tool("clang");
+        let w = Work::new();
+        let obj = w.path("obj.o");
+        run_ok(
+            Command::new(clang)
+                .arg(format!("--target={target}"))
+                .args(["-c", "-O2", "-g", "-gdwarf-4", "-o"])
+                .arg(&obj)
+                .arg(fixtures_dir().join(fixture)),
+        );
+        let expected = pahole(&obj, &w.path("pahole.btf"), PAHOLE_DEFAULT);
+        let actual = btfgen_ok(&obj, &w.path("btfgen.btf"), &[]);
+        let label = format!("{fixture} {target}");
+        assert_same_btf(
+            &format!("pahole ({label})"),
+            &expected,
+            &format!("btfgen ({label})"),
+            &actual,
+        );
+        let big = target.starts_with("s390x");
+        assert_eq!(
+            &actual[..2],
+            if big { &[0xeb, 0x9f] } else { &[0x9f, 0xeb] },
+            "{label}: BTF byte order"
+        );
+    }
+
+    #[test]
+    fn aarch64_bitfields() {
+        check("aarch64-linux-gnu", "bitfields.c");
+    }
+
+    #[test]
+    fn s390x_bitfields() {
+        check("s390x-linux-gnu", "bitfields.c");
+    }
+
+    #[test]
+    fn s390x_demo() {
+        check("s390x-linux-gnu", "demo.c");
+    }
+}

@@ -3,10 +3,12 @@
 //!
 //! Modules point one way: [`dwarf`] produces types into the [`btf`] model;
 //! [`min`] uses [`relo`] (the CO-RE engine), which reads BPF objects through [`bpf`]
-//! and resolves against [`btf`]; [`dump`] prints [`btf`].
+//! and resolves against [`btf`]; [`dump`] prints [`btf`]; [`diff`] compares two
+//! [`btf`]s, and the relocations of BPF objects on both through [`relo`].
 
 pub mod bpf;
 pub mod btf;
+pub mod diff;
 pub mod dump;
 pub mod dwarf;
 pub mod min;

@@ -546,14 +546,22 @@ pub struct RawExtras {
 
 impl RawExtras {
     pub fn parse(b: &[u8], first_id: u32) -> Result<RawExtras, String> {
+        if b.len() < 24 || !(b[0..2] == [0x9f, 0xeb] || b[0..2] == [0xeb, 0x9f]) {
+            return Err("not BTF (bad magic or too short)".into());
+        }
+        let big = b[0..2] == [0xeb, 0x9f];
         let rd32 = |off: usize| -> Result<u32, String> {
             b.get(off..off + 4)
-                .map(|s| u32::from_le_bytes(s.try_into().unwrap()))
+                .map(|s| {
+                    let a: [u8; 4] = s.try_into().unwrap();
+                    if big {
+                        u32::from_be_bytes(a)
+                    } else {
+                        u32::from_le_bytes(a)
+                    }
+                })
                 .ok_or_else(|| format!("BTF truncated at byte {off}"))
         };
-        if b.len() < 24 || b[0..2] != [0x9f, 0xeb] {
-            return Err("not little-endian BTF (bad magic or too short)".into());
-        }
         let hdr_len = rd32(4)? as usize;
         let type_off = rd32(8)? as usize;
         let type_len = rd32(12)? as usize;

@@ -242,8 +242,9 @@ fn read_type(c: &mut Cursor<'_>, id: TypeId) -> Result<Type, BtfError> {
     let kflag = info >> 31 != 0;
     let what = "type record";
     let bad = |what: String| BtfError::Type { id, what };
-    // Every vlen entry takes at least 8 bytes: refuse counts the data cannot hold.
-    if vlen * 8 > c.data.len() - c.pos {
+    // Every vlen entry takes at least 8 bytes: refuse counts the data cannot hold
+    // (a FUNC's vlen is its linkage, not a count).
+    if code != kind::FUNC && vlen * 8 > c.data.len() - c.pos {
         return Err(BtfError::Truncated(what));
     }
     let kind = match code {
@@ -373,4 +374,171 @@ fn read_type(c: &mut Cursor<'_>, id: TypeId) -> Result<Type, BtfError> {
         other => return Err(bad(format!("unknown kind {other}"))),
     };
     Ok(Type { name, kind })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One type of every kind, written and read back in both byte orders.
+    fn every_kind() -> Btf {
+        let mut b = Btf::new();
+        let n = b.add_str("int");
+        let int = b.add(Type {
+            name: n,
+            kind: Kind::Int(Int {
+                size: 4,
+                encoding: INT_SIGNED,
+                offset: 0,
+                bits: 32,
+            }),
+        });
+        let m = b.add_str("m");
+        let s = b.add_str("s");
+        let st = b.add(Type {
+            name: s,
+            kind: Kind::Struct(Composite {
+                size: 8,
+                members: vec![
+                    Member {
+                        name: m,
+                        ty: int,
+                        bit_offset: 0,
+                        bitfield_size: 3,
+                    },
+                    Member {
+                        name: 0,
+                        ty: int,
+                        bit_offset: 32,
+                        bitfield_size: 0,
+                    },
+                ],
+            }),
+        });
+        let e = b.add_str("e");
+        b.add(Type {
+            name: e,
+            kind: Kind::Enum(Enum {
+                size: 4,
+                signed: true,
+                values: vec![Enumerator { name: m, value: -1 }],
+            }),
+        });
+        b.add(Type {
+            name: e,
+            kind: Kind::Enum64(Enum {
+                size: 8,
+                signed: false,
+                values: vec![Enumerator {
+                    name: m,
+                    value: 1 << 40,
+                }],
+            }),
+        });
+        let ptr = b.add(Type {
+            name: 0,
+            kind: Kind::Ptr(st),
+        });
+        b.add(Type {
+            name: 0,
+            kind: Kind::Array(Array {
+                elem: ptr,
+                index: int,
+                nelems: 3,
+            }),
+        });
+        b.add(Type {
+            name: s,
+            kind: Kind::Fwd { union: true },
+        });
+        b.add(Type {
+            name: s,
+            kind: Kind::Typedef(st),
+        });
+        b.add(Type {
+            name: 0,
+            kind: Kind::Volatile(int),
+        });
+        b.add(Type {
+            name: 0,
+            kind: Kind::Const(int),
+        });
+        b.add(Type {
+            name: 0,
+            kind: Kind::Restrict(ptr),
+        });
+        let proto = b.add(Type {
+            name: 0,
+            kind: Kind::FuncProto(FuncProto {
+                ret: int,
+                params: vec![Param { name: m, ty: ptr }, Param { name: 0, ty: 0 }],
+            }),
+        });
+        b.add(Type {
+            name: n,
+            kind: Kind::Float { size: 8 },
+        });
+        b.add(Type {
+            name: e,
+            kind: Kind::TypeTag {
+                ty: ptr,
+                attr: false,
+            },
+        });
+        let var = b.add(Type {
+            name: m,
+            kind: Kind::Var {
+                ty: int,
+                linkage: 1,
+            },
+        });
+        b.add(Type {
+            name: e,
+            kind: Kind::Datasec(Datasec {
+                size: 4,
+                vars: vec![VarSecInfo {
+                    ty: var,
+                    offset: 0,
+                    size: 4,
+                }],
+            }),
+        });
+        b.add(Type {
+            name: e,
+            kind: Kind::DeclTag {
+                ty: st,
+                component: 0,
+            },
+        });
+        // A global FUNC last: its vlen is the linkage, not a record count.
+        b.add(Type {
+            name: n,
+            kind: Kind::Func {
+                proto,
+                linkage: linkage::GLOBAL,
+            },
+        });
+        b
+    }
+
+    #[test]
+    fn every_kind_round_trips_in_both_byte_orders() {
+        for endian in [Endian::Little, Endian::Big] {
+            let mut b = every_kind();
+            b.set_endian(endian);
+            let bytes = b.to_bytes();
+            let back = Btf::from_bytes(&bytes).expect("parse");
+            assert_eq!(back.endian(), endian);
+            assert_eq!(back.types(), b.types());
+            assert_eq!(back.to_bytes(), bytes);
+        }
+    }
+
+    #[test]
+    fn truncations_are_errors() {
+        let bytes = every_kind().to_bytes();
+        for len in 0..bytes.len() {
+            assert!(Btf::from_bytes(&bytes[..len]).is_err(), "length {len}");
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! Command-line parsing and dispatch; one module per subcommand.
 
 mod check;
+mod diff;
 mod dump;
 mod encode;
 mod min;
@@ -26,6 +27,9 @@ enum Command {
     Encode(encode::Args),
     /// Print BTF as a C header (vmlinux.h), as bpftool's text listing, or as JSON.
     Dump(dump::Args),
+    /// Report the types added, removed and changed between two BTFs (exit 1 when
+    /// any), or only what the CO-RE relocations of BPF objects touch.
+    Diff(diff::Args),
     /// Minimize kernel BTF to what the CO-RE relocations of BPF objects need.
     Min(min::Args),
     /// Report on which kernels the CO-RE relocations of BPF objects resolve.
@@ -33,7 +37,7 @@ enum Command {
 }
 
 /// Names that are subcommands (anything else first on the line is a FILE to encode).
-const SUBCOMMANDS: &[&str] = &["encode", "dump", "min", "check", "help"];
+const SUBCOMMANDS: &[&str] = &["encode", "dump", "diff", "min", "check", "help"];
 
 /// Parses `args` (program name first) and runs the command.
 pub fn run(mut args: Vec<OsString>) -> anyhow::Result<ExitCode> {
@@ -46,6 +50,7 @@ pub fn run(mut args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     match Cli::parse_from(args).command {
         Command::Encode(a) => encode::run(a),
         Command::Dump(a) => dump::run(a),
+        Command::Diff(a) => diff::run(a),
         Command::Min(a) => min::run(a),
         Command::Check(a) => check::run(a),
     }
