@@ -1,5 +1,5 @@
 //! The BTF model: types ([`types`]), strings ([`strings`]), a reader ([`read`]),
-//! a writer ([`write`]) and graph deduplication ([`dedup`]).
+//! a writer ([`write`](mod@write)) and graph deduplication ([`dedup`]).
 
 pub mod dedup;
 pub mod read;

@@ -2,9 +2,9 @@
 //! `bpftool btf dump file F format c` prints it), bpftool's raw text listing, and JSON.
 //!
 //! The C emitter follows libbpf's `btf_dump.c` (v1.1, what bpftool 7.1 uses): types
-//! are ordered so that everything embedded by value is defined first ([`order`]),
-//! layouts are inferred from offsets ([`layout`]) and declarations are printed in
-//! C syntax ([`c`]).
+//! are ordered so that everything embedded by value is defined first (`order`),
+//! layouts are inferred from offsets (`layout`) and declarations are printed in
+//! C syntax (`c`).
 
 mod c;
 mod json;

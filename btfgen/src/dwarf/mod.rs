@@ -1,5 +1,5 @@
-//! The DWARF → BTF converter: ELF input ([`elf`]), per-unit conversion ([`unit`]),
-//! functions ([`funcs`]) and per-CPU variables ([`vars`]), deduplicated in unit order.
+//! The DWARF → BTF converter: ELF input (`elf`), per-unit conversion (`unit`),
+//! functions (`funcs`) and per-CPU variables (`vars`), deduplicated in unit order.
 //!
 //! Units are converted in parallel on a rayon pool; the calling thread deduplicates
 //! their fragments strictly in unit order, so the output is the same for any number of
