@@ -2,7 +2,7 @@
 //! objects such as kernel modules), function symbols and per-CPU variable symbols.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
 
 use object::{
     Object, ObjectSection, ObjectSymbol, RelocationKind, RelocationTarget, SectionIndex, SymbolKind,

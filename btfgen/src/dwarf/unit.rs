@@ -762,8 +762,22 @@ impl<'a, 'o> Converter<'a, 'o> {
         self.reorder();
         self.keys.sort_unstable();
         let aliases: HashMap<u32, u32> = self.aliases.iter().copied().collect();
+        // One unit: a table indexed by DIE offset. Several (LTO): binary search.
+        let dense = match self.ranges[..] {
+            [(lo, hi)] => {
+                let mut table = vec![0; (hi - lo) as usize];
+                for &(k, id) in &self.keys {
+                    if let Some(slot) = table.get_mut(k.wrapping_sub(lo) as usize) {
+                        *slot = id;
+                    }
+                }
+                Some((lo, table))
+            }
+            _ => None,
+        };
         let lookup = Lookup {
             keys: &self.keys,
+            dense: dense.as_ref().map(|(lo, t)| (*lo, t.as_slice())),
             aliases: &aliases,
             ranges: &self.ranges,
             index_int: self.index_int.unwrap_or(0),
@@ -836,6 +850,8 @@ impl<'a, 'o> Converter<'a, 'o> {
 /// Maps DIE keys to fragment type ids.
 pub(crate) struct Lookup<'k> {
     keys: &'k [(u32, TypeId)],
+    /// For a single unit: type id by DIE offset minus the unit's start (0: none).
+    dense: Option<(u32, &'k [TypeId])>,
     aliases: &'k HashMap<u32, u32>,
     ranges: &'k [(u32, u32)],
     index_int: TypeId,
@@ -852,8 +868,19 @@ impl Lookup<'_> {
             if key == INDEX_INT_KEY {
                 return Ok(self.index_int);
             }
-            if let Ok(i) = self.keys.binary_search_by_key(&key, |&(k, _)| k) {
-                return Ok(self.keys[i].1);
+            match self.dense {
+                Some((lo, table)) => {
+                    if let Some(&id) = table.get(key.wrapping_sub(lo) as usize) {
+                        if id != 0 {
+                            return Ok(id);
+                        }
+                    }
+                }
+                None => {
+                    if let Ok(i) = self.keys.binary_search_by_key(&key, |&(k, _)| k) {
+                        return Ok(self.keys[i].1);
+                    }
+                }
             }
             match self.aliases.get(&key) {
                 Some(&next) => key = next,
