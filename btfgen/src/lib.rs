@@ -1,7 +1,9 @@
 //! btfgen: DWARF → BTF encoding, BTF reading, writing and deduplication, CO-RE
 //! relocation and minimization, and BTF dumps.
 //!
-//! Modules point one way: [`dwarf`] produces types into the [`btf`] model;
+//! Modules point one way: [`package`] streams the vmlinux out of a kernel
+//! debuginfo package (fetch → package → dwarf → btf); [`dwarf`] produces types
+//! into the [`btf`] model;
 //! [`min`] uses [`relo`] (the CO-RE engine), which reads BPF objects through [`bpf`]
 //! and resolves against [`btf`]; [`dump`] prints [`btf`]; [`diff`] compares two
 //! [`btf`]s, and the relocations of BPF objects on both through [`relo`].
@@ -12,4 +14,5 @@ pub mod diff;
 pub mod dump;
 pub mod dwarf;
 pub mod min;
+pub mod package;
 pub mod relo;

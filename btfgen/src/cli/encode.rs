@@ -1,4 +1,5 @@
-//! `btfgen encode FILE -o OUT`.
+//! `btfgen encode FILE -o OUT`; FILE may also be a .deb, .ddeb or .rpm kernel debuginfo
+//! package (told by its magic bytes), whose vmlinux is streamed out and encoded.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -9,6 +10,7 @@ use std::time::Instant;
 use anyhow::Context;
 use btfgen::btf::Btf;
 use btfgen::dwarf::{self, Options};
+use btfgen::package;
 use clap::ValueEnum;
 
 use super::output::write_atomic;
@@ -25,7 +27,8 @@ pub enum Format {
 /// Arguments of `btfgen encode`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// ELF file with DWARF: a vmlinux, an object file or a kernel module.
+    /// ELF file with DWARF (a vmlinux, an object file or a kernel module), or a
+    /// .deb, .ddeb or .rpm kernel debuginfo package holding a vmlinux.
     file: PathBuf,
     /// Where to write the BTF.
     #[arg(short, long)]
@@ -48,6 +51,9 @@ pub struct Args {
     /// Encode floating-point types as INT instead of FLOAT (for kernels before 5.13).
     #[arg(long)]
     no_float: bool,
+    /// Directory for the vmlinux extracted from a package (default: $TMPDIR, else /tmp).
+    #[arg(long, value_name = "DIR")]
+    tmpdir: Option<PathBuf>,
     /// Print what was encoded.
     #[arg(short, long)]
     verbose: bool,
@@ -59,11 +65,43 @@ const PROGRESS_MIN_BYTES: u64 = 64 << 20;
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let name = a.file.display();
-    let file = std::fs::File::open(&a.file).with_context(|| format!("{name}"))?;
-    let len = file.metadata().with_context(|| format!("{name}"))?.len();
-    // SAFETY: the map is read-only; a file changed underneath gives wrong output or an
-    // error, not memory unsafety beyond what reading a changing file implies.
-    let map = unsafe { memmap2::Mmap::map(&file) }.with_context(|| format!("{name}"))?;
+    let kind = package::Kind::detect(&a.file).with_context(|| format!("{name}"))?;
+    let input = match kind {
+        Some(kind) => {
+            let t = Instant::now();
+            let file = std::fs::File::open(&a.file).with_context(|| format!("{name}"))?;
+            let opts = package::Options {
+                tmpdir: a.tmpdir.clone(),
+                ..Default::default()
+            };
+            let reader = std::io::BufReader::with_capacity(1 << 20, file);
+            let v = package::extract_vmlinux(reader, kind, &name.to_string(), &opts)?;
+            if a.verbose {
+                eprintln!(
+                    "btfgen: {name}: {} package, {} payload: vmlinux {} ({} bytes, {}), uname -r {}, extracted in {:.2}s",
+                    kind.name(),
+                    v.compression,
+                    v.member,
+                    v.size,
+                    match v.verified {
+                        Some(d) => format!("{d} checked"),
+                        None => "no digest in the package".into(),
+                    },
+                    v.release,
+                    t.elapsed().as_secs_f64()
+                );
+            }
+            Input::Package(v)
+        }
+        None => {
+            let file = std::fs::File::open(&a.file).with_context(|| format!("{name}"))?;
+            // SAFETY: the map is read-only; a file changed underneath gives wrong output
+            // or an error, not memory unsafety beyond what reading a changing file implies.
+            Input::Elf(unsafe { memmap2::Mmap::map(&file) }.with_context(|| format!("{name}"))?)
+        }
+    };
+    let map = input.bytes();
+    let len = map.len() as u64;
     let base = match &a.base {
         Some(p) => Some(Arc::new(
             Btf::from_file(p).with_context(|| format!("base BTF {}", p.display()))?,
@@ -78,7 +116,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         base,
         progress: std::io::stderr().is_terminal() && len >= PROGRESS_MIN_BYTES,
     };
-    let enc = dwarf::encode(&map, &opts).with_context(|| format!("{name}"))?;
+    let enc = dwarf::encode(map, &opts).with_context(|| format!("{name}"))?;
     if enc.had_btf {
         eprintln!("btfgen: {name} already has a .BTF section; encoding its DWARF all the same");
     }
@@ -107,4 +145,19 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The ELF to encode: the file itself, or the vmlinux streamed out of a package.
+enum Input {
+    Elf(memmap2::Mmap),
+    Package(package::Vmlinux),
+}
+
+impl Input {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Input::Elf(m) => m,
+            Input::Package(v) => v.bytes(),
+        }
+    }
 }

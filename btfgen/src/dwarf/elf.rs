@@ -1,8 +1,8 @@
 //! The ELF side of encoding: DWARF sections (decompressed, and relocated for ET_REL
 //! objects such as kernel modules), function symbols and per-CPU variable symbols.
 
-use std::borrow::Cow;
 use hashbrown::{HashMap, HashSet};
+use std::borrow::Cow;
 
 use object::{
     Object, ObjectSection, ObjectSymbol, RelocationKind, RelocationTarget, SectionIndex, SymbolKind,

@@ -1,0 +1,600 @@
+//! Streaming the vmlinux out of a kernel debuginfo package (.deb, .ddeb, .rpm).
+//!
+//! One pass over the package, as it is read (a file or a download): the container
+//! (ar for Debian packages, lead + signature + header for RPM), then the compressed
+//! payload (xz, zstd, gzip, bzip2, lzma or none), then the archive inside (tar or
+//! cpio), until the first regular file at a vmlinux path. Only that member is written,
+//! to an anonymous temporary file (deleted when dropped, even on a crash), which is then
+//! mapped for the DWARF reader. The package itself is never stored and memory stays
+//! bounded: a copy buffer, the decompressors' windows and, for RPM, the header.
+//!
+//! Vmlinux paths, after a leading `./`:
+//! - `usr/lib/debug/boot/vmlinux-REL` (Debian, Ubuntu; SUSE adds `.debug`),
+//! - `usr/lib/debug/[usr/]lib/modules/REL/vmlinux` (Fedora, RHEL, CentOS, Oracle, Amazon).
+//!
+//! `REL` is the kernel's `uname -r`. Symbolic links (the Debian package has one at the
+//! second path) and hard-link entries without data are passed over.
+//!
+//! Integrity: the vmlinux is hashed as it is written and checked against the package's
+//! own digest of it (Debian's `md5sums` in control.tar; RPM's file digests, md5 or
+//! SHA-2), and an RPM's header and compressed payload against the SHA-256 digests its
+//! signature and header record, when they do.
+//!
+//! Once the vmlinux is out, the rest of the input is read without decompressing it
+//! (cheap, and a download must be read whole anyway to check its digest) and its length
+//! checked against the package's own (the ar member size, the RPM signature's size
+//! tag), so that a truncated package is an error even when its vmlinux came out whole.
+//!
+//! Safety: a member whose path is absolute or has a `..` component is refused (the
+//! vmlinux only ever goes to a temporary file, never to a path taken from the archive,
+//! but such a package is not one to trust), and the bytes decompressed are bounded
+//! ([`Options::max_bytes`]) so that a decompression bomb cannot fill the disk.
+
+mod cpio;
+mod deb;
+mod rpm;
+
+use std::cell::Cell;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// Package container formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Debian .deb or Ubuntu .ddeb: an ar archive holding `data.tar[.COMP]`.
+    Deb,
+    /// RPM: lead, signature and header, then a compressed cpio payload.
+    Rpm,
+}
+
+impl Kind {
+    /// The package kind whose magic bytes start `head` (8 bytes are enough).
+    pub fn sniff(head: &[u8]) -> Option<Kind> {
+        if head.starts_with(b"!<arch>\n") {
+            Some(Kind::Deb)
+        } else if head.starts_with(&[0xed, 0xab, 0xee, 0xdb]) {
+            Some(Kind::Rpm)
+        } else {
+            None
+        }
+    }
+
+    /// The package kind of the file at `path`, by its magic bytes (not its name).
+    pub fn detect(path: &Path) -> io::Result<Option<Kind>> {
+        let mut head = [0u8; 8];
+        let mut f = File::open(path)?;
+        let mut n = 0;
+        while n < head.len() {
+            match f.read(&mut head[n..])? {
+                0 => break,
+                k => n += k,
+            }
+        }
+        Ok(Kind::sniff(&head[..n]))
+    }
+
+    /// `deb` or `rpm`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Deb => "deb",
+            Kind::Rpm => "rpm",
+        }
+    }
+}
+
+/// Default bound on the bytes decompressed out of one package (8 GiB): the largest
+/// kernel debuginfo packages unpack to a few GB.
+pub const DEFAULT_MAX_BYTES: u64 = 8 << 30;
+
+/// Extraction settings.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Directory of the temporary vmlinux (default: `$TMPDIR`, else /tmp).
+    pub tmpdir: Option<PathBuf>,
+    /// At most this many bytes are decompressed (payload, archive members skipped
+    /// over and the vmlinux itself) before the package is refused.
+    pub max_bytes: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            tmpdir: None,
+            max_bytes: DEFAULT_MAX_BYTES,
+        }
+    }
+}
+
+/// Errors of package extraction; each displays on one line and names the package.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The package holds no regular file at a vmlinux path.
+    #[error("no vmlinux in {package}")]
+    NoVmlinux { package: String },
+    /// The archive, its compression or its headers are damaged or truncated.
+    #[error("{package}: corrupt {what}: {detail}")]
+    Corrupt {
+        package: String,
+        what: &'static str,
+        detail: String,
+    },
+    /// A format or compression this reader does not know.
+    #[error("{package}: unsupported {what} `{value}`")]
+    Unsupported {
+        package: String,
+        what: &'static str,
+        value: String,
+    },
+    /// A member with an absolute path or a `..` component.
+    #[error("{package}: member `{member}` has an absolute path or a `..` component; refusing the package")]
+    UnsafePath { package: String, member: String },
+    /// More than [`Options::max_bytes`] decompressed.
+    #[error("{package}: more than {limit} bytes decompressed; refusing the package (a decompression bomb?)")]
+    TooLarge { package: String, limit: u64 },
+    /// Writing or mapping the temporary vmlinux failed.
+    #[error("{package}: temporary vmlinux in {dir}: {error}")]
+    Temp {
+        package: String,
+        dir: String,
+        error: io::Error,
+    },
+}
+
+/// The vmlinux extracted from a package, in an anonymous temporary file.
+#[derive(Debug)]
+pub struct Vmlinux {
+    /// Its path in the package, as the archive spells it.
+    pub member: String,
+    /// The kernel release (`uname -r`) its path names.
+    pub release: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The package's container format.
+    pub kind: Kind,
+    /// The payload compression (`xz`, `zstd`, `gzip`, `bzip2`, `lzma`, `none`).
+    pub compression: &'static str,
+    /// The digest the vmlinux was checked against (the package's md5sums or RPM file
+    /// digests): `md5`, `sha256`, ...; `None` when the package has none for it.
+    pub verified: Option<&'static str>,
+    map: memmap2::Mmap,
+    _file: File,
+}
+
+impl Vmlinux {
+    /// The vmlinux bytes (a read-only map of the temporary file).
+    pub fn bytes(&self) -> &[u8] {
+        &self.map
+    }
+}
+
+/// Reads the package `reader` of the given kind in one pass and returns its vmlinux.
+/// `package` names it in errors (a path or a URL).
+pub fn extract_vmlinux<R: Read>(
+    reader: R,
+    kind: Kind,
+    package: &str,
+    opts: &Options,
+) -> Result<Vmlinux, Error> {
+    let cx = Cx {
+        package,
+        opts,
+        exceeded: Rc::new(Cell::new(false)),
+    };
+    match kind {
+        Kind::Deb => deb::extract(reader, &cx),
+        Kind::Rpm => rpm::extract(reader, &cx),
+    }
+}
+
+/// Opens the package at `path`, tells its kind by its magic bytes and extracts its
+/// vmlinux. Not a package (nor readable) → [`Error::Unsupported`] / [`Error::Corrupt`].
+pub fn extract_vmlinux_file(path: &Path, opts: &Options) -> Result<Vmlinux, Error> {
+    let package = path.display().to_string();
+    let io_err = |e: io::Error| Error::Corrupt {
+        package: package.clone(),
+        what: "package",
+        detail: e.to_string(),
+    };
+    let kind = Kind::detect(path)
+        .map_err(io_err)?
+        .ok_or_else(|| Error::Unsupported {
+            package: package.clone(),
+            what: "package format",
+            value: "not an ar (.deb/.ddeb) nor an RPM file".into(),
+        })?;
+    let f = File::open(path).map_err(io_err)?;
+    extract_vmlinux(
+        io::BufReader::with_capacity(1 << 20, f),
+        kind,
+        &package,
+        opts,
+    )
+}
+
+/// Shared state of one extraction.
+pub(crate) struct Cx<'a> {
+    package: &'a str,
+    opts: &'a Options,
+    /// Set by [`Limited`] when the decompressed bytes pass the bound, so that an I/O
+    /// error coming out of the archive readers is reported as such.
+    exceeded: Rc<Cell<bool>>,
+}
+
+impl Cx<'_> {
+    fn corrupt(&self, what: &'static str, detail: impl ToString) -> Error {
+        Error::Corrupt {
+            package: self.package.to_string(),
+            what,
+            detail: detail.to_string(),
+        }
+    }
+
+    /// An I/O error from reading the package: the bound if it was passed, else a
+    /// damaged or truncated `what`.
+    fn read_error(&self, what: &'static str, e: io::Error) -> Error {
+        if self.exceeded.get() {
+            return Error::TooLarge {
+                package: self.package.to_string(),
+                limit: self.opts.max_bytes,
+            };
+        }
+        let detail = if e.kind() == io::ErrorKind::UnexpectedEof {
+            "truncated (unexpected end of data)".to_string()
+        } else {
+            e.to_string()
+        };
+        self.corrupt(what, detail)
+    }
+
+    fn unsupported(&self, what: &'static str, value: impl ToString) -> Error {
+        Error::Unsupported {
+            package: self.package.to_string(),
+            what,
+            value: value.to_string(),
+        }
+    }
+
+    fn no_vmlinux(&self) -> Error {
+        Error::NoVmlinux {
+            package: self.package.to_string(),
+        }
+    }
+
+    /// Wraps a decompressed stream so that it fails past the bound.
+    fn limit<R: Read>(&self, inner: R) -> Limited<R> {
+        Limited {
+            inner,
+            left: self.opts.max_bytes,
+            exceeded: self.exceeded.clone(),
+        }
+    }
+
+    /// Copies exactly `size` bytes of the member `member` from `r` into a new
+    /// anonymous temporary file, checks them against `digest` and maps them.
+    #[allow(clippy::too_many_arguments)]
+    fn write_vmlinux(
+        &self,
+        r: &mut dyn Read,
+        size: u64,
+        member: &str,
+        release: String,
+        kind: Kind,
+        compression: &'static str,
+        what: &'static str,
+        digest: Option<Digest>,
+    ) -> Result<Vmlinux, Error> {
+        let mut hasher = digest.as_ref().map(|d| d.algo.hasher());
+        let dir = self.opts.tmpdir.clone().unwrap_or_else(std::env::temp_dir);
+        let temp = |error: io::Error| Error::Temp {
+            package: self.package.to_string(),
+            dir: dir.display().to_string(),
+            error,
+        };
+        if size > self.opts.max_bytes {
+            return Err(Error::TooLarge {
+                package: self.package.to_string(),
+                limit: self.opts.max_bytes,
+            });
+        }
+        let mut file = tempfile::tempfile_in(&dir).map_err(temp)?;
+        let mut buf = vec![0u8; 1 << 20];
+        let mut done = 0u64;
+        while done < size {
+            let want = buf.len().min((size - done) as usize);
+            let n = match r.read(&mut buf[..want]) {
+                Ok(0) => {
+                    return Err(self.corrupt(
+                        what,
+                        format!("truncated: {member} ends after {done} of its {size} bytes"),
+                    ))
+                }
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.read_error(what, e)),
+            };
+            if let Some(h) = &mut hasher {
+                h.update(&buf[..n]);
+            }
+            file.write_all(&buf[..n]).map_err(temp)?;
+            done += n as u64;
+        }
+        file.flush().map_err(temp)?;
+        if let (Some(d), Some(h)) = (&digest, hasher) {
+            let got = h.finalize();
+            if !got.eq_ignore_ascii_case(&d.hex) {
+                return Err(self.corrupt(
+                    what,
+                    format!(
+                        "{member}: {} {got} differs from the package's {}",
+                        d.algo.name(),
+                        d.hex
+                    ),
+                ));
+            }
+        }
+        // SAFETY: the file is anonymous (no name anyone else could open) and ours alone;
+        // it is not written again while mapped.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(temp)?;
+        Ok(Vmlinux {
+            member: member.to_string(),
+            release,
+            size,
+            kind,
+            compression,
+            verified: digest.map(|d| d.algo.name()),
+            map,
+            _file: file,
+        })
+    }
+
+    /// Checks a member path; `Ok(Some(release))` for a vmlinux path.
+    fn check_member(&self, name: &str) -> Result<Option<String>, Error> {
+        match classify(name) {
+            Member::Unsafe => Err(Error::UnsafePath {
+                package: self.package.to_string(),
+                member: name.to_string(),
+            }),
+            Member::Other => Ok(None),
+            Member::Vmlinux(rel) => Ok(Some(rel)),
+        }
+    }
+}
+
+/// A reader that fails once more than `left` bytes went through.
+pub(crate) struct Limited<R> {
+    inner: R,
+    left: u64,
+    exceeded: Rc<Cell<bool>>,
+}
+
+impl<R: Read> Read for Limited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n as u64 > self.left {
+            self.exceeded.set(true);
+            self.left = 0;
+            return Err(io::Error::other("decompressed size bound exceeded"));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Digest algorithms packages record for their files.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Algo {
+    Md5,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+/// The digest a package records for a member: algorithm and lower-case hex.
+#[derive(Clone, Debug)]
+pub(crate) struct Digest {
+    algo: Algo,
+    hex: String,
+}
+
+enum Hasher {
+    Md5(md5::Md5),
+    Sha256(sha2::Sha256),
+    Sha384(sha2::Sha384),
+    Sha512(sha2::Sha512),
+}
+
+impl Algo {
+    fn name(self) -> &'static str {
+        match self {
+            Algo::Md5 => "md5",
+            Algo::Sha256 => "sha256",
+            Algo::Sha384 => "sha384",
+            Algo::Sha512 => "sha512",
+        }
+    }
+
+    fn hasher(self) -> Hasher {
+        use sha2::Digest as _;
+        match self {
+            Algo::Md5 => Hasher::Md5(md5::Md5::new()),
+            Algo::Sha256 => Hasher::Sha256(sha2::Sha256::new()),
+            Algo::Sha384 => Hasher::Sha384(sha2::Sha384::new()),
+            Algo::Sha512 => Hasher::Sha512(sha2::Sha512::new()),
+        }
+    }
+}
+
+impl Hasher {
+    fn update(&mut self, data: &[u8]) {
+        use sha2::Digest as _;
+        match self {
+            Hasher::Md5(h) => h.update(data),
+            Hasher::Sha256(h) => h.update(data),
+            Hasher::Sha384(h) => h.update(data),
+            Hasher::Sha512(h) => h.update(data),
+        }
+    }
+
+    fn finalize(self) -> String {
+        use sha2::Digest as _;
+        let bytes: Vec<u8> = match self {
+            Hasher::Md5(h) => h.finalize().to_vec(),
+            Hasher::Sha256(h) => h.finalize().to_vec(),
+            Hasher::Sha384(h) => h.finalize().to_vec(),
+            Hasher::Sha512(h) => h.finalize().to_vec(),
+        };
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// A reader counting the bytes read through it.
+pub(crate) struct Counting<R> {
+    inner: R,
+    count: Rc<Cell<u64>>,
+}
+
+impl<R> Counting<R> {
+    fn new(inner: R) -> (Self, Rc<Cell<u64>>) {
+        let count = Rc::new(Cell::new(0));
+        (
+            Counting {
+                inner,
+                count: count.clone(),
+            },
+            count,
+        )
+    }
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// Reads `r` to its end; the number of bytes.
+fn drain<R: Read>(r: &mut R) -> io::Result<u64> {
+    io::copy(r, &mut io::sink())
+}
+
+/// What a member path is.
+#[derive(Debug, PartialEq, Eq)]
+enum Member {
+    /// Absolute, or with a `..` component.
+    Unsafe,
+    /// A vmlinux path, with the kernel release it names.
+    Vmlinux(String),
+    Other,
+}
+
+/// `name` without its leading `./`s.
+fn relative(name: &str) -> &str {
+    let mut rest = name;
+    while let Some(r) = rest.strip_prefix("./") {
+        rest = r;
+    }
+    rest
+}
+
+/// Classifies an archive member path (see the module documentation).
+fn classify(name: &str) -> Member {
+    let rest = relative(name);
+    if rest.starts_with('/') || rest.split('/').any(|c| c == "..") {
+        return Member::Unsafe;
+    }
+    let parts: Vec<&str> = rest
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    let release = match parts.as_slice() {
+        ["usr", "lib", "debug", "boot", file] => file
+            .strip_prefix("vmlinux-")
+            .map(|r| r.strip_suffix(".debug").unwrap_or(r)),
+        ["usr", "lib", "debug", "lib", "modules", rel, "vmlinux"]
+        | ["usr", "lib", "debug", "usr", "lib", "modules", rel, "vmlinux"] => Some(*rel),
+        _ => None,
+    };
+    match release {
+        Some(r) if !r.is_empty() => Member::Vmlinux(r.to_string()),
+        _ => Member::Other,
+    }
+}
+
+/// The decompressor for a compression name (RPM's `PAYLOADCOMPRESSOR`, or a
+/// `data.tar` extension mapped to it).
+fn decoder<'r, R: Read + 'r>(
+    compression: &str,
+    r: R,
+) -> Option<(Box<dyn Read + 'r>, &'static str)> {
+    Some(match compression {
+        // Multi-stream: parallel xz (pixz, xz -T) writes several streams.
+        "xz" => (
+            Box::new(liblzma::read::XzDecoder::new_multi_decoder(r)),
+            "xz",
+        ),
+        "lzma" => {
+            let stream = liblzma::stream::Stream::new_lzma_decoder(u64::MAX).ok()?;
+            (
+                Box::new(liblzma::read::XzDecoder::new_stream(r, stream)),
+                "lzma",
+            )
+        }
+        // zstd's reader handles concatenated frames.
+        "zstd" => (Box::new(zstd::stream::read::Decoder::new(r).ok()?), "zstd"),
+        "gzip" => (Box::new(flate2::read::MultiGzDecoder::new(r)), "gzip"),
+        "bzip2" => (Box::new(bzip2::read::MultiBzDecoder::new(r)), "bzip2"),
+        "none" => (Box::new(r), "none"),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        let v = |s: &str| Member::Vmlinux(s.to_string());
+        assert_eq!(
+            classify("./usr/lib/debug/boot/vmlinux-6.1.0-56-cloud-amd64"),
+            v("6.1.0-56-cloud-amd64")
+        );
+        assert_eq!(
+            classify("./usr/lib/debug/lib/modules/4.18.0-80.el8.x86_64/vmlinux"),
+            v("4.18.0-80.el8.x86_64")
+        );
+        assert_eq!(
+            classify("./usr/lib/debug/boot/vmlinux-5.3.18-59.10-default.debug"),
+            v("5.3.18-59.10-default")
+        );
+        assert_eq!(
+            classify("usr/lib/debug/usr/lib/modules/6.5.6-300.fc39.x86_64/vmlinux"),
+            v("6.5.6-300.fc39.x86_64")
+        );
+        assert_eq!(classify("./usr/lib/debug/boot/"), Member::Other);
+        assert_eq!(
+            classify("./usr/lib/debug/boot/System.map-6.1"),
+            Member::Other
+        );
+        assert_eq!(classify("./usr/share/doc/x"), Member::Other);
+        assert_eq!(classify("."), Member::Other);
+        assert_eq!(classify("/usr/lib/debug/boot/vmlinux-1"), Member::Unsafe);
+        assert_eq!(classify("./usr/../etc/passwd"), Member::Unsafe);
+        assert_eq!(classify(".."), Member::Unsafe);
+    }
+
+    #[test]
+    fn sniff() {
+        assert_eq!(Kind::sniff(b"!<arch>\ndebian"), Some(Kind::Deb));
+        assert_eq!(
+            Kind::sniff(&[0xed, 0xab, 0xee, 0xdb, 3, 0]),
+            Some(Kind::Rpm)
+        );
+        assert_eq!(Kind::sniff(b"\x7fELF"), None);
+        assert_eq!(Kind::sniff(b""), None);
+    }
+}

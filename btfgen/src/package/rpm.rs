@@ -1,0 +1,528 @@
+//! RPM: lead, signature header, header, then the compressed cpio payload.
+//!
+//! The header is parsed here (it is simple) rather than with the `rpm` crate, whose
+//! minimum Rust version is above this workspace's and which pulls in much more than
+//! the four tags needed: payload format and compressor, and, for the "stripped" cpio
+//! of packages with files over 4 GiB, the file names, sizes, modes and link targets.
+
+use std::io::{BufRead, BufReader, Read};
+
+use super::cpio::{self, Entry};
+use super::{decoder, drain, relative, Algo, Counting, Cx, Digest, Error, Hasher, Kind, Vmlinux};
+
+const LEAD_LEN: usize = 96;
+const HEADER_MAGIC: [u8; 3] = [0x8e, 0xad, 0xe8];
+/// rpm's own bounds on a header (lib/header.c `hdrchkTags`, `hdrchkData`).
+const MAX_TAGS: u32 = 0xffff;
+const MAX_DATA: u32 = 0x0fff_ffff;
+
+/// Signature tags: header + payload size, 32 and 64 bits.
+const SIGTAG_SIZE: u32 = 1000;
+const SIGTAG_LONGSIZE: u32 = 270;
+/// Signature tag: SHA-256 of the header (hex).
+const SIGTAG_SHA256: u32 = 273;
+
+const TAG_OLDFILENAMES: u32 = 1027;
+const TAG_FILESIZES: u32 = 1028;
+const TAG_FILEMODES: u32 = 1030;
+const TAG_FILEDIGESTS: u32 = 1035;
+const TAG_FILELINKTOS: u32 = 1036;
+const TAG_DIRINDEXES: u32 = 1116;
+const TAG_BASENAMES: u32 = 1117;
+const TAG_DIRNAMES: u32 = 1118;
+const TAG_PAYLOADFORMAT: u32 = 1124;
+const TAG_PAYLOADCOMPRESSOR: u32 = 1125;
+const TAG_LONGFILESIZES: u32 = 5008;
+const TAG_FILEDIGESTALGO: u32 = 5011;
+/// Digest of the compressed payload (rpm >= 4.14) and its algorithm.
+const TAG_PAYLOADDIGEST: u32 = 5092;
+const TAG_PAYLOADDIGESTALGO: u32 = 5093;
+
+const TYPE_INT16: u32 = 3;
+const TYPE_INT32: u32 = 4;
+const TYPE_INT64: u32 = 5;
+const TYPE_STRING: u32 = 6;
+const TYPE_STRING_ARRAY: u32 = 8;
+const TYPE_I18NSTRING: u32 = 9;
+
+pub(super) fn extract<R: Read>(reader: R, cx: &Cx) -> Result<Vmlinux, Error> {
+    let (reader, count) = Counting::new(reader);
+    let mut r = BufReader::with_capacity(1 << 16, reader);
+    let mut lead = [0u8; LEAD_LEN];
+    r.read_exact(&mut lead)
+        .map_err(|e| cx.read_error("RPM lead", e))?;
+    if lead[..4] != [0xed, 0xab, 0xee, 0xdb] {
+        return Err(cx.corrupt("RPM lead", "bad magic"));
+    }
+    // signature_type 5: a header-structured signature follows.
+    if u16::from_be_bytes([lead[78], lead[79]]) != 5 {
+        return Err(cx.unsupported(
+            "RPM signature type",
+            u16::from_be_bytes([lead[78], lead[79]]),
+        ));
+    }
+    let sig = read_header(&mut r, cx, "RPM signature")?;
+    let sig_len = sig.len;
+    // Header and payload bytes, if the signature says.
+    let expected = sig
+        .ints(SIGTAG_LONGSIZE)
+        .or_else(|| sig.ints(SIGTAG_SIZE))
+        .and_then(|v| v.first().copied());
+    // The signature header is padded to a multiple of 8 bytes.
+    let pad = (8 - sig_len % 8) % 8;
+    skip(&mut r, pad as u64).map_err(|e| cx.read_error("RPM signature", e))?;
+    let header = read_header(&mut r, cx, "RPM header")?;
+    if let Some(want) = sig.string(SIGTAG_SHA256) {
+        if !want.eq_ignore_ascii_case(&header.sha256) {
+            return Err(cx.corrupt(
+                "RPM header",
+                format!(
+                    "sha256 {} differs from the signature's {want}",
+                    header.sha256
+                ),
+            ));
+        }
+    }
+
+    let format = header.string(TAG_PAYLOADFORMAT).unwrap_or("cpio");
+    if format != "cpio" {
+        return Err(cx.unsupported("RPM payload format", format));
+    }
+    // Without the tag, rpm's historic default: gzip.
+    let compressor = header.string(TAG_PAYLOADCOMPRESSOR).unwrap_or("gzip");
+    let header_start = LEAD_LEN as u64 + sig_len as u64 + pad as u64;
+    // The compressed payload is hashed as it goes by, when the header has its digest.
+    let digest = match (
+        header.strings(TAG_PAYLOADDIGEST),
+        header
+            .ints(TAG_PAYLOADDIGESTALGO)
+            .and_then(|v| v.first().copied()),
+    ) {
+        (Some(d), Some(8)) if !d.is_empty() => Some(d[0].clone()),
+        _ => None,
+    };
+    let mut hashing = Hashing {
+        inner: &mut r,
+        hasher: digest.as_ref().map(|_| Algo::Sha256.hasher()),
+    };
+    let v = payload(&mut hashing, cx, &header, compressor);
+    // Truncation explains a missing vmlinux or a damaged payload.
+    let rest = drain(&mut hashing);
+    let got_digest = hashing.hasher.take().map(|h| h.finalize());
+    drop(r);
+    if let Some(expected) = expected {
+        let got = count.get() - header_start;
+        if got < expected {
+            return Err(cx.corrupt(
+                "RPM package",
+                format!("truncated: header and payload end after {got} of their {expected} bytes"),
+            ));
+        }
+    }
+    let v = v?;
+    rest.map_err(|e| cx.read_error("RPM package", e))?;
+    if let (Some(want), Some(got)) = (digest, got_digest) {
+        if !want.eq_ignore_ascii_case(&got) {
+            return Err(cx.corrupt(
+                "RPM payload",
+                format!("sha256 {got} differs from the header's {want}"),
+            ));
+        }
+    }
+    Ok(v)
+}
+
+/// A reader hashing what goes through it.
+struct Hashing<'r, R> {
+    inner: &'r mut R,
+    hasher: Option<Hasher>,
+}
+
+impl<R: Read> Read for Hashing<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+fn payload<R: Read>(
+    r: &mut R,
+    cx: &Cx,
+    header: &Header,
+    compressor: &str,
+) -> Result<Vmlinux, Error> {
+    let (dec, compression) = decoder(compressor, r)
+        .ok_or_else(|| cx.unsupported("RPM payload compressor", compressor))?;
+    let mut payload = cpio::Reader::new(cx.limit(dec));
+    let mut files: Option<FileList> = None;
+    const WHAT: &str = "RPM payload";
+    loop {
+        let entry = payload.next().map_err(|e| match e {
+            cpio::Error::Io(e) => cx.read_error(WHAT, e),
+            cpio::Error::Format(d) => cx.corrupt(WHAT, d),
+        })?;
+        let (name, mode, size) = match entry {
+            Entry::Trailer => return Err(cx.no_vmlinux()),
+            Entry::File { name, mode, size } => (name, mode, size),
+            Entry::Stripped { index } => {
+                let (name, mode, size) = file_list(&mut files, header, cx)?
+                    .get(index as usize)
+                    .ok_or_else(|| cx.corrupt(WHAT, format!("file index {index} out of range")))?;
+                // Header paths are absolute by construction; cpio's are `./`-relative.
+                (format!(".{name}"), mode, size)
+            }
+        };
+        if let Some(release) = cx.check_member(&name)? {
+            // Regular files only; hard-link entries other than the last carry no data.
+            if mode & 0o170000 == 0o100000 && size > 0 {
+                // A header without file lists only goes unchecked.
+                let digest = file_list(&mut files, header, cx)
+                    .ok()
+                    .and_then(|f| f.digest(relative(&name)));
+                let mut r = payload.data(size);
+                return cx.write_vmlinux(
+                    &mut r,
+                    size,
+                    &name,
+                    release,
+                    Kind::Rpm,
+                    compression,
+                    WHAT,
+                    digest,
+                );
+            }
+        }
+        payload.skip(size).map_err(|e| cx.read_error(WHAT, e))?;
+    }
+}
+
+fn file_list<'f>(
+    files: &'f mut Option<FileList>,
+    header: &Header,
+    cx: &Cx,
+) -> Result<&'f FileList, Error> {
+    match files {
+        Some(f) => Ok(f),
+        None => Ok(files.insert(FileList::new(header).map_err(|d| cx.corrupt("RPM header", d))?)),
+    }
+}
+
+fn skip<R: Read>(r: &mut R, n: u64) -> std::io::Result<()> {
+    let got = std::io::copy(&mut r.take(n), &mut std::io::sink())?;
+    if got < n {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
+    Ok(())
+}
+
+/// A header structure: the index entries and the data store.
+struct Header {
+    /// (tag, type, offset, count)
+    index: Vec<(u32, u32, u32, u32)>,
+    store: Vec<u8>,
+    /// Bytes on disk (16 + 16 × entries + store).
+    len: usize,
+    /// SHA-256 of those bytes, hex.
+    sha256: String,
+}
+
+fn read_header<R: BufRead>(r: &mut R, cx: &Cx, what: &'static str) -> Result<Header, Error> {
+    let mut intro = [0u8; 16];
+    r.read_exact(&mut intro)
+        .map_err(|e| cx.read_error(what, e))?;
+    if intro[..3] != HEADER_MAGIC || intro[3] != 1 {
+        return Err(cx.corrupt(what, "bad magic"));
+    }
+    let tags = u32::from_be_bytes(intro[8..12].try_into().unwrap());
+    let data = u32::from_be_bytes(intro[12..16].try_into().unwrap());
+    if tags == 0 || tags > MAX_TAGS || data > MAX_DATA {
+        return Err(cx.corrupt(
+            what,
+            format!("implausible size ({tags} tags, {data} bytes)"),
+        ));
+    }
+    let mut raw = vec![0u8; tags as usize * 16];
+    r.read_exact(&mut raw).map_err(|e| cx.read_error(what, e))?;
+    let mut store = vec![0u8; data as usize];
+    r.read_exact(&mut store)
+        .map_err(|e| cx.read_error(what, e))?;
+    let be = |b: &[u8]| u32::from_be_bytes(b.try_into().unwrap());
+    let index = raw
+        .chunks_exact(16)
+        .map(|e| (be(&e[0..4]), be(&e[4..8]), be(&e[8..12]), be(&e[12..16])))
+        .collect();
+    let mut h = Algo::Sha256.hasher();
+    h.update(&intro);
+    h.update(&raw);
+    h.update(&store);
+    Ok(Header {
+        index,
+        store,
+        len: 16 + raw.len() + data as usize,
+        sha256: h.finalize(),
+    })
+}
+
+impl Header {
+    fn entry(&self, tag: u32) -> Option<(u32, &[u8], usize)> {
+        let &(_, ty, off, count) = self.index.iter().find(|e| e.0 == tag)?;
+        Some((ty, self.store.get(off as usize..)?, count as usize))
+    }
+
+    fn string(&self, tag: u32) -> Option<&str> {
+        match self.entry(tag)? {
+            (TYPE_STRING | TYPE_I18NSTRING, data, _) => {
+                let end = data.iter().position(|&b| b == 0)?;
+                std::str::from_utf8(&data[..end]).ok()
+            }
+            _ => None,
+        }
+    }
+
+    fn strings(&self, tag: u32) -> Option<Vec<String>> {
+        let (ty, mut data, count) = self.entry(tag)?;
+        if ty != TYPE_STRING_ARRAY && ty != TYPE_I18NSTRING {
+            return None;
+        }
+        let mut out = Vec::with_capacity(count.min(data.len()));
+        for _ in 0..count {
+            let end = data.iter().position(|&b| b == 0)?;
+            out.push(String::from_utf8_lossy(&data[..end]).into_owned());
+            data = &data[end + 1..];
+        }
+        Some(out)
+    }
+
+    fn ints(&self, tag: u32) -> Option<Vec<u64>> {
+        let (ty, data, count) = self.entry(tag)?;
+        let width = match ty {
+            TYPE_INT16 => 2,
+            TYPE_INT32 => 4,
+            TYPE_INT64 => 8,
+            _ => return None,
+        };
+        let data = data.get(..count.checked_mul(width)?)?;
+        Some(
+            data.chunks_exact(width)
+                .map(|c| c.iter().fold(0u64, |v, &b| v << 8 | b as u64))
+                .collect(),
+        )
+    }
+}
+
+/// The header's file list, for stripped cpio entries (which carry only an index).
+struct FileList {
+    names: Vec<String>,
+    modes: Vec<u64>,
+    sizes: Vec<u64>,
+    links: Vec<String>,
+    digests: Vec<String>,
+    algo: Option<Algo>,
+}
+
+impl FileList {
+    fn new(h: &Header) -> Result<FileList, String> {
+        let names = match (
+            h.strings(TAG_DIRNAMES),
+            h.strings(TAG_BASENAMES),
+            h.ints(TAG_DIRINDEXES),
+        ) {
+            (Some(dirs), Some(bases), Some(idx)) if bases.len() == idx.len() => bases
+                .iter()
+                .zip(&idx)
+                .map(|(b, &i)| {
+                    dirs.get(i as usize)
+                        .map(|d| format!("{d}{b}"))
+                        .ok_or("directory index out of range")
+                })
+                .collect::<Result<_, _>>()?,
+            _ => h
+                .strings(TAG_OLDFILENAMES)
+                .ok_or("no file names in the header")?,
+        };
+        let sizes = h
+            .ints(TAG_LONGFILESIZES)
+            .or_else(|| h.ints(TAG_FILESIZES))
+            .ok_or("no file sizes in the header")?;
+        let modes = h.ints(TAG_FILEMODES).ok_or("no file modes in the header")?;
+        let links = h.strings(TAG_FILELINKTOS).unwrap_or_default();
+        let digests = h.strings(TAG_FILEDIGESTS).unwrap_or_default();
+        // rpm's PGPHASHALGO numbers; md5 when the tag is absent. Others (sha1...) are
+        // not checked.
+        let algo = match h.ints(TAG_FILEDIGESTALGO).and_then(|v| v.first().copied()) {
+            None | Some(1) => Some(Algo::Md5),
+            Some(8) => Some(Algo::Sha256),
+            Some(9) => Some(Algo::Sha384),
+            Some(10) => Some(Algo::Sha512),
+            Some(_) => None,
+        };
+        if sizes.len() != names.len() || modes.len() != names.len() {
+            return Err("file lists of different lengths".into());
+        }
+        Ok(FileList {
+            names,
+            modes,
+            sizes,
+            links,
+            digests,
+            algo,
+        })
+    }
+
+    /// The recorded digest of the file at `path` (relative, as in the payload).
+    fn digest(&self, path: &str) -> Option<Digest> {
+        let i = self
+            .names
+            .iter()
+            .position(|n| n.strip_prefix('/') == Some(path))?;
+        let hex = self.digests.get(i).filter(|d| !d.is_empty())?;
+        Some(Digest {
+            algo: self.algo?,
+            hex: hex.clone(),
+        })
+    }
+
+    /// Name, mode and payload size of file `i`: a symbolic link's data is its target,
+    /// anything but a regular file or a link has none.
+    fn get(&self, i: usize) -> Option<(String, u32, u64)> {
+        let mode = *self.modes.get(i)? as u32;
+        let size = match mode & 0o170000 {
+            0o100000 => self.sizes[i],
+            0o120000 => self.links.get(i).map_or(0, |l| l.len() as u64),
+            _ => 0,
+        };
+        Some((self.names[i].clone(), mode, size))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::package::{extract_vmlinux, Options};
+
+    /// A header structure from (tag, type, count, data) entries.
+    fn header(entries: &[(u32, u32, u32, Vec<u8>)]) -> Vec<u8> {
+        let mut index = Vec::new();
+        let mut store = Vec::new();
+        for (tag, ty, count, data) in entries {
+            let align = match *ty {
+                TYPE_INT16 => 2,
+                TYPE_INT32 => 4,
+                TYPE_INT64 => 8,
+                _ => 1,
+            };
+            while store.len() % align != 0 {
+                store.push(0);
+            }
+            for v in [*tag, *ty, store.len() as u32, *count] {
+                index.extend_from_slice(&v.to_be_bytes());
+            }
+            store.extend_from_slice(data);
+        }
+        let mut h = vec![0x8e, 0xad, 0xe8, 1, 0, 0, 0, 0];
+        h.extend_from_slice(&(entries.len() as u32).to_be_bytes());
+        h.extend_from_slice(&(store.len() as u32).to_be_bytes());
+        h.extend(index);
+        h.extend(store);
+        h
+    }
+
+    fn strings(v: &[&str]) -> Vec<u8> {
+        v.iter()
+            .flat_map(|s| [s.as_bytes(), b"\0"].concat())
+            .collect()
+    }
+
+    /// An RPM with a "stripped" cpio payload (`07070X` entries, as rpm writes for
+    /// packages with files over 4 GiB), uncompressed: a symlink, a file, the vmlinux.
+    #[test]
+    fn stripped_cpio() {
+        let vmlinux: Vec<u8> = (0..1001u32).map(|i| i as u8).collect();
+        let modes: Vec<u8> = [0o120777u16, 0o100644, 0o100644]
+            .iter()
+            .flat_map(|m| m.to_be_bytes())
+            .collect();
+        let sizes: Vec<u8> = [6u64, 3, vmlinux.len() as u64]
+            .iter()
+            .flat_map(|s| s.to_be_bytes())
+            .collect();
+        let idx: Vec<u8> = [0u32, 1, 2].iter().flat_map(|s| s.to_be_bytes()).collect();
+        let main = header(&[
+            (TAG_FILEMODES, TYPE_INT16, 3, modes),
+            (
+                TAG_FILELINKTOS,
+                TYPE_STRING_ARRAY,
+                3,
+                strings(&["target", "", ""]),
+            ),
+            (TAG_DIRINDEXES, TYPE_INT32, 3, idx),
+            (
+                TAG_BASENAMES,
+                TYPE_STRING_ARRAY,
+                3,
+                strings(&["vmlinux-link", "README", "vmlinux"]),
+            ),
+            (
+                TAG_DIRNAMES,
+                TYPE_STRING_ARRAY,
+                3,
+                strings(&[
+                    "/usr/lib/debug/boot/",
+                    "/usr/share/doc/k/",
+                    "/usr/lib/debug/lib/modules/9.9.9-big/",
+                ]),
+            ),
+            (TAG_PAYLOADFORMAT, TYPE_STRING, 1, strings(&["cpio"])),
+            (TAG_PAYLOADCOMPRESSOR, TYPE_STRING, 1, strings(&["none"])),
+            (TAG_LONGFILESIZES, TYPE_INT64, 3, sizes),
+        ]);
+        let mut payload = Vec::new();
+        let pad = |p: &mut Vec<u8>| p.resize(p.len().div_ceil(4) * 4, 0);
+        for (i, data) in [&b"target"[..], b"hi\n", &vmlinux].iter().enumerate() {
+            pad(&mut payload);
+            payload.extend_from_slice(format!("07070X{i:08x}").as_bytes());
+            pad(&mut payload);
+            payload.extend_from_slice(data);
+        }
+        pad(&mut payload);
+        let trailer = "TRAILER!!!\0";
+        payload.extend_from_slice(b"070701");
+        for i in 0..13 {
+            let v = if i == 11 { trailer.len() } else { 0 };
+            payload.extend_from_slice(format!("{v:08x}").as_bytes());
+        }
+        payload.extend_from_slice(trailer.as_bytes());
+        pad(&mut payload);
+        let size = ((main.len() + payload.len()) as u32).to_be_bytes().to_vec();
+        let sig = header(&[(SIGTAG_SIZE, TYPE_INT32, 1, size)]);
+        let mut rpm = vec![0u8; LEAD_LEN];
+        rpm[..4].copy_from_slice(&[0xed, 0xab, 0xee, 0xdb]);
+        rpm[78..80].copy_from_slice(&5u16.to_be_bytes());
+        rpm.extend_from_slice(&sig);
+        pad8(&mut rpm);
+        rpm.extend_from_slice(&main);
+        rpm.extend_from_slice(&payload);
+
+        let v = extract_vmlinux(&rpm[..], Kind::Rpm, "test.rpm", &Options::default()).unwrap();
+        assert_eq!(v.bytes(), &vmlinux[..]);
+        assert_eq!(v.release, "9.9.9-big");
+        assert_eq!(v.member, "./usr/lib/debug/lib/modules/9.9.9-big/vmlinux");
+
+        // Truncated by one byte: the signature's size says so.
+        let e = extract_vmlinux(
+            &rpm[..rpm.len() - 1],
+            Kind::Rpm,
+            "t.rpm",
+            &Options::default(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("truncated"), "{e}");
+    }
+
+    fn pad8(v: &mut Vec<u8>) {
+        v.resize(v.len().div_ceil(8) * 8, 0);
+    }
+}
