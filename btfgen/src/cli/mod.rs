@@ -4,6 +4,7 @@ mod check;
 mod diff;
 mod dump;
 mod encode;
+mod fetch;
 mod min;
 mod output;
 
@@ -34,10 +35,12 @@ enum Command {
     Min(min::Args),
     /// Report on which kernels the CO-RE relocations of BPF objects resolve.
     Check(check::Args),
+    /// List the kernels of a distro's debuginfo repositories (kernels.toml catalog).
+    Fetch(fetch::Args),
 }
 
 /// Names that are subcommands (anything else first on the line is a FILE to encode).
-const SUBCOMMANDS: &[&str] = &["encode", "dump", "diff", "min", "check", "help"];
+const SUBCOMMANDS: &[&str] = &["encode", "dump", "diff", "min", "check", "fetch", "help"];
 
 /// Parses `args` (program name first) and runs the command.
 pub fn run(mut args: Vec<OsString>) -> anyhow::Result<ExitCode> {
@@ -53,5 +56,6 @@ pub fn run(mut args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         Command::Diff(a) => diff::run(a),
         Command::Min(a) => min::run(a),
         Command::Check(a) => check::run(a),
+        Command::Fetch(a) => fetch::run(a),
     }
 }

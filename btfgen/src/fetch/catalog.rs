@@ -1,0 +1,455 @@
+//! The kernels.toml catalog: one `[[kernel]]` entry per distro release and architecture.
+//!
+//! The schema is documented in docs/catalog.md. The built-in catalog is the
+//! repository's kernels.toml, compiled into the binary; `--catalog FILE` adds entries
+//! or overrides the built-in ones with the same name and arch.
+
+use std::fmt;
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// The built-in catalog (kernels.toml at the root of the repository).
+pub const BUILTIN: &str = include_str!("../../../kernels.toml");
+
+/// Architectures, named as BTFHub's directories name them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arch {
+    /// x86-64 (`amd64` in Debian, `x86_64` in RPM).
+    X86_64,
+    /// 64-bit ARM (`arm64` in Debian, `aarch64` in RPM).
+    Arm64,
+}
+
+impl Arch {
+    /// The name in kernels.toml and BTFHub's layout.
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Arm64 => "arm64",
+        }
+    }
+    /// The RPM architecture (`{arch}` in templates).
+    pub fn rpm(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Arm64 => "aarch64",
+        }
+    }
+    /// The Debian architecture (`{debarch}` in templates).
+    pub fn deb(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "amd64",
+            Arch::Arm64 => "arm64",
+        }
+    }
+    /// Parses `x86_64`/`amd64` or `arm64`/`aarch64`.
+    pub fn parse(s: &str) -> Option<Arch> {
+        match s {
+            "x86_64" | "amd64" => Some(Arch::X86_64),
+            "arm64" | "aarch64" => Some(Arch::Arm64),
+            _ => None,
+        }
+    }
+    /// The architecture of this machine, if it is one of the catalog's.
+    pub fn host() -> Option<Arch> {
+        Arch::parse(std::env::consts::ARCH)
+    }
+}
+
+impl fmt::Display for Arch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How a repository lists its packages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RepoType {
+    /// yum/dnf repodata: `BASE/repodata/repomd.xml` → primary.xml(.gz|.xz|.zst).
+    Yum,
+    /// apt: `BASE/dists/DIST/binary-DEBARCH/Packages(.xz|.gz)` per `dists` entry.
+    Apt,
+    /// A plain HTML directory listing of .rpm files at `BASE`.
+    Dir,
+}
+
+/// One catalog entry: a distro release on one architecture.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// `<os-release ID>-<VERSION_ID>`, e.g. `centos-7`, `ubuntu-20.04`, `sles-15.3`.
+    pub name: String,
+    /// The architecture.
+    pub arch: Arch,
+    /// The kind of repository metadata.
+    pub repo_type: RepoType,
+    /// Repository base URLs (templates: `{arch}`, `{debarch}`).
+    #[serde(default)]
+    pub repos: Vec<String>,
+    /// apt only: the `DIST/COMPONENT` paths under `BASE/dists/`, e.g. `focal-updates/main`.
+    #[serde(default)]
+    pub dists: Vec<String>,
+    /// Debuginfo package name patterns: `*` matches any text; `{1}` in `uname` is what
+    /// the first `*` matched.
+    pub packages: Vec<String>,
+    /// Kernel flavors kept (the `uname -r` ends with `-FLAVOR`); empty keeps all.
+    #[serde(default)]
+    pub flavors: Vec<String>,
+    /// Flavors skipped (e.g. SUSE's `preempt`).
+    #[serde(default)]
+    pub skip_flavors: Vec<String>,
+    /// How `uname -r` derives from the package: `{1}` (first `*` of the matching
+    /// pattern), `{name}`, `{version}`, `{release}`, `{release_base}` (the release
+    /// without its last `.` component, SUSE's build counter), `{arch}` (the package's).
+    pub uname: String,
+    /// Where the vmlinux lies inside the package (`{uname}` substituted).
+    pub vmlinux: String,
+    /// The oldest kernel worth fetching (compared as a version with `uname -r`).
+    #[serde(default)]
+    pub min_version: Option<String>,
+    /// Packages smaller than this many bytes are skipped (Ubuntu's empty signed dbgsyms).
+    #[serde(default)]
+    pub min_size: Option<u64>,
+    /// The repositories need a subscription: `--mirror` is required.
+    #[serde(default)]
+    pub subscription: bool,
+    /// The BTFHub directory for the release when it is not VERSION_ID (e.g. Debian 11's
+    /// `bullseye`); output goes to `ID/VERSION_ID/ARCH` otherwise.
+    #[serde(default)]
+    pub btfhub_dir: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    kernel: Vec<Entry>,
+}
+
+/// Errors of catalog loading and lookup.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// TOML syntax or schema error.
+    #[error("{origin}: {message}")]
+    Parse {
+        /// The file (or `built-in kernels.toml`).
+        origin: String,
+        /// The parser's message, with the line.
+        message: String,
+    },
+    /// An entry fails validation.
+    #[error("{origin}: entry {name} ({arch}): {message}")]
+    Invalid {
+        /// The file.
+        origin: String,
+        /// The entry name.
+        name: String,
+        /// The entry arch.
+        arch: Arch,
+        /// What is wrong.
+        message: String,
+    },
+    /// Reading a catalog file failed.
+    #[error("{0}: {1}")]
+    Io(String, std::io::Error),
+    /// No entry has that name.
+    #[error("unknown distro {name}{}", near_text(.near))]
+    Unknown {
+        /// The name asked for.
+        name: String,
+        /// Names close to it.
+        near: Vec<String>,
+    },
+    /// The name exists, but not for that arch.
+    #[error("{name} has no {arch} entry (arches: {})", .arches.join(", "))]
+    NoArch {
+        /// The name.
+        name: String,
+        /// The arch asked for.
+        arch: Arch,
+        /// The arches it has.
+        arches: Vec<String>,
+    },
+}
+
+fn near_text(near: &[String]) -> String {
+    if near.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean {}?", near.join(", "))
+    }
+}
+
+/// A set of entries, unique by name and arch.
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    /// The entries, in file order (overrides keep the place of the entry they replace).
+    pub entries: Vec<Entry>,
+}
+
+impl Catalog {
+    /// The built-in catalog.
+    pub fn builtin() -> Result<Catalog, Error> {
+        Catalog::parse(BUILTIN, "built-in kernels.toml")
+    }
+
+    /// Parses and validates catalog text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Catalog, Error> {
+        let file: File = toml::from_str(text).map_err(|e| Error::Parse {
+            origin: origin.to_string(),
+            message: e.to_string().trim_end().replace('\n', " "),
+        })?;
+        let mut cat = Catalog::default();
+        for e in file.kernel {
+            validate(&e).map_err(|message| Error::Invalid {
+                origin: origin.to_string(),
+                name: e.name.clone(),
+                arch: e.arch,
+                message,
+            })?;
+            if cat
+                .entries
+                .iter()
+                .any(|o| o.name == e.name && o.arch == e.arch)
+            {
+                return Err(Error::Invalid {
+                    origin: origin.to_string(),
+                    name: e.name,
+                    arch: e.arch,
+                    message: "defined twice".into(),
+                });
+            }
+            cat.entries.push(e);
+        }
+        Ok(cat)
+    }
+
+    /// Reads and parses a catalog file.
+    pub fn load(path: &Path) -> Result<Catalog, Error> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::Io(path.display().to_string(), e))?;
+        Catalog::parse(&text, &path.display().to_string())
+    }
+
+    /// Adds `other`'s entries; one with the same name and arch as an existing entry
+    /// replaces it.
+    pub fn merge(&mut self, other: Catalog) {
+        for e in other.entries {
+            match self
+                .entries
+                .iter_mut()
+                .find(|o| o.name == e.name && o.arch == e.arch)
+            {
+                Some(slot) => *slot = e,
+                None => self.entries.push(e),
+            }
+        }
+    }
+
+    /// The distinct names, in catalog order.
+    pub fn names(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = Vec::new();
+        for e in &self.entries {
+            if !v.contains(&e.name.as_str()) {
+                v.push(&e.name);
+            }
+        }
+        v
+    }
+
+    /// The entry for `name` on `arch`; unknown names give the near ones.
+    pub fn get(&self, name: &str, arch: Arch) -> Result<&Entry, Error> {
+        if let Some(e) = self
+            .entries
+            .iter()
+            .find(|e| e.name == name && e.arch == arch)
+        {
+            return Ok(e);
+        }
+        let arches: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|e| e.name == name)
+            .map(|e| e.arch.to_string())
+            .collect();
+        if !arches.is_empty() {
+            return Err(Error::NoArch {
+                name: name.to_string(),
+                arch,
+                arches,
+            });
+        }
+        Err(Error::Unknown {
+            name: name.to_string(),
+            near: near_names(name, &self.names()),
+        })
+    }
+}
+
+/// Up to five names near `name`: same distro ID first, then small edit distance.
+fn near_names(name: &str, names: &[&str]) -> Vec<String> {
+    let id = name.split('-').next().unwrap_or(name);
+    let mut scored: Vec<(usize, &str)> = names
+        .iter()
+        .map(|n| {
+            let nid = n.split('-').next().unwrap_or(n);
+            let d = if nid == id || n.starts_with(name) {
+                0
+            } else {
+                1 + edit_distance(name, n)
+            };
+            (d, *n)
+        })
+        .filter(|(d, n)| *d == 0 || *d <= 1 + (name.len().max(n.len()) / 2).max(2))
+        .collect();
+    scored.sort();
+    scored
+        .into_iter()
+        .take(5)
+        .map(|(_, n)| n.to_string())
+        .collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+const UNAME_KEYS: &[&str] = &["1", "name", "version", "release", "release_base", "arch"];
+
+fn validate(e: &Entry) -> Result<(), String> {
+    let (id, ver) = e
+        .name
+        .split_once('-')
+        .ok_or("name must be <os-release ID>-<VERSION_ID>")?;
+    if id.is_empty()
+        || ver.is_empty()
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        || !ver.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.')
+    {
+        return Err(
+            "name must be <os-release ID>-<VERSION_ID> (ID lower case, VERSION_ID digits and dots)"
+                .into(),
+        );
+    }
+    if e.repos.is_empty() && !e.subscription {
+        return Err("repos is empty (only subscription entries may leave it empty)".into());
+    }
+    for r in &e.repos {
+        if !(r.starts_with("http://") || r.starts_with("https://")) {
+            return Err(format!("repo {r:?} is not an http(s) URL"));
+        }
+        check_template(r, &["arch", "debarch"]).map_err(|m| format!("repo {r:?}: {m}"))?;
+    }
+    match (e.repo_type, e.dists.is_empty()) {
+        (RepoType::Apt, true) => return Err("repo_type apt needs dists".into()),
+        (RepoType::Yum | RepoType::Dir, false) => {
+            return Err("dists is for repo_type apt only".into())
+        }
+        _ => {}
+    }
+    if e.packages.is_empty() {
+        return Err("packages is empty".into());
+    }
+    check_template(&e.uname, UNAME_KEYS).map_err(|m| format!("uname: {m}"))?;
+    if e.uname.contains("{1}") && e.packages.iter().any(|p| !p.contains('*')) {
+        return Err("uname uses {1} but a package pattern has no *".into());
+    }
+    check_template(&e.vmlinux, &["uname"]).map_err(|m| format!("vmlinux: {m}"))?;
+    if e.vmlinux.starts_with('/') || e.vmlinux.split('/').any(|c| c == "..") {
+        return Err("vmlinux must be a relative path without ..".into());
+    }
+    if let Some(v) = &e.min_version {
+        if !v.starts_with(|c: char| c.is_ascii_digit()) {
+            return Err(format!("min_version {v:?} does not start with a digit"));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that `{KEY}`s in `t` are among `keys` and braces balance.
+fn check_template(t: &str, keys: &[&str]) -> Result<(), String> {
+    let mut rest = t;
+    while let Some(i) = rest.find('{') {
+        let end = rest[i..]
+            .find('}')
+            .ok_or_else(|| format!("unclosed {{ in {t:?}"))?;
+        let key = &rest[i + 1..i + end];
+        if !keys.contains(&key) {
+            return Err(format!(
+                "unknown placeholder {{{key}}} (known: {})",
+                keys.iter()
+                    .map(|k| format!("{{{k}}}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ));
+        }
+        rest = &rest[i + end + 1..];
+    }
+    if rest.contains('}') {
+        return Err(format!("stray }} in {t:?}"));
+    }
+    Ok(())
+}
+
+/// Substitutes `{KEY}` in `t` by `f(KEY)` (templates are validated beforehand).
+pub fn expand(t: &str, f: impl Fn(&str) -> String) -> String {
+    let mut out = String::with_capacity(t.len());
+    let mut rest = t;
+    while let Some(i) = rest.find('{') {
+        out.push_str(&rest[..i]);
+        match rest[i..].find('}') {
+            Some(end) => {
+                out.push_str(&f(&rest[i + 1..i + end]));
+                rest = &rest[i + end + 1..];
+            }
+            None => {
+                rest = &rest[i..];
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+impl Entry {
+    /// The repository base URLs with `{arch}`/`{debarch}` substituted, or `[mirror]`
+    /// when one is given.
+    pub fn repo_urls(&self, mirror: Option<&str>) -> Vec<String> {
+        if let Some(m) = mirror {
+            return vec![expand(m, |k| self.arch_key(k))];
+        }
+        self.repos
+            .iter()
+            .map(|r| expand(r, |k| self.arch_key(k)))
+            .collect()
+    }
+
+    fn arch_key(&self, k: &str) -> String {
+        match k {
+            "arch" => self.arch.rpm().to_string(),
+            "debarch" => self.arch.deb().to_string(),
+            _ => format!("{{{k}}}"),
+        }
+    }
+
+    /// The `ID` and `VERSION_ID` parts of the name.
+    pub fn id_version(&self) -> (&str, &str) {
+        self.name.split_once('-').unwrap_or((&self.name, ""))
+    }
+}

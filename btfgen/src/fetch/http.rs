@@ -1,0 +1,322 @@
+//! Repository metadata over HTTP(S): a blocking client with timeouts, bounded
+//! downloads, checksum checks, and [`available`].
+
+use std::io::Read;
+use std::time::Duration;
+
+use sha2::Digest;
+
+use super::catalog::{Entry, RepoType};
+use super::meta::{self, Checksum, Package};
+use super::select::{self, Kernel};
+
+/// Metadata files larger than this (compressed) are refused.
+pub const MAX_METADATA: u64 = 512 << 20;
+
+/// Errors of [`available`].
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request failed (connection, timeout, TLS).
+    #[error("{url}: {message}")]
+    Http {
+        /// The URL.
+        url: String,
+        /// The cause.
+        message: String,
+    },
+    /// The server answered with an error status.
+    #[error("{url}: HTTP {status}")]
+    Status {
+        /// The URL.
+        url: String,
+        /// The status code.
+        status: u16,
+    },
+    /// The file exceeds [`MAX_METADATA`].
+    #[error("{url}: larger than {MAX_METADATA} bytes")]
+    TooLarge {
+        /// The URL.
+        url: String,
+    },
+    /// The file does not match the checksum or size its index gives.
+    #[error("{url}: {message}")]
+    Mismatch {
+        /// The URL.
+        url: String,
+        /// Expected and actual.
+        message: String,
+    },
+    /// Malformed metadata.
+    #[error(transparent)]
+    Meta(#[from] meta::Error),
+    /// A subscription entry without `--mirror`.
+    #[error("{0} needs a subscription: give --mirror URL (an internal mirror) and, if it asks for credentials, BTFGEN_MIRROR_USER and BTFGEN_MIRROR_PASSWORD")]
+    Subscription(String),
+    /// The apt Release file lists no Packages index for a component.
+    #[error("{0}: no Packages.xz, Packages.gz or Packages in the Release file")]
+    NoIndex(String),
+    /// An apt suite has neither Release nor InRelease.
+    #[error("{0}: no Release or InRelease file")]
+    NoRelease(String),
+}
+
+/// A blocking HTTP client.
+pub struct Client {
+    inner: reqwest::blocking::Client,
+    auth: Option<(String, Option<String>)>,
+}
+
+impl Client {
+    /// A client with a connect timeout of 20 s and a total timeout of `timeout` per
+    /// request (metadata is read whole within it). `credentials` go with every request
+    /// (basic auth; only pass them for a `--mirror`).
+    pub fn new(
+        timeout: Duration,
+        credentials: Option<(String, Option<String>)>,
+    ) -> Result<Client, Error> {
+        let inner = reqwest::blocking::Client::builder()
+            .connect_timeout(Duration::from_secs(20))
+            .timeout(timeout)
+            .user_agent(concat!("btfgen/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Http {
+                url: String::new(),
+                message: e.to_string(),
+            })?;
+        Ok(Client {
+            inner,
+            auth: credentials,
+        })
+    }
+
+    /// Credentials from BTFGEN_MIRROR_USER and BTFGEN_MIRROR_PASSWORD, if set.
+    pub fn env_credentials() -> Option<(String, Option<String>)> {
+        let user = std::env::var("BTFGEN_MIRROR_USER").ok()?;
+        Some((user, std::env::var("BTFGEN_MIRROR_PASSWORD").ok()))
+    }
+
+    /// GETs `url` whole (bounded by [`MAX_METADATA`]); `Ok(None)` on 404.
+    pub fn get(&self, url: &str) -> Result<Option<Vec<u8>>, Error> {
+        let mut req = self.inner.get(url);
+        if let Some((u, p)) = &self.auth {
+            req = req.basic_auth(u, p.as_ref());
+        }
+        let http = |e: reqwest::Error| Error::Http {
+            url: url.to_string(),
+            message: error_chain(&e),
+        };
+        let resp = req.send().map_err(http)?;
+        let status = resp.status();
+        if status.as_u16() == 404 {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            return Err(Error::Status {
+                url: url.to_string(),
+                status: status.as_u16(),
+            });
+        }
+        if resp.content_length().is_some_and(|n| n > MAX_METADATA) {
+            return Err(Error::TooLarge { url: url.into() });
+        }
+        let mut body = Vec::new();
+        resp.take(MAX_METADATA + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| Error::Http {
+                url: url.to_string(),
+                message: e.to_string(),
+            })?;
+        if body.len() as u64 > MAX_METADATA {
+            return Err(Error::TooLarge { url: url.into() });
+        }
+        Ok(Some(body))
+    }
+
+    fn need(&self, url: &str) -> Result<Vec<u8>, Error> {
+        self.get(url)?.ok_or_else(|| Error::Status {
+            url: url.to_string(),
+            status: 404,
+        })
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+/// Checks `data` against a size and checksum (sha256/sha512/sha1/md5 are not all
+/// supported: sha256 and sha512 are checked, others are skipped).
+pub fn verify(
+    url: &str,
+    data: &[u8],
+    size: Option<u64>,
+    ck: Option<&Checksum>,
+) -> Result<(), Error> {
+    if let Some(n) = size {
+        if data.len() as u64 != n {
+            return Err(Error::Mismatch {
+                url: url.into(),
+                message: format!("size {} bytes, expected {n}", data.len()),
+            });
+        }
+    }
+    if let Some(ck) = ck {
+        let got = match ck.kind.as_str() {
+            "sha256" => hex(&sha2::Sha256::digest(data)),
+            "sha512" => hex(&sha2::Sha512::digest(data)),
+            _ => return Ok(()),
+        };
+        if got != ck.hex {
+            return Err(Error::Mismatch {
+                url: url.into(),
+                message: format!("{} {got}, expected {}", ck.kind, ck.hex),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn keep_fn(entry: &Entry) -> impl Fn(&str) -> bool + '_ {
+    move |name| {
+        entry
+            .packages
+            .iter()
+            .any(|p| select::glob_match(p, name).is_some())
+    }
+}
+
+/// The files an apt suite's `Release` (else `InRelease`) lists, with their digests.
+fn apt_release(client: &Client, suite_url: &str) -> Result<Vec<meta::ReleaseFile>, Error> {
+    for name in ["Release", "InRelease"] {
+        let url = format!("{suite_url}/{name}");
+        if let Some(body) = client.get(&url)? {
+            return Ok(meta::parse_release(&String::from_utf8_lossy(&body), &url)?);
+        }
+    }
+    Err(Error::NoRelease(suite_url.to_string()))
+}
+
+/// The packages of one repository base that match the entry's patterns.
+pub fn repo_packages(client: &Client, entry: &Entry, base: &str) -> Result<Vec<Package>, Error> {
+    let base = base.trim_end_matches('/');
+    let keep = keep_fn(entry);
+    match entry.repo_type {
+        RepoType::Yum => {
+            let url = format!("{base}/repodata/repomd.xml");
+            let repomd = client.need(&url)?;
+            let data = meta::parse_repomd(&repomd[..], &url)?;
+            let primary = data
+                .iter()
+                .find(|d| d.kind == "primary")
+                .expect("parse_repomd checks");
+            let purl = select::join_url(base, &primary.location);
+            let body = client.need(&purl)?;
+            verify(&purl, &body, primary.size, primary.checksum.as_ref())?;
+            let r = meta::decompress(&primary.location, &body[..]).map_err(|source| {
+                meta::Error::Io {
+                    what: purl.clone(),
+                    source,
+                }
+            })?;
+            Ok(meta::parse_primary(r, &purl, keep)?)
+        }
+        RepoType::Apt => {
+            let mut out = Vec::new();
+            let mut releases: Vec<(String, Vec<meta::ReleaseFile>)> = Vec::new();
+            for dist in &entry.dists {
+                let dist = dist.trim_matches('/');
+                let (suite, component) = dist.rsplit_once('/').unwrap_or((dist, "main"));
+                let suite_url = format!("{base}/dists/{suite}");
+                if !releases.iter().any(|(s, _)| *s == suite_url) {
+                    let files = apt_release(client, &suite_url)?;
+                    releases.push((suite_url.clone(), files));
+                }
+                let files = &releases.iter().find(|(s, _)| *s == suite_url).unwrap().1;
+                let dir = format!("{component}/binary-{}", entry.arch.deb());
+                let index = ["Packages.xz", "Packages.gz", "Packages"]
+                    .iter()
+                    .find_map(|n| files.iter().find(|f| f.path == format!("{dir}/{n}")))
+                    .ok_or_else(|| Error::NoIndex(format!("{suite_url}/{dir}")))?;
+                let url = format!("{suite_url}/{}", index.path);
+                let body = client.need(&url)?;
+                let ck = Checksum {
+                    kind: "sha256".into(),
+                    hex: index.sha256.clone(),
+                };
+                verify(&url, &body, Some(index.size), Some(&ck))?;
+                let r =
+                    meta::decompress(&index.path, &body[..]).map_err(|source| meta::Error::Io {
+                        what: url.clone(),
+                        source,
+                    })?;
+                out.extend(meta::parse_packages(r, &url, &keep)?);
+            }
+            Ok(out)
+        }
+        RepoType::Dir => {
+            let url = format!("{base}/");
+            let body = client.need(&url)?;
+            let html = String::from_utf8_lossy(&body);
+            Ok(meta::parse_links(&html)
+                .iter()
+                .filter_map(|h| meta::rpm_from_file_name(h))
+                .filter(|p| keep(&p.name))
+                .collect())
+        }
+    }
+}
+
+/// The kernels an entry's repositories (or `mirror`) offer, oldest first.
+pub fn available(
+    client: &Client,
+    entry: &Entry,
+    mirror: Option<&str>,
+) -> Result<Vec<Kernel>, Error> {
+    if entry.subscription && mirror.is_none() {
+        return Err(Error::Subscription(entry.name.clone()));
+    }
+    let mut all: Vec<(String, Package)> = Vec::new();
+    for base in entry.repo_urls(mirror) {
+        let base = resolve_mirror_list(client, &base)?;
+        let base = base.trim_end_matches('/').to_string();
+        for p in repo_packages(client, entry, &base)? {
+            all.push((base.clone(), p));
+        }
+    }
+    Ok(select::kernels(
+        entry,
+        all.iter().map(|(b, p)| (b.as_str(), p)),
+    ))
+}
+
+/// A base URL ending in `mirror.list` (Amazon Linux's yum `mirrorlist`) is replaced by
+/// the first URL that list gives.
+pub fn resolve_mirror_list(client: &Client, base: &str) -> Result<String, Error> {
+    if !base.ends_with("mirror.list") {
+        return Ok(base.to_string());
+    }
+    let body = client.need(base)?;
+    String::from_utf8_lossy(&body)
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("http://") || l.starts_with("https://"))
+        .map(str::to_string)
+        .ok_or_else(|| {
+            meta::Error::Format {
+                what: base.to_string(),
+                message: "no http(s) URL in the mirror list".into(),
+            }
+            .into()
+        })
+}

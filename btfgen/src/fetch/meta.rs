@@ -1,0 +1,585 @@
+//! Repository metadata parsers: yum repomd.xml and primary.xml, apt Packages
+//! indexes, HTML directory listings. All read from a `BufRead` as it streams (a
+//! decompressor over a download), keeping only the packages asked for.
+
+use std::io::{self, BufRead, BufReader, Read};
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::{Reader, XmlVersion};
+
+/// Errors of metadata parsing.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading or decompressing failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// The file.
+        what: String,
+        /// The cause.
+        source: io::Error,
+    },
+    /// Malformed XML.
+    #[error("{what}: malformed XML at byte {pos}: {message}")]
+    Xml {
+        /// The file.
+        what: String,
+        /// Byte offset.
+        pos: u64,
+        /// The parser's message.
+        message: String,
+    },
+    /// Well-formed, but not what the format requires.
+    #[error("{what}: {message}")]
+    Format {
+        /// The file.
+        what: String,
+        /// What is wrong, with a line or package name.
+        message: String,
+    },
+}
+
+/// A checksum as metadata gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checksum {
+    /// `sha256`, `sha512`, `sha1`, `md5` (lower case; yum's `sha` is `sha1`).
+    pub kind: String,
+    /// Lower-case hex.
+    pub hex: String,
+}
+
+/// One package of a repository.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Package {
+    /// Package name.
+    pub name: String,
+    /// Upstream version (RPM `ver`; Debian: the whole version).
+    pub version: String,
+    /// RPM release (empty for Debian).
+    pub release: String,
+    /// Package architecture as the repository spells it.
+    pub arch: String,
+    /// Path or URL relative to the repository base (or absolute URL).
+    pub location: String,
+    /// Size in bytes, when the metadata gives it.
+    pub size: Option<u64>,
+    /// Checksum, when the metadata gives it.
+    pub checksum: Option<Checksum>,
+}
+
+/// Wraps `r` in the decompressor its file name's suffix calls for (`.gz`, `.xz`,
+/// `.zst`, `.bz2`; anything else is read as is).
+pub fn decompress<'a>(name: &str, r: impl Read + 'a) -> io::Result<Box<dyn BufRead + 'a>> {
+    let base = name.split(['?', '#']).next().unwrap_or(name);
+    Ok(if base.ends_with(".gz") {
+        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(r)))
+    } else if base.ends_with(".xz") {
+        Box::new(BufReader::new(liblzma::read::XzDecoder::new_multi_decoder(
+            r,
+        )))
+    } else if base.ends_with(".zst") {
+        Box::new(BufReader::new(zstd::Decoder::new(r)?))
+    } else if base.ends_with(".bz2") {
+        Box::new(BufReader::new(bzip2::read::MultiBzDecoder::new(r)))
+    } else {
+        Box::new(BufReader::new(r))
+    })
+}
+
+/// One `<data>` record of repomd.xml.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepomdData {
+    /// `primary`, `filelists`, ...
+    pub kind: String,
+    /// Location relative to the repository base.
+    pub location: String,
+    /// Checksum of the file as stored (compressed).
+    pub checksum: Option<Checksum>,
+    /// Size of the file as stored.
+    pub size: Option<u64>,
+}
+
+fn xml_err<R>(what: &str, r: &Reader<R>, e: impl std::fmt::Display) -> Error {
+    Error::Xml {
+        what: what.to_string(),
+        pos: r.buffer_position(),
+        message: e.to_string(),
+    }
+}
+
+fn attr(what: &str, e: &BytesStart, key: &[u8]) -> Result<Option<String>, Error> {
+    for a in e.attributes() {
+        let a = a.map_err(|err| Error::Format {
+            what: what.to_string(),
+            message: format!("bad attribute: {err}"),
+        })?;
+        if a.key.as_ref() == key {
+            let v = a
+                .normalized_value(XmlVersion::Implicit1_0)
+                .map_err(|err| Error::Format {
+                    what: what.to_string(),
+                    message: format!("bad attribute value: {err}"),
+                })?;
+            return Ok(Some(v.into_owned()));
+        }
+    }
+    Ok(None)
+}
+
+fn checksum_kind(k: &str) -> String {
+    match k.to_ascii_lowercase().as_str() {
+        "sha" => "sha1".into(),
+        other => other.into(),
+    }
+}
+
+fn parse_u64(what: &str, field: &str, v: &str) -> Result<u64, Error> {
+    v.trim().parse().map_err(|_| Error::Format {
+        what: what.to_string(),
+        message: format!("{field} {v:?} is not a number"),
+    })
+}
+
+/// Parses repomd.xml; the `primary` record must be present.
+pub fn parse_repomd(r: impl BufRead, what: &str) -> Result<Vec<RepomdData>, Error> {
+    let mut reader = Reader::from_reader(r);
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    let mut cur: Option<RepomdData> = None;
+    let mut text_of: Option<&'static str> = None;
+    let mut ck_kind = String::new();
+    let mut root = false;
+    loop {
+        let ev = reader
+            .read_event_into(&mut buf)
+            .map_err(|e| xml_err(what, &reader, e))?;
+        match ev {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(ev, Event::Empty(_));
+                match e.local_name().as_ref() {
+                    b"repomd" => root = true,
+                    b"data" if !empty => {
+                        cur = Some(RepomdData {
+                            kind: attr(what, e, b"type")?.unwrap_or_default(),
+                            location: String::new(),
+                            checksum: None,
+                            size: None,
+                        })
+                    }
+                    b"location" => {
+                        if let Some(c) = cur.as_mut() {
+                            c.location = attr(what, e, b"href")?.unwrap_or_default();
+                        }
+                    }
+                    b"checksum" if cur.is_some() && !empty => {
+                        ck_kind = checksum_kind(&attr(what, e, b"type")?.unwrap_or_default());
+                        text_of = Some("checksum");
+                    }
+                    b"size" if cur.is_some() && !empty => text_of = Some("size"),
+                    _ => {}
+                }
+            }
+            Event::Text(t) => {
+                if let (Some(field), Some(c)) = (text_of, cur.as_mut()) {
+                    let v = t.decode().map_err(|e| xml_err(what, &reader, e))?;
+                    let v = v.trim();
+                    match field {
+                        "checksum" => {
+                            c.checksum = Some(Checksum {
+                                kind: ck_kind.clone(),
+                                hex: v.to_ascii_lowercase(),
+                            })
+                        }
+                        _ => c.size = Some(parse_u64(what, "size", v)?),
+                    }
+                }
+            }
+            Event::End(e) => {
+                text_of = None;
+                if e.local_name().as_ref() == b"data" {
+                    if let Some(c) = cur.take() {
+                        out.push(c);
+                    }
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    if !root {
+        return Err(Error::Format {
+            what: what.into(),
+            message: "no <repomd> element".into(),
+        });
+    }
+    if !out
+        .iter()
+        .any(|d| d.kind == "primary" && !d.location.is_empty())
+    {
+        return Err(Error::Format {
+            what: what.into(),
+            message: "no primary data record with a location".into(),
+        });
+    }
+    Ok(out)
+}
+
+/// Parses primary.xml, keeping the packages for which `keep(name)` holds.
+pub fn parse_primary(
+    r: impl BufRead,
+    what: &str,
+    keep: impl Fn(&str) -> bool,
+) -> Result<Vec<Package>, Error> {
+    let mut reader = Reader::from_reader(r);
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    let mut cur: Option<Package> = None;
+    let mut text_of: Option<&'static str> = None;
+    let mut ck_kind = String::new();
+    let mut root = false;
+    let mut base: Option<String> = None;
+    let mut count = 0usize;
+    loop {
+        let ev = reader
+            .read_event_into(&mut buf)
+            .map_err(|e| xml_err(what, &reader, e))?;
+        match ev {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(ev, Event::Empty(_));
+                match (e.local_name().as_ref(), cur.as_mut()) {
+                    (b"metadata", _) => root = true,
+                    (b"package", None) if !empty => {
+                        count += 1;
+                        cur = Some(Package {
+                            name: String::new(),
+                            version: String::new(),
+                            release: String::new(),
+                            arch: String::new(),
+                            location: String::new(),
+                            size: None,
+                            checksum: None,
+                        });
+                        base = None;
+                    }
+                    (b"name", Some(_)) if !empty => text_of = Some("name"),
+                    (b"arch", Some(_)) if !empty => text_of = Some("arch"),
+                    (b"checksum", Some(_)) if !empty => {
+                        ck_kind = checksum_kind(&attr(what, e, b"type")?.unwrap_or_default());
+                        text_of = Some("checksum");
+                    }
+                    (b"version", Some(p)) => {
+                        p.version = attr(what, e, b"ver")?.unwrap_or_default();
+                        p.release = attr(what, e, b"rel")?.unwrap_or_default();
+                    }
+                    (b"size", Some(p)) => {
+                        if let Some(s) = attr(what, e, b"package")? {
+                            p.size = Some(parse_u64(what, "size package", &s)?);
+                        }
+                    }
+                    (b"location", Some(p)) => {
+                        p.location = attr(what, e, b"href")?.unwrap_or_default();
+                        base = attr(what, e, b"xml:base")?;
+                    }
+                    _ => {}
+                }
+            }
+            Event::Text(t) => {
+                if let (Some(field), Some(p)) = (text_of, cur.as_mut()) {
+                    let v = t.decode().map_err(|e| xml_err(what, &reader, e))?;
+                    let v = v.trim().to_string();
+                    match field {
+                        "name" => p.name = v,
+                        "arch" => p.arch = v,
+                        _ => {
+                            p.checksum = Some(Checksum {
+                                kind: ck_kind.clone(),
+                                hex: v.to_ascii_lowercase(),
+                            })
+                        }
+                    }
+                }
+            }
+            Event::End(e) => {
+                text_of = None;
+                if e.local_name().as_ref() == b"package" {
+                    if let Some(mut p) = cur.take() {
+                        if keep(&p.name) {
+                            if p.name.is_empty() || p.version.is_empty() || p.location.is_empty() {
+                                return Err(Error::Format {
+                                    what: what.into(),
+                                    message: format!(
+                                        "package #{count} ({}) lacks name, version or location",
+                                        p.name
+                                    ),
+                                });
+                            }
+                            if let Some(b) = base.take() {
+                                p.location = format!("{}/{}", b.trim_end_matches('/'), p.location);
+                            }
+                            out.push(p);
+                        }
+                    }
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    if !root {
+        return Err(Error::Format {
+            what: what.into(),
+            message: "no <metadata> element".into(),
+        });
+    }
+    if cur.is_some() {
+        return Err(Error::Format {
+            what: what.into(),
+            message: "truncated: unclosed <package>".into(),
+        });
+    }
+    Ok(out)
+}
+
+/// Parses an apt Packages index, keeping the stanzas for which `keep(name)` holds.
+pub fn parse_packages(
+    r: impl BufRead,
+    what: &str,
+    keep: impl Fn(&str) -> bool,
+) -> Result<Vec<Package>, Error> {
+    let mut out = Vec::new();
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut start = 1usize;
+    let mut lineno = 0usize;
+    let io_err = |source| Error::Io {
+        what: what.to_string(),
+        source,
+    };
+    let mut flush = |fields: &mut Vec<(String, String)>, start: usize| -> Result<(), Error> {
+        if fields.is_empty() {
+            return Ok(());
+        }
+        let get = |k: &str| {
+            fields
+                .iter()
+                .find(|(f, _)| f.eq_ignore_ascii_case(k))
+                .map(|(_, v)| v.as_str())
+        };
+        let Some(name) = get("Package") else {
+            return Err(Error::Format {
+                what: what.into(),
+                message: format!("stanza at line {start} has no Package field"),
+            });
+        };
+        if keep(name) {
+            let need = |k: &str| {
+                get(k).ok_or_else(|| Error::Format {
+                    what: what.into(),
+                    message: format!("package {name} (line {start}) has no {k} field"),
+                })
+            };
+            let size = parse_u64(what, &format!("package {name}: Size"), need("Size")?)?;
+            let sha = need("SHA256")?;
+            if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(Error::Format {
+                    what: what.into(),
+                    message: format!(
+                        "package {name} (line {start}): SHA256 {sha:?} is not 64 hex digits"
+                    ),
+                });
+            }
+            out.push(Package {
+                name: name.to_string(),
+                version: need("Version")?.to_string(),
+                release: String::new(),
+                arch: need("Architecture")?.to_string(),
+                location: need("Filename")?.to_string(),
+                size: Some(size),
+                checksum: Some(Checksum {
+                    kind: "sha256".into(),
+                    hex: sha.to_ascii_lowercase(),
+                }),
+            });
+        }
+        fields.clear();
+        Ok(())
+    };
+    let mut r = r;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let n = r.read_line(&mut line).map_err(io_err)?;
+        lineno += 1;
+        let l = line.trim_end_matches(['\n', '\r']);
+        if n == 0 || l.trim().is_empty() {
+            flush(&mut fields, start)?;
+            if n == 0 {
+                break;
+            }
+            start = lineno + 1;
+            continue;
+        }
+        if l.starts_with([' ', '\t']) {
+            if fields.is_empty() {
+                return Err(Error::Format {
+                    what: what.into(),
+                    message: format!("line {lineno}: continuation line outside a field"),
+                });
+            }
+            continue; // multi-line values (Description) are not needed
+        }
+        let Some((k, v)) = l.split_once(':') else {
+            return Err(Error::Format {
+                what: what.into(),
+                message: format!("line {lineno}: not a \"Field: value\" line: {l:?}"),
+            });
+        };
+        if fields.is_empty() {
+            start = lineno;
+        }
+        fields.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    Ok(out)
+}
+
+/// One file of an apt `Release` (or `InRelease`) file's `SHA256:` section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReleaseFile {
+    /// Path relative to the suite directory, e.g. `main/binary-amd64/Packages.xz`.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256, lower-case hex.
+    pub sha256: String,
+}
+
+/// Parses the `SHA256:` section of an apt `Release` or `InRelease` file (the
+/// signature of `InRelease` is not checked: the digests serve integrity, not trust).
+pub fn parse_release(text: &str, what: &str) -> Result<Vec<ReleaseFile>, Error> {
+    let mut out = Vec::new();
+    let mut in_sha = false;
+    let mut seen = false;
+    for (i, line) in text.lines().enumerate() {
+        if let Some(rest) = line.strip_prefix(' ') {
+            if !in_sha {
+                continue;
+            }
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let bad = || Error::Format {
+                what: what.into(),
+                message: format!("line {}: not \"SHA256 SIZE PATH\": {line:?}", i + 1),
+            };
+            let [sum, size, path] = f[..] else {
+                return Err(bad());
+            };
+            if sum.len() != 64 || !sum.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(bad());
+            }
+            out.push(ReleaseFile {
+                path: path.to_string(),
+                size: size.parse().map_err(|_| bad())?,
+                sha256: sum.to_ascii_lowercase(),
+            });
+        } else {
+            in_sha = line.trim_end() == "SHA256:";
+            seen |= in_sha;
+        }
+    }
+    if !seen {
+        return Err(Error::Format {
+            what: what.into(),
+            message: "no SHA256 section".into(),
+        });
+    }
+    Ok(out)
+}
+
+/// The `href` targets of an HTML page, entity-decoded, in page order.
+pub fn parse_links(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let lower = html.to_ascii_lowercase();
+    let mut pos = 0;
+    while let Some(i) = lower[pos..].find("href") {
+        let mut j = pos + i + 4;
+        pos = j;
+        let b = html.as_bytes();
+        while j < b.len() && b[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        if j >= b.len() || b[j] != b'=' {
+            continue;
+        }
+        j += 1;
+        while j < b.len() && b[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        if j >= b.len() {
+            break;
+        }
+        let (start, end) = if b[j] == b'"' || b[j] == b'\'' {
+            let q = b[j];
+            match b[j + 1..].iter().position(|&c| c == q) {
+                Some(k) => (j + 1, j + 1 + k),
+                None => break,
+            }
+        } else {
+            let k = b[j..]
+                .iter()
+                .position(|&c| c.is_ascii_whitespace() || c == b'>')
+                .unwrap_or(b.len() - j);
+            (j, j + k)
+        };
+        out.push(
+            html[start..end]
+                .replace("&amp;", "&")
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">"),
+        );
+        pos = end;
+    }
+    out
+}
+
+/// Splits an RPM file name `NAME-VERSION-RELEASE.ARCH.rpm` (a link of a directory
+/// listing, percent-escapes decoded) into a package with that location.
+pub fn rpm_from_file_name(href: &str) -> Option<Package> {
+    let path = href.split(['?', '#']).next()?;
+    let file = path.rsplit('/').next()?;
+    let file = percent_decode(file);
+    let stem = file.strip_suffix(".rpm")?;
+    let (nvr, arch) = stem.rsplit_once('.')?;
+    let (nv, release) = nvr.rsplit_once('-')?;
+    let (name, version) = nv.rsplit_once('-')?;
+    if name.is_empty() || version.is_empty() || release.is_empty() || arch == "src" {
+        return None;
+    }
+    Some(Package {
+        name: name.into(),
+        version: version.into(),
+        release: release.into(),
+        arch: arch.into(),
+        location: href.to_string(),
+        size: None,
+        checksum: None,
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -1,0 +1,1058 @@
+//! `btfgen fetch`: the kernels.toml catalog, repository metadata parsers, kernel
+//! selection and `btfgen fetch --list`, against repositories the tests build and
+//! serve from a loopback HTTP server (nothing leaves the machine).
+//!
+//! The repositories: yum repodata (repomd.xml, primary.xml.gz with sha256), an apt
+//! Packages.xz index, an HTML directory listing of RPM files. Compression is done
+//! with the `gzip` and `xz` tools, digests with `sha256sum`.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use btfgen::fetch::catalog::{self, Catalog};
+use btfgen::fetch::meta::{self, parse_links, parse_packages, parse_primary, parse_repomd};
+use btfgen::fetch::select::glob_match;
+use btfgen::fetch::{self as fetch_mod, http, Arch, Choice, Client, Shard};
+use btfgen_tests::{btfgen, require_tool, Work};
+
+// ---------------------------------------------------------------------------
+// Loopback HTTP server
+
+/// Serves the files under a directory on 127.0.0.1 (HTTP/1.1, one request per
+/// connection). A file `X.status` holding a number makes `X` answer with that
+/// status. Stops when dropped, and by itself after two minutes.
+struct Server {
+    base: String,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(root: &Path) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let stop = Arc::new(AtomicBool::new(false));
+        let (root, flag) = (root.to_path_buf(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(120);
+            while !flag.load(Ordering::Relaxed) && Instant::now() < deadline {
+                match listener.accept() {
+                    Ok((s, _)) => serve(&root, s),
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Server {
+            base,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn serve(root: &Path, s: TcpStream) {
+    s.set_nonblocking(false).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    let mut first = String::new();
+    if r.read_line(&mut first).is_err() {
+        return;
+    }
+    loop {
+        let mut l = String::new();
+        match r.read_line(&mut l) {
+            Ok(0) | Err(_) => break,
+            Ok(_) if l == "\r\n" || l == "\n" => break,
+            Ok(_) => {}
+        }
+    }
+    let path = first.split_whitespace().nth(1).unwrap_or("/");
+    let rel = path.trim_start_matches('/');
+    let file = if rel.is_empty() || rel.ends_with('/') {
+        root.join(rel).join("index.html")
+    } else {
+        root.join(rel)
+    };
+    let status_file = PathBuf::from(format!("{}.status", file.display()));
+    let (status, body) = if rel.split('/').any(|c| c == "..") {
+        (400, b"bad path".to_vec())
+    } else if let Ok(s) = fs::read_to_string(&status_file) {
+        (s.trim().parse().unwrap(), b"status".to_vec())
+    } else {
+        match fs::read(&file) {
+            Ok(b) => (200, b),
+            Err(_) => (404, b"not found".to_vec()),
+        }
+    };
+    let mut s = s;
+    let _ = write!(
+        s,
+        "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = s.write_all(&body);
+}
+
+// ---------------------------------------------------------------------------
+// Repository builders
+
+fn sha256(path: &Path) -> String {
+    let out = Command::new(require_tool("sha256sum"))
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()[..64].to_string()
+}
+
+/// Compresses `path` in place with `tool` (`gzip` or `xz`), keeping nothing else.
+fn compress(tool: &str, path: &Path) -> PathBuf {
+    let st = Command::new(require_tool(tool))
+        .arg("-f")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    PathBuf::from(format!(
+        "{}.{}",
+        path.display(),
+        if tool == "gzip" { "gz" } else { "xz" }
+    ))
+}
+
+fn write(path: &Path, text: &str) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
+/// (name, ver, rel, arch, size, sha256)
+type Rpm<'a> = (&'a str, &'a str, &'a str, &'a str, u64, &'a str);
+
+fn primary_xml(pkgs: &[Rpm]) -> String {
+    let mut s = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<metadata xmlns=\"http://linux.duke.edu/metadata/common\" xmlns:rpm=\"http://linux.duke.edu/metadata/rpm\" packages=\"N\">\n",
+    );
+    for (name, ver, rel, arch, size, sum) in pkgs {
+        s += &format!(
+            "<package type=\"rpm\">\n  <name>{name}</name>\n  <arch>{arch}</arch>\n  <version epoch=\"0\" ver=\"{ver}\" rel=\"{rel}\"/>\n  <checksum type=\"sha256\" pkgid=\"YES\">{sum}</checksum>\n  <summary>Debug information for package kernel &amp; co</summary>\n  <size package=\"{size}\" installed=\"1\" archive=\"2\"/>\n  <location href=\"Packages/{name}-{ver}-{rel}.{arch}.rpm\"/>\n  <format><rpm:license>GPLv2</rpm:license></format>\n</package>\n"
+        );
+    }
+    s + "</metadata>\n"
+}
+
+fn repomd_xml(href: &str, sum: &str, size: u64) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<repomd xmlns=\"http://linux.duke.edu/metadata/repo\">\n  <revision>1</revision>\n  <data type=\"primary\">\n    <checksum type=\"sha256\">{sum}</checksum>\n    <open-checksum type=\"sha256\">00</open-checksum>\n    <location href=\"{href}\"/>\n    <timestamp>1</timestamp>\n    <size>{size}</size>\n  </data>\n  <data type=\"filelists\">\n    <location href=\"repodata/filelists.xml.gz\"/>\n  </data>\n</repomd>\n"
+    )
+}
+
+const SUM_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const SUM_B: &str = "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+
+const CENTOS_RPMS: &[Rpm] = &[
+    (
+        "kernel-debuginfo",
+        "3.10.0",
+        "1160.119.1.el7",
+        "x86_64",
+        500_000_000,
+        SUM_A,
+    ),
+    (
+        "kernel-debuginfo",
+        "3.10.0",
+        "693.el7",
+        "x86_64",
+        400_000_000,
+        SUM_A,
+    ),
+    (
+        "kernel-debuginfo-common-x86_64",
+        "3.10.0",
+        "1160.el7",
+        "x86_64",
+        60_000_000,
+        SUM_A,
+    ),
+    (
+        "kernel-debuginfo",
+        "3.10.0",
+        "957.el7",
+        "x86_64",
+        450_000_000,
+        SUM_B,
+    ),
+    (
+        "kernel-debuginfo",
+        "3.10.0",
+        "1160.el7",
+        "x86_64",
+        480_000_000,
+        SUM_A,
+    ),
+    (
+        "kernel-debuginfo",
+        "3.10.0",
+        "957.27.2.el7",
+        "x86_64",
+        451_000_000,
+        SUM_A,
+    ),
+    (
+        "kernel-debuginfo",
+        "3.10.0",
+        "1062.el7",
+        "aarch64",
+        1,
+        SUM_A,
+    ),
+    ("kernel-headers", "3.10.0", "1160.el7", "x86_64", 1, SUM_A),
+];
+
+/// Writes a yum repository under `dir`; returns the primary's location.
+fn yum_repo(dir: &Path, pkgs: &[Rpm]) {
+    let primary = dir.join("repodata/abc-primary.xml");
+    write(&primary, &primary_xml(pkgs));
+    let gz = compress("gzip", &primary);
+    let size = fs::metadata(&gz).unwrap().len();
+    write(
+        &dir.join("repodata/repomd.xml"),
+        &repomd_xml("repodata/abc-primary.xml.gz", &sha256(&gz), size),
+    );
+}
+
+fn stanza(name: &str, ver: &str, size: u64, sum: &str) -> String {
+    format!(
+        "Package: {name}\nSource: linux\nVersion: {ver}\nArchitecture: amd64\nMaintainer: Ubuntu Kernel Team\nInstalled-Size: 1\nSection: devel\nPriority: optional\nFilename: pool/main/l/linux/{name}_{ver}_amd64.ddeb\nSize: {size}\nSHA256: {sum}\nDescription: Linux kernel debug image\n continuation line\n .\n more\n\n"
+    )
+}
+
+fn ubuntu_packages() -> String {
+    let big = 900_000_000;
+    [
+        stanza(
+            "linux-image-unsigned-5.4.0-42-generic-dbgsym",
+            "5.4.0-42.46",
+            big,
+            SUM_A,
+        ),
+        stanza(
+            "linux-image-5.4.0-42-generic-dbgsym",
+            "5.4.0-42.46",
+            1000,
+            SUM_A,
+        ),
+        stanza(
+            "linux-image-unsigned-5.4.0-100-generic-dbgsym",
+            "5.4.0-100.113",
+            big,
+            SUM_A,
+        ),
+        stanza(
+            "linux-image-unsigned-5.4.0-9-generic-dbgsym",
+            "5.4.0-9.12",
+            big,
+            SUM_A,
+        ),
+        stanza(
+            "linux-image-unsigned-5.4.0-1020-aws-dbgsym",
+            "5.4.0-1020.20",
+            big,
+            SUM_A,
+        ),
+        stanza(
+            "linux-image-unsigned-5.4.0-26-lowlatency-dbgsym",
+            "5.4.0-26.30",
+            big,
+            SUM_A,
+        ),
+        stanza(
+            "linux-image-5.8.0-1041-azure-dbgsym",
+            "5.8.0-1041.44",
+            big,
+            SUM_A,
+        ),
+        stanza("linux-image-generic-dbgsym", "5.4.0.100.104", big, SUM_A),
+        stanza("linux-libc-dev", "5.4.0-100.113", 10, SUM_A),
+    ]
+    .concat()
+}
+
+/// Writes `dists/SUITE/Release` listing the files under `dists/SUITE` (SHA256 only).
+fn release_file(suite: &Path) {
+    let mut text = String::from("Origin: test\nSuite: x\nMD5Sum:\n 00 1 ignored\nSHA256:\n");
+    for comp in fs::read_dir(suite).unwrap() {
+        let comp = comp.unwrap().path();
+        if !comp.is_dir() {
+            continue;
+        }
+        for bin in fs::read_dir(&comp).unwrap() {
+            for f in fs::read_dir(bin.unwrap().path()).unwrap() {
+                let f = f.unwrap().path();
+                let rel = f.strip_prefix(suite).unwrap();
+                let size = fs::metadata(&f).unwrap().len();
+                text += &format!(" {} {size:>10} {}\n", sha256(&f), rel.display());
+            }
+        }
+    }
+    write(&suite.join("Release"), &text);
+}
+
+/// Writes an apt repository (dists/focal{,-updates}/main/binary-amd64/Packages.xz and
+/// the suites' Release files).
+fn apt_repo(dir: &Path) {
+    let p = dir.join("dists/focal/main/binary-amd64/Packages");
+    write(&p, &ubuntu_packages());
+    compress("xz", &p);
+    release_file(&dir.join("dists/focal"));
+    let p = dir.join("dists/focal-updates/main/binary-amd64/Packages");
+    write(
+        &p,
+        &stanza(
+            "linux-image-unsigned-5.4.0-42-generic-dbgsym",
+            "5.4.0-42.46",
+            123_456_789,
+            SUM_B,
+        ),
+    );
+    compress("xz", &p);
+    release_file(&dir.join("dists/focal-updates"));
+}
+
+const LISTING: &str = r#"<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">
+<html><head><title>Index of /centos-debuginfo/7/x86_64</title></head><body>
+<h1>Index of /centos-debuginfo/7/x86_64</h1><table>
+<tr><th><a href="?C=N;O=D">Name</a></th></tr>
+<tr><td><a href="/centos-debuginfo/7/">Parent Directory</a></td></tr>
+<tr><td><a href="kernel-debuginfo-3.10.0-1160.el7.x86_64.rpm">kernel-debuginfo-3.10.0-1160.el7.x86_64.rpm</a></td></tr>
+<tr><td><a href='kernel-debuginfo-3.10.0-957.el7.x86_64.rpm'>x</a></td></tr>
+<tr><td><A HREF=kernel-debuginfo-3.10.0-514.el7.x86_64.rpm>x</A></td></tr>
+<tr><td><a href="kernel-debuginfo-common-x86_64-3.10.0-1160.el7.x86_64.rpm">x</a></td></tr>
+<tr><td><a href="kernel-debuginfo-3.10.0-1062.1.1.el7.x86_64.rpm">x</a></td></tr>
+<tr><td><a href="kernel-debuginfo-3.10.0-1062.el7.src.rpm">x</a></td></tr>
+<tr><td><a href="repodata/">repodata/</a></td></tr>
+<tr><td><a href="kernel-debuginfo-3.10.0-1127.el7.x86_64.rpm?x=1&amp;y=2">x</a></td></tr>
+</table></body></html>
+"#;
+
+fn test_catalog(repo_type: &str, extra: &str) -> String {
+    let (packages, uname, vmlinux, more) = match repo_type {
+        "apt" => (
+            r#"["linux-image-unsigned-*-dbgsym", "linux-image-*-dbgsym"]"#,
+            "{1}",
+            "usr/lib/debug/boot/vmlinux-{uname}",
+            "dists = [\"focal/main\", \"focal-updates/main\"]\nflavors = [\"generic\", \"aws\", \"azure\"]\nmin_size = 10000000\n",
+        ),
+        _ => (
+            r#"["kernel-debuginfo"]"#,
+            "{version}-{release}.{arch}",
+            "usr/lib/debug/lib/modules/{uname}/vmlinux",
+            "min_version = \"3.10.0-957\"\n",
+        ),
+    };
+    format!(
+        "[[kernel]]\nname = \"test-1\"\narch = \"x86_64\"\nrepo_type = \"{repo_type}\"\nrepos = [\"https://unused.invalid/\"]\npackages = {packages}\nuname = \"{uname}\"\nvmlinux = \"{vmlinux}\"\n{more}{extra}"
+    )
+}
+
+fn entry(repo_type: &str) -> catalog::Entry {
+    Catalog::parse(&test_catalog(repo_type, ""), "test")
+        .unwrap()
+        .entries
+        .remove(0)
+}
+
+fn client() -> Client {
+    Client::new(Duration::from_secs(10), None).unwrap()
+}
+
+fn unames(ks: &[fetch_mod::Kernel]) -> Vec<&str> {
+    ks.iter().map(|k| k.uname.as_str()).collect()
+}
+
+// ---------------------------------------------------------------------------
+// Catalog
+
+#[test]
+fn builtin_catalog_covers_the_issue_distros() {
+    let cat = Catalog::builtin().expect("kernels.toml parses and validates");
+    let mut want: Vec<String> = [
+        "centos-7",
+        "centos-8",
+        "ubuntu-16.04",
+        "ubuntu-18.04",
+        "ubuntu-20.04",
+        "debian-9",
+        "debian-10",
+        "ol-7",
+        "ol-8",
+        "amzn-1",
+        "amzn-2",
+        "rhel-7",
+        "rhel-8",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    want.extend((24..=31).map(|v| format!("fedora-{v}")));
+    for v in ["12.3", "12.5", "15.1", "15.2", "15.3", "15.4"] {
+        want.push(format!("sles-{v}"));
+    }
+    for name in &want {
+        let e = cat
+            .get(name, Arch::X86_64)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let sub = name.starts_with("rhel-") || name.starts_with("sles-");
+        assert_eq!(e.subscription, sub, "{name}: subscription");
+        assert_eq!(e.repos.is_empty(), sub, "{name}: repos");
+    }
+    for name in [
+        "centos-7",
+        "centos-8",
+        "ubuntu-20.04",
+        "debian-10",
+        "fedora-28",
+        "ol-8",
+        "amzn-2",
+        "sles-15.3",
+    ] {
+        cat.get(name, Arch::Arm64).unwrap_or_else(|e| panic!("{e}"));
+    }
+    assert!(cat.get("fedora-24", Arch::Arm64).is_err());
+    // Debian entries point at third-party mirrors, not at Debian's own hosts.
+    for e in cat.entries.iter().filter(|e| e.name.starts_with("debian-")) {
+        for r in &e.repos {
+            let host = r.split('/').nth(2).unwrap();
+            assert!(!host.ends_with("debian.org"), "{}: {r}", e.name);
+        }
+    }
+    // Every Ubuntu flavor BTFHub covers.
+    let u = cat.get("ubuntu-18.04", Arch::X86_64).unwrap();
+    for f in ["generic", "aws", "azure", "gcp", "gke", "gkeop"] {
+        assert!(u.flavors.iter().any(|x| x == f), "ubuntu flavor {f}");
+    }
+}
+
+#[test]
+fn catalog_validation_names_the_entry() {
+    let bad = test_catalog("yum", "").replace("{version}-{release}", "{version}-{rel}");
+    let e = Catalog::parse(&bad, "bad.toml").unwrap_err().to_string();
+    assert!(
+        e.contains("bad.toml") && e.contains("test-1 (x86_64)") && e.contains("{rel}"),
+        "{e}"
+    );
+
+    let e = Catalog::parse(&test_catalog("apt", "").replace("dists = ", "#"), "x")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("test-1") && e.contains("dists"), "{e}");
+
+    let e = Catalog::parse(&test_catalog("yum", "colour = 1\n"), "x")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("colour"), "{e}");
+
+    let e = Catalog::parse(&test_catalog("yum", "").replace("test-1", "Test"), "x")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("Test") && e.contains("VERSION_ID"), "{e}");
+
+    let twice = format!("{}\n{}", test_catalog("yum", ""), test_catalog("yum", ""));
+    let e = Catalog::parse(&twice, "x").unwrap_err().to_string();
+    assert!(e.contains("twice"), "{e}");
+
+    let e = Catalog::parse(
+        &test_catalog("yum", "").replace("modules/{uname}", "/../{uname}"),
+        "x",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("vmlinux"), "{e}");
+}
+
+#[test]
+fn catalog_merge_adds_and_overrides() {
+    let mut cat = Catalog::builtin().unwrap();
+    let n = cat.entries.len();
+    let over = Catalog::parse(
+        &format!(
+            "{}\n{}",
+            test_catalog("yum", "").replace("test-1", "centos-7"),
+            test_catalog("apt", "")
+        ),
+        "mine.toml",
+    )
+    .unwrap();
+    cat.merge(over);
+    assert_eq!(cat.entries.len(), n + 1);
+    let c7 = cat.get("centos-7", Arch::X86_64).unwrap();
+    assert_eq!(c7.repo_type, catalog::RepoType::Yum);
+    assert_eq!(c7.repos, ["https://unused.invalid/"]);
+    // The other arch keeps the built-in entry.
+    assert_eq!(
+        cat.get("centos-7", Arch::Arm64).unwrap().repo_type,
+        catalog::RepoType::Dir
+    );
+    assert_eq!(
+        cat.get("test-1", Arch::X86_64).unwrap().repo_type,
+        catalog::RepoType::Apt
+    );
+}
+
+#[test]
+fn unknown_distro_is_one_line_naming_it_and_near_names() {
+    let cat = Catalog::builtin().unwrap();
+    let e = cat.get("centos-9", Arch::X86_64).unwrap_err().to_string();
+    assert!(
+        e.contains("centos-9") && e.contains("centos-7") && e.contains("centos-8"),
+        "{e}"
+    );
+    let e = cat.get("fedroa-30", Arch::X86_64).unwrap_err().to_string();
+    assert!(e.contains("fedora-30"), "{e}");
+
+    let out = btfgen(["fetch", "--list", "--arch", "x86_64", "ubuntu-22.04"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("ubuntu-22.04") && err.contains("ubuntu-20.04"),
+        "{err}"
+    );
+
+    let out = btfgen(["fetch", "--list", "--arch", "arm64", "amzn-1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("no arm64"), "{err}");
+
+    let out = btfgen(["fetch", "--list", "--arch", "x86_64", "rhel-8"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("--mirror"), "{err}");
+}
+
+// ---------------------------------------------------------------------------
+// Versions, globs, selection
+
+#[test]
+fn version_order() {
+    let sorted = [
+        "3.10.0-514.el7.x86_64",
+        "3.10.0-957.el7.x86_64",
+        "3.10.0-957.1.3.el7.x86_64",
+        "3.10.0-957.27.2.el7.x86_64",
+        "3.10.0-1062.el7.x86_64",
+        "3.10.0-1160.el7.x86_64",
+        "3.10.0-1160.119.1.el7.x86_64",
+        "4.14.35-1902.0.10.el7uek.aarch64",
+        "4.18.0-80.el8.x86_64",
+        "5.4.0-9-generic",
+        "5.4.0-42-generic",
+        "5.4.0-100-generic",
+        "5.4.0-1020-aws",
+        "5.10.0~rc1",
+        "5.10.0",
+        "5.10.0-0.deb10.17-cloud-arm64",
+    ];
+    for (i, a) in sorted.iter().enumerate() {
+        for (j, b) in sorted.iter().enumerate() {
+            assert_eq!(fetch_mod::compare_versions(a, b), i.cmp(&j), "{a} vs {b}");
+        }
+    }
+    use std::cmp::Ordering::*;
+    assert_eq!(
+        fetch_mod::compare_versions("3.10.0-957", "3.10.0-957.el7.x86_64"),
+        Less
+    );
+    assert_eq!(fetch_mod::compare_versions("1.02", "1.2"), Equal);
+    assert_eq!(fetch_mod::compare_versions("1.0a", "1.0.1"), Less);
+}
+
+#[test]
+fn globs_capture_the_first_star() {
+    assert_eq!(
+        glob_match(
+            "linux-image-unsigned-*-dbgsym",
+            "linux-image-unsigned-5.4.0-42-generic-dbgsym"
+        ),
+        Some("5.4.0-42-generic")
+    );
+    assert_eq!(
+        glob_match("kernel-*-debuginfo", "kernel-default-debuginfo"),
+        Some("default")
+    );
+    assert_eq!(glob_match("kernel-debuginfo", "kernel-debuginfo"), Some(""));
+    assert_eq!(
+        glob_match("kernel-debuginfo", "kernel-debuginfo-common-x86_64"),
+        None
+    );
+    assert_eq!(glob_match("a*b*c", "axxbyyc"), Some("xx"));
+}
+
+fn fake_kernels(n: usize) -> Vec<fetch_mod::Kernel> {
+    (0..n)
+        .map(|i| fetch_mod::Kernel {
+            uname: format!("5.4.0-{i}-generic"),
+            package: "p".into(),
+            url: format!("http://x/{i}"),
+            size: None,
+            checksum: None,
+            vmlinux: String::new(),
+        })
+        .collect()
+}
+
+#[test]
+fn shards_partition_the_kernels() {
+    let all = fake_kernels(200);
+    for n in [1u32, 2, 3, 7] {
+        let mut seen = HashSet::new();
+        for i in 1..=n {
+            let s: Shard = format!("{i}/{n}").parse().unwrap();
+            let part = fetch_mod::choose(all.clone(), &Choice::All, Some(s)).unwrap();
+            if n > 1 {
+                assert!(
+                    !part.is_empty() && part.len() < all.len(),
+                    "{i}/{n}: {}",
+                    part.len()
+                );
+            }
+            for k in part {
+                assert!(seen.insert(k.uname), "overlap in {i}/{n}");
+            }
+            // Stable: a kernel's shard does not depend on the others listed.
+            let few = fetch_mod::choose(all[..10].to_vec(), &Choice::All, Some(s)).unwrap();
+            for k in few {
+                assert!(s.contains(&k.uname));
+            }
+        }
+        assert_eq!(seen.len(), all.len(), "n = {n}");
+    }
+    for bad in ["0/3", "4/3", "1/0", "x", "1/2/3"] {
+        assert!(bad.parse::<Shard>().is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn choice_latest_and_releases() {
+    let all = fake_kernels(5);
+    let l = fetch_mod::choose(all.clone(), &Choice::Latest(2), None).unwrap();
+    assert_eq!(unames(&l), ["5.4.0-3-generic", "5.4.0-4-generic"]);
+    let l = fetch_mod::choose(all.clone(), &Choice::Latest(10), None).unwrap();
+    assert_eq!(l.len(), 5);
+    let r = fetch_mod::choose(
+        all.clone(),
+        &Choice::Releases(vec!["5.4.0-1-generic".into()]),
+        None,
+    )
+    .unwrap();
+    assert_eq!(unames(&r), ["5.4.0-1-generic"]);
+    let e = fetch_mod::choose(all, &Choice::Releases(vec!["5.4.0-9-generic".into()]), None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("5.4.0-9-generic") && e.contains("nearest"),
+        "{e}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Metadata parsers
+
+#[test]
+fn primary_parses_and_filters() {
+    let xml = primary_xml(CENTOS_RPMS);
+    let pkgs = parse_primary(xml.as_bytes(), "primary.xml", |n| n == "kernel-debuginfo").unwrap();
+    assert_eq!(pkgs.len(), 6);
+    let p = &pkgs[0];
+    assert_eq!(
+        (
+            p.name.as_str(),
+            p.version.as_str(),
+            p.release.as_str(),
+            p.arch.as_str()
+        ),
+        ("kernel-debuginfo", "3.10.0", "1160.119.1.el7", "x86_64")
+    );
+    assert_eq!(
+        p.location,
+        "Packages/kernel-debuginfo-3.10.0-1160.119.1.el7.x86_64.rpm"
+    );
+    assert_eq!(p.size, Some(500_000_000));
+    assert_eq!(p.checksum.as_ref().unwrap().kind, "sha256");
+    assert_eq!(
+        pkgs[2].checksum.as_ref().unwrap().hex,
+        SUM_B.to_ascii_lowercase()
+    );
+}
+
+#[test]
+fn malformed_metadata_is_a_clear_error() {
+    let xml = primary_xml(CENTOS_RPMS);
+    let cut = &xml[..xml.len() / 2];
+    let e = parse_primary(cut.as_bytes(), "primary.xml", |_| true).unwrap_err();
+    assert!(e.to_string().starts_with("primary.xml: "), "{e}");
+
+    let e = parse_primary(
+        &b"<metadata><package><name>a</b></metadata>"[..],
+        "p",
+        |_| true,
+    )
+    .unwrap_err();
+    assert!(matches!(e, meta::Error::Xml { .. }), "{e}");
+
+    let bad_size = xml.replace("package=\"500000000\"", "package=\"lots\"");
+    let e = parse_primary(bad_size.as_bytes(), "p", |_| true)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("lots"), "{e}");
+
+    let e = parse_repomd(
+        &b"<repomd><data type=\"other\"/></repomd>"[..],
+        "repomd.xml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("repomd.xml") && e.contains("primary"), "{e}");
+    let e = parse_repomd(&b"<html>oops</html>"[..], "repomd.xml")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("repomd"), "{e}");
+
+    let text = ubuntu_packages().replace(
+        "Filename: pool/main/l/linux/linux-image-unsigned-5.4.0-100",
+        "Filenam: x",
+    );
+    let e = parse_packages(text.as_bytes(), "Packages", |_| true)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("linux-image-unsigned-5.4.0-100-generic-dbgsym") && e.contains("Filename"),
+        "{e}"
+    );
+    let text = ubuntu_packages().replacen("Size: 1000", "Size: big", 1);
+    let e = parse_packages(text.as_bytes(), "Packages", |_| true)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("big"), "{e}");
+    let e = parse_packages(&b"garbage without colon\n"[..], "Packages", |_| true)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("line 1"), "{e}");
+    let text = ubuntu_packages().replacen(SUM_A, "zz", 1);
+    let e = parse_packages(text.as_bytes(), "Packages", |_| true)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("SHA256"), "{e}");
+
+    // Corrupt compressed data.
+    let r = meta::decompress("Packages.xz", &b"not xz at all"[..]).unwrap();
+    let e = parse_packages(r, "Packages.xz", |_| true).unwrap_err();
+    assert!(matches!(e, meta::Error::Io { .. }), "{e}");
+}
+
+#[test]
+fn release_files_parse() {
+    let text = format!(
+        "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\nOrigin: Ubuntu\nMD5Sum:\n {} 10 main/binary-amd64/Packages\nSHA256:\n {SUM_A}   1234 main/binary-amd64/Packages.xz\n {SUM_B} 99 universe/binary-arm64/Packages.gz\n-----BEGIN PGP SIGNATURE-----\n\nabc\n-----END PGP SIGNATURE-----\n",
+        &SUM_A[..32]
+    );
+    let files = meta::parse_release(&text, "InRelease").unwrap();
+    assert_eq!(files.len(), 2);
+    assert_eq!(files[0].path, "main/binary-amd64/Packages.xz");
+    assert_eq!(files[0].size, 1234);
+    assert_eq!(files[1].sha256, SUM_B.to_ascii_lowercase());
+    let e = meta::parse_release("Origin: x\n", "Release")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("SHA256"), "{e}");
+}
+
+#[test]
+fn packages_parse() {
+    let pkgs = parse_packages(ubuntu_packages().as_bytes(), "Packages", |n| {
+        n.starts_with("linux-image-")
+    })
+    .unwrap();
+    assert_eq!(pkgs.len(), 8);
+    assert_eq!(pkgs[0].name, "linux-image-unsigned-5.4.0-42-generic-dbgsym");
+    assert_eq!(pkgs[0].version, "5.4.0-42.46");
+    assert_eq!(pkgs[0].arch, "amd64");
+    assert_eq!(
+        pkgs[0].location,
+        "pool/main/l/linux/linux-image-unsigned-5.4.0-42-generic-dbgsym_5.4.0-42.46_amd64.ddeb"
+    );
+    assert_eq!(pkgs[0].size, Some(900_000_000));
+}
+
+#[test]
+fn html_links() {
+    let links = parse_links(LISTING);
+    assert!(links.contains(&"kernel-debuginfo-3.10.0-957.el7.x86_64.rpm".to_string()));
+    assert!(links.contains(&"kernel-debuginfo-3.10.0-514.el7.x86_64.rpm".to_string()));
+    assert!(links.contains(&"kernel-debuginfo-3.10.0-1127.el7.x86_64.rpm?x=1&y=2".to_string()));
+    let rpms: Vec<_> = links
+        .iter()
+        .filter_map(|l| meta::rpm_from_file_name(l))
+        .collect();
+    let p = rpms.iter().find(|p| p.release == "1062.1.1.el7").unwrap();
+    assert_eq!(
+        (p.name.as_str(), p.version.as_str(), p.arch.as_str()),
+        ("kernel-debuginfo", "3.10.0", "x86_64")
+    );
+    assert!(!rpms.iter().any(|p| p.arch == "src"));
+}
+
+// ---------------------------------------------------------------------------
+// Over loopback HTTP
+
+#[test]
+fn yum_repository_over_http() {
+    let work = Work::new();
+    yum_repo(&work.path("repo"), CENTOS_RPMS);
+    let server = Server::start(work.dir());
+    let mirror = format!("{}/repo/", server.base);
+    let e = entry("yum");
+    let ks = fetch_mod::available(&client(), &e, Some(&mirror)).unwrap();
+    assert_eq!(
+        unames(&ks),
+        [
+            "3.10.0-957.el7.x86_64",
+            "3.10.0-957.27.2.el7.x86_64",
+            "3.10.0-1160.el7.x86_64",
+            "3.10.0-1160.119.1.el7.x86_64",
+        ]
+    );
+    let k = &ks[0];
+    assert_eq!(
+        k.url,
+        format!(
+            "{}/repo/Packages/kernel-debuginfo-3.10.0-957.el7.x86_64.rpm",
+            server.base
+        )
+    );
+    assert_eq!(k.size, Some(450_000_000));
+    assert_eq!(k.checksum.as_ref().unwrap().hex, SUM_B.to_ascii_lowercase());
+    assert_eq!(
+        k.vmlinux,
+        "usr/lib/debug/lib/modules/3.10.0-957.el7.x86_64/vmlinux"
+    );
+
+    // The primary no longer matches repomd's checksum: refused.
+    let gz = work.path("repo/repodata/abc-primary.xml.gz");
+    let mut bytes = fs::read(&gz).unwrap();
+    let n = bytes.len();
+    bytes[n - 5] ^= 0xff;
+    fs::write(&gz, bytes).unwrap();
+    let err = fetch_mod::available(&client(), &e, Some(&mirror)).unwrap_err();
+    assert!(matches!(err, http::Error::Mismatch { .. }), "{err}");
+    assert!(err.to_string().contains("sha256"), "{err}");
+
+    // 404 and 5xx on repomd.xml.
+    let err =
+        fetch_mod::available(&client(), &e, Some(&format!("{}/nothing", server.base))).unwrap_err();
+    assert!(err.to_string().contains("404"), "{err}");
+    write(&work.path("repo/repodata/repomd.xml.status"), "503");
+    let err = fetch_mod::available(&client(), &e, Some(&mirror)).unwrap_err();
+    assert!(err.to_string().contains("503"), "{err}");
+}
+
+#[test]
+fn apt_repository_over_http() {
+    let work = Work::new();
+    apt_repo(&work.path("ubuntu"));
+    let server = Server::start(work.dir());
+    let mirror = format!("{}/ubuntu", server.base);
+    let ks = fetch_mod::available(&client(), &entry("apt"), Some(&mirror)).unwrap();
+    // lowlatency: not a wanted flavor; linux-image-generic-dbgsym: a meta-package;
+    // the signed 5.4.0-42 dbgsym: under min_size; the -updates copy of 5.4.0-42
+    // comes after the release's.
+    assert_eq!(
+        unames(&ks),
+        [
+            "5.4.0-9-generic",
+            "5.4.0-42-generic",
+            "5.4.0-100-generic",
+            "5.4.0-1020-aws",
+            "5.8.0-1041-azure"
+        ]
+    );
+    let k = &ks[1];
+    assert_eq!(k.package, "linux-image-unsigned-5.4.0-42-generic-dbgsym");
+    assert_eq!(k.size, Some(900_000_000));
+    assert_eq!(
+        k.url,
+        format!("{mirror}/pool/main/l/linux/linux-image-unsigned-5.4.0-42-generic-dbgsym_5.4.0-42.46_amd64.ddeb")
+    );
+    assert_eq!(k.vmlinux, "usr/lib/debug/boot/vmlinux-5.4.0-42-generic");
+
+    // A suite without a Release file; a component the Release file does not list.
+    for (dist, want) in [
+        ("focal-proposed/main", "no Release"),
+        ("focal/universe", "no Packages"),
+    ] {
+        let mut e = entry("apt");
+        e.dists.push(dist.into());
+        let err = fetch_mod::available(&client(), &e, Some(&mirror))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(dist.split('/').next().unwrap()) && err.contains(want),
+            "{err}"
+        );
+    }
+
+    // The index no longer matches the Release file: refused.
+    let xz = work.path("ubuntu/dists/focal-updates/main/binary-amd64/Packages.xz");
+    let mut bytes = fs::read(&xz).unwrap();
+    bytes.push(0);
+    fs::write(&xz, bytes).unwrap();
+    let err = fetch_mod::available(&client(), &entry("apt"), Some(&mirror)).unwrap_err();
+    assert!(matches!(err, http::Error::Mismatch { .. }), "{err}");
+
+    // Malformed Release.
+    write(
+        &work.path("ubuntu/dists/focal/Release"),
+        "SHA256:\n zz 1 main/binary-amd64/Packages.xz\n",
+    );
+    let err = fetch_mod::available(&client(), &entry("apt"), Some(&mirror)).unwrap_err();
+    assert!(
+        err.to_string().contains("Release") && err.to_string().contains("line 2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn directory_listing_over_http() {
+    let work = Work::new();
+    write(&work.path("centos/7/x86_64/index.html"), LISTING);
+    let server = Server::start(work.dir());
+    let mirror = format!("{}/centos/7/{{arch}}/", server.base);
+    let ks = fetch_mod::available(&client(), &entry("dir"), Some(&mirror)).unwrap();
+    assert_eq!(
+        unames(&ks),
+        [
+            "3.10.0-957.el7.x86_64",
+            "3.10.0-1062.1.1.el7.x86_64",
+            "3.10.0-1127.el7.x86_64",
+            "3.10.0-1160.el7.x86_64",
+        ]
+    );
+    assert_eq!(
+        ks[3].url,
+        format!(
+            "{}/centos/7/x86_64/kernel-debuginfo-3.10.0-1160.el7.x86_64.rpm",
+            server.base
+        )
+    );
+    assert_eq!(ks[3].size, None);
+}
+
+#[test]
+fn fetch_list_command() {
+    let work = Work::new();
+    yum_repo(&work.path("repo"), CENTOS_RPMS);
+    let cat = work.path("mine.toml");
+    fs::write(&cat, test_catalog("yum", "")).unwrap();
+    let out_dir = work.path("out");
+    write(
+        &out_dir.join("test/1/x86_64/3.10.0-1160.el7.x86_64.btf"),
+        "x",
+    );
+    let server = Server::start(work.dir());
+    let mirror = format!("{}/repo", server.base);
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "fetch",
+            "--list",
+            "test-1",
+            "--arch",
+            "x86_64",
+            "--catalog",
+            cat.to_str().unwrap(),
+            "--mirror",
+            &mirror,
+            "-o",
+            out_dir.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = btfgen(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let all = run(&[]);
+    let lines: Vec<&str> = all.lines().collect();
+    assert_eq!(lines[0], "test-1 x86_64: 4 of 4 kernels");
+    assert!(
+        lines[1].starts_with("3.10.0-957.el7.x86_64\t-\t450000000\thttp://127.0.0.1:"),
+        "{all}"
+    );
+    assert!(
+        lines[3].starts_with("3.10.0-1160.el7.x86_64\tdone\t"),
+        "{all}"
+    );
+    let latest = run(&["--latest", "1"]);
+    assert!(
+        latest.contains("1 of 4") && latest.contains("1160.119.1"),
+        "{latest}"
+    );
+    let one = run(&["--kernel", "3.10.0-957.27.2.el7.x86_64"]);
+    assert_eq!(one.lines().count(), 2, "{one}");
+    let mut sharded = 0;
+    for i in 1..=3 {
+        let s = run(&["--shard", &format!("{i}/3")]);
+        sharded += s.lines().count() - 1;
+    }
+    assert_eq!(sharded, 4);
+
+    // Nothing listens: a clear error, no hang.
+    let dead = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", dead.local_addr().unwrap());
+    drop(dead);
+    let out = btfgen([
+        "fetch",
+        "--list",
+        "test-1",
+        "--arch",
+        "x86_64",
+        "--catalog",
+        cat.to_str().unwrap(),
+        "--mirror",
+        &url,
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("repomd.xml"), "{err}");
+}
+
+#[test]
+fn server_that_never_answers_times_out() {
+    // Accepts connections (the backlog) but never reads or answers.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", silent.local_addr().unwrap());
+    let c = Client::new(Duration::from_secs(2), None).unwrap();
+    let t = Instant::now();
+    let err = fetch_mod::available(&c, &entry("yum"), Some(&url)).unwrap_err();
+    assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
+    assert!(matches!(err, http::Error::Http { .. }), "{err}");
+    drop(silent);
+}
