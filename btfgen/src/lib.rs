@@ -15,6 +15,7 @@ pub mod diff;
 pub mod dump;
 pub mod dwarf;
 pub mod fetch;
+pub mod json;
 pub mod min;
 pub mod package;
 pub mod relo;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use btfgen::bpf::BpfObject;
 use btfgen::btf::Btf;
+use btfgen::json::quote;
 use btfgen::relo::resolve_object;
 use rayon::prelude::*;
 
@@ -233,23 +234,6 @@ fn table(reports: &[Report]) -> String {
         }
     }
     s
-}
-
-fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 fn json(reports: &[Report]) -> String {

@@ -2,14 +2,13 @@
 //! [--json]`: what changed between two BTFs. Exits 0 when nothing differs, 1 when
 //! something does and 2 on error, as diff(1).
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use btfgen::diff;
 
 use super::check::{read_base, read_kernel, read_objects};
+use super::output::print_stdout;
 
 /// Arguments of `btfgen diff`.
 #[derive(clap::Args)]
@@ -75,14 +74,6 @@ fn compare(a: &Args) -> anyhow::Result<bool> {
         };
         (text, !d.is_empty())
     };
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|_| stdout.flush())
-    {
-        // A reader that stopped early (`| head`) is not an error.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        r => r.context("standard output")?,
-    }
+    print_stdout(&text)?;
     Ok(differs)
 }

@@ -1,6 +1,5 @@
 //! `btfgen dump FILE [--base BASE] [--format c|text|json] [--type NAME]... [-o OUT]`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -10,7 +9,7 @@ use btfgen::btf::Btf;
 use btfgen::dump;
 use clap::ValueEnum;
 
-use super::output::write_atomic;
+use super::output::{print_stdout, write_atomic};
 
 /// Output format.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -73,17 +72,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     match &a.output {
         Some(out) => write_atomic(out, text.as_bytes())?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            match stdout
-                .write_all(text.as_bytes())
-                .and_then(|_| stdout.flush())
-            {
-                // A reader that stopped early (`| head`) is not an error.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                r => r.context("standard output")?,
-            }
-        }
+        None => print_stdout(&text)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -6,6 +6,19 @@ use std::path::Path;
 
 use anyhow::Context;
 
+/// Prints `text` on standard output; a reader that stopped early (`| head`) is not
+/// an error.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.context("standard output"),
+    }
+}
+
 /// Writes `bytes` to `path` so that `path` either keeps its old content or has all of
 /// the new one, never a partial file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{Change, Changed, Named, RelocDiff, Report};
+use crate::json::quote;
 
 /// A bit offset or width in bits, with bytes added when it is whole bytes.
 fn bits(old: u64, new: u64) -> String {
@@ -99,24 +100,6 @@ pub fn text(report: &Report, relocs: Option<&[RelocDiff]>) -> String {
         }
     }
     s
-}
-
-/// `s` as a JSON string.
-fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 fn named_json(n: &Named) -> String {

@@ -31,21 +31,7 @@ pub fn dump_json(btf: &Btf, ids: Option<&[TypeId]>, out: &mut impl Write) -> fmt
 
 /// Writes `s` as a JSON string.
 fn string(out: &mut impl Write, s: &str) -> fmt::Result {
-    out.write_char('"')?;
-    for c in s.chars() {
-        match c {
-            '"' => out.write_str("\\\"")?,
-            '\\' => out.write_str("\\\\")?,
-            '\n' => out.write_str("\\n")?,
-            '\r' => out.write_str("\\r")?,
-            '\t' => out.write_str("\\t")?,
-            '\u{8}' => out.write_str("\\b")?,
-            '\u{c}' => out.write_str("\\f")?,
-            c if (c as u32) < 0x20 => write!(out, "\\u{:04x}", c as u32)?,
-            c => out.write_char(c)?,
-        }
-    }
-    out.write_char('"')
+    crate::json::write_string(out, s)
 }
 
 /// An object under construction: writes the separators between fields.
