@@ -21,14 +21,18 @@ use btfgen::fetch::catalog::{self, Catalog};
 use btfgen::fetch::meta::{self, parse_links, parse_packages, parse_primary, parse_repomd};
 use btfgen::fetch::select::glob_match;
 use btfgen::fetch::{self as fetch_mod, http, Arch, Choice, Client, Shard};
-use btfgen_tests::{btfgen, require_tool, Work};
+use btfgen_tests::{btfgen, btfgen_bin, compile, require_tool, run_ok, Cc, Work};
 
 // ---------------------------------------------------------------------------
 // Loopback HTTP server
 
 /// Serves the files under a directory on 127.0.0.1 (HTTP/1.1, one request per
-/// connection). A file `X.status` holding a number makes `X` answer with that
-/// status. Stops when dropped, and by itself after two minutes.
+/// connection, `Range: bytes=N-` honoured). A file `X.status` holding a number makes
+/// `X` answer with that status; `X.fail` holding N makes the next N requests of `X`
+/// answer 503; `X.cut` makes the next one send half of `X` and close the connection;
+/// `X.norange` makes the server ignore Range for `X`.
+/// Requests are logged to `requests.log` (path, Range start). Stops when dropped, and
+/// by itself after two minutes.
 struct Server {
     base: String,
     stop: Arc<AtomicBool>,
@@ -76,12 +80,18 @@ fn serve(root: &Path, s: TcpStream) {
     if r.read_line(&mut first).is_err() {
         return;
     }
+    let mut range: Option<u64> = None;
     loop {
         let mut l = String::new();
         match r.read_line(&mut l) {
             Ok(0) | Err(_) => break,
             Ok(_) if l == "\r\n" || l == "\n" => break,
-            Ok(_) => {}
+            Ok(_) => {
+                let lower = l.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("range: bytes=") {
+                    range = v.trim().trim_end_matches('-').parse().ok();
+                }
+            }
         }
     }
     let path = first.split_whitespace().nth(1).unwrap_or("/");
@@ -91,24 +101,76 @@ fn serve(root: &Path, s: TcpStream) {
     } else {
         root.join(rel)
     };
-    let status_file = PathBuf::from(format!("{}.status", file.display()));
+    // The request log: path and Range start.
+    if let Ok(mut log) = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(root.join("requests.log"))
+    {
+        let _ = writeln!(
+            log,
+            "{path} {}",
+            range.map_or("-".into(), |r| r.to_string())
+        );
+    }
+    let marker = |ext: &str| PathBuf::from(format!("{}.{ext}", file.display()));
+    let status_file = marker("status");
+    // X.fail holding N: the next N requests of X answer 503.
+    let fail_file = marker("fail");
+    let failing = match fs::read_to_string(&fail_file) {
+        Ok(n) => {
+            let n: u32 = n.trim().parse().unwrap();
+            if n <= 1 {
+                let _ = fs::remove_file(&fail_file);
+            } else {
+                fs::write(&fail_file, (n - 1).to_string()).unwrap();
+            }
+            n > 0
+        }
+        Err(_) => false,
+    };
+    // X.cut: the next request of X gets half its body, then the connection closes.
+    let cut = fs::remove_file(marker("cut")).is_ok();
+    // X.norange: Range is ignored (the whole file, 200).
+    if marker("norange").exists() {
+        range = None;
+    }
+    let mut extra = String::new();
     let (status, body) = if rel.split('/').any(|c| c == "..") {
         (400, b"bad path".to_vec())
+    } else if failing {
+        (503, b"busy".to_vec())
     } else if let Ok(s) = fs::read_to_string(&status_file) {
         (s.trim().parse().unwrap(), b"status".to_vec())
     } else {
         match fs::read(&file) {
-            Ok(b) => (200, b),
+            Ok(b) => match range {
+                Some(from) if (from as usize) < b.len() => {
+                    extra = format!(
+                        "Content-Range: bytes {from}-{}/{}\r\n",
+                        b.len() - 1,
+                        b.len()
+                    );
+                    (206, b[from as usize..].to_vec())
+                }
+                _ => (200, b),
+            },
             Err(_) => (404, b"not found".to_vec()),
         }
     };
     let mut s = s;
     let _ = write!(
         s,
-        "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status} X\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
         body.len()
     );
-    let _ = s.write_all(&body);
+    if cut {
+        let _ = s.write_all(&body[..body.len() / 2]);
+        let _ = s.flush();
+        let _ = s.shutdown(std::net::Shutdown::Both);
+    } else {
+        let _ = s.write_all(&body);
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1054,5 +1116,418 @@ fn server_that_never_answers_times_out() {
     let err = fetch_mod::available(&c, &entry("yum"), Some(&url)).unwrap_err();
     assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
     assert!(matches!(err, http::Error::Http { .. }), "{err}");
+    drop(silent);
+}
+
+// ---------------------------------------------------------------------------
+// Downloading, extracting and encoding packages
+
+/// The fixture "vmlinux" (an object with DWARF) and what `btfgen` makes of it.
+struct Vmlinux {
+    work: Work,
+    reference: Vec<u8>,
+}
+
+fn vmlinux() -> Vmlinux {
+    let work = compile(Cc::Gcc, 5, &["demo.c"]);
+    let out = work.path("reference.btf");
+    run_ok(
+        Command::new(btfgen_bin())
+            .arg(&work.obj)
+            .arg("-o")
+            .arg(&out),
+    );
+    let reference = fs::read(&out).unwrap();
+    assert!(reference.len() > 24);
+    Vmlinux { work, reference }
+}
+
+/// An RPM `kernel-debuginfo-6.1.999-REL.x86_64.rpm` holding the fixture at the
+/// vmlinux path of its `uname -r` (or no vmlinux).
+fn rpm_file(v: &Vmlinux, dir: &Path, rel: &str, comp: rpm::CompressionType, with: bool) -> PathBuf {
+    let cfg = rpm::BuildConfig::default()
+        .compression(comp)
+        .source_date(1_600_000_000);
+    let mut b =
+        rpm::PackageBuilder::new("kernel-debuginfo", "6.1.999", "GPL-2.0", "x86_64", "test");
+    b.using_config(cfg);
+    b.release(rel);
+    let doc = v.work.path("doc.txt");
+    fs::write(&doc, "a file before the vmlinux\n").unwrap();
+    b.with_file(&doc, rpm::FileOptions::new("/usr/share/doc/kernel/README"))
+        .unwrap();
+    if with {
+        b.with_file(
+            &v.work.obj,
+            rpm::FileOptions::new(format!(
+                "/usr/lib/debug/lib/modules/6.1.999-{rel}.x86_64/vmlinux"
+            )),
+        )
+        .unwrap();
+    }
+    let pkg = b.build().expect("build the RPM");
+    let out = dir.join(format!(
+        "Packages/kernel-debuginfo-6.1.999-{rel}.x86_64.rpm"
+    ));
+    fs::create_dir_all(out.parent().unwrap()).unwrap();
+    pkg.write_file(&out).expect("write the RPM");
+    out
+}
+
+fn pkg_catalog(work: &Work, repo_type: &str) -> PathBuf {
+    let text = match repo_type {
+        "apt" => "[[kernel]]\nname = \"test-1\"\narch = \"x86_64\"\nrepo_type = \"apt\"\nrepos = [\"https://unused.invalid/\"]\ndists = [\"focal/main\"]\npackages = [\"linux-image-*-dbg\"]\nuname = \"{1}\"\nvmlinux = \"usr/lib/debug/boot/vmlinux-{uname}\"\n",
+        _ => "[[kernel]]\nname = \"test-1\"\narch = \"x86_64\"\nrepo_type = \"yum\"\nrepos = [\"https://unused.invalid/\"]\npackages = [\"kernel-debuginfo\"]\nuname = \"{version}-{release}.{arch}\"\nvmlinux = \"usr/lib/debug/lib/modules/{uname}/vmlinux\"\n",
+    };
+    let p = work.path(&format!("{repo_type}.toml"));
+    fs::write(&p, text).unwrap();
+    p
+}
+
+/// `btfgen fetch test-1 --arch x86_64 --catalog CAT --mirror URL -o OUT EXTRA...`:
+/// (success, stdout, stderr).
+fn fetch_run(cat: &Path, mirror: &str, out: &Path, extra: &[&str]) -> (bool, String, String) {
+    let mut args = vec![
+        "fetch",
+        "test-1",
+        "--arch",
+        "x86_64",
+        "--catalog",
+        cat.to_str().unwrap(),
+        "--mirror",
+        mirror,
+        "-o",
+        out.to_str().unwrap(),
+        "--retry-delay",
+        "50",
+    ];
+    args.extend_from_slice(extra);
+    let o = btfgen(&args);
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// The status line of `uname` in a run's log.
+fn line_of<'a>(log: &'a str, uname: &str) -> &'a str {
+    log.lines()
+        .find(|l| l.starts_with("btfgen: [") && l.contains(&format!(" {uname}: ")))
+        .unwrap_or_else(|| panic!("no line for {uname} in:\n{log}"))
+}
+
+#[test]
+fn fetch_yum_packages_and_failures() {
+    let v = vmlinux();
+    let work = Work::new();
+    let repo = work.path("repo");
+    let mut rpms: Vec<(String, u64, String)> = Vec::new();
+    let mut add = |rel: &str, path: &Path, sum: Option<&str>| {
+        let size = fs::metadata(path).unwrap().len();
+        rpms.push((
+            rel.to_string(),
+            size,
+            sum.map_or_else(|| sha256(path), str::to_string),
+        ));
+    };
+    use rpm::CompressionType::{Xz, Zstd};
+    // 1: xz, cut half way once (resumed with Range).
+    let p = rpm_file(&v, &repo, "1.el8", Xz, true);
+    add("1.el8", &p, None);
+    fs::write(format!("{}.cut", p.display()), "").unwrap();
+    // 2: zstd, 503 twice first (retried).
+    let p = rpm_file(&v, &repo, "2.el8", Zstd, true);
+    add("2.el8", &p, None);
+    fs::write(format!("{}.fail", p.display()), "2").unwrap();
+    // 3: checksum mismatch.
+    let p = rpm_file(&v, &repo, "3.el8", Zstd, true);
+    add("3.el8", &p, Some(SUM_A));
+    // 4: listed, absent (404).
+    let p = rpm_file(&v, &repo, "4.el8", Zstd, true);
+    add("4.el8", &p, None);
+    fs::remove_file(&p).unwrap();
+    // 5: corrupt payload (the metadata's checksum is of the corrupt file).
+    let p = rpm_file(&v, &repo, "5.el8", Xz, true);
+    let mut bytes = fs::read(&p).unwrap();
+    let n = bytes.len();
+    // Inside the xz payload, past its stream header.
+    let xz = bytes
+        .windows(6)
+        .position(|w| w == b"\xfd7zXZ\0")
+        .expect("xz payload");
+    assert!(xz + 200 < n - 64, "payload too short");
+    for b in &mut bytes[xz + 100..n - 64] {
+        *b ^= 0x5a;
+    }
+    fs::write(&p, bytes).unwrap();
+    add("5.el8", &p, None);
+    // 6: no vmlinux.
+    let p = rpm_file(&v, &repo, "6.el8", Zstd, false);
+    add("6.el8", &p, None);
+    // 7: 503 for ever (retries exhausted).
+    let p = rpm_file(&v, &repo, "7.el8", Zstd, true);
+    add("7.el8", &p, None);
+    fs::write(format!("{}.fail", p.display()), "1000").unwrap();
+    // 8: cut half way once, and the server ignores Range: read again, skipping.
+    let p = rpm_file(&v, &repo, "8.el8", Xz, true);
+    add("8.el8", &p, None);
+    fs::write(format!("{}.cut", p.display()), "").unwrap();
+    fs::write(format!("{}.norange", p.display()), "").unwrap();
+
+    let list: Vec<Rpm> = rpms
+        .iter()
+        .map(|(rel, size, sum)| {
+            (
+                "kernel-debuginfo",
+                "6.1.999",
+                rel.as_str(),
+                "x86_64",
+                *size,
+                sum.as_str(),
+            )
+        })
+        .collect();
+    yum_repo(&repo, &list);
+    let server = Server::start(work.dir());
+    let mirror = format!("{}/repo", server.base);
+    let cat = pkg_catalog(&work, "yum");
+    let out = work.path("out");
+    let (ok, stdout, log) = fetch_run(
+        &cat,
+        &mirror,
+        &out,
+        &["-j", "3", "--retries", "3", "--json"],
+    );
+    eprintln!("{log}");
+    assert!(!ok, "failures must fail the run:\n{log}");
+    let btf = |rel: &str| out.join(format!("test/1/x86_64/6.1.999-{rel}.x86_64.btf"));
+    for rel in ["1.el8", "2.el8", "8.el8"] {
+        let got = fs::read(btf(rel)).unwrap_or_else(|e| panic!("{rel}: {e}\n{log}"));
+        assert!(
+            got == v.reference,
+            "{rel}: BTF differs from btfgen on the ELF"
+        );
+        let l = line_of(&log, &format!("6.1.999-{rel}.x86_64"));
+        assert!(l.contains("done") && l.contains("sha256 verified"), "{l}");
+    }
+    assert!(
+        line_of(&log, "6.1.999-1.el8.x86_64").contains("resumed 1 times"),
+        "{log}"
+    );
+    assert!(
+        line_of(&log, "6.1.999-2.el8.x86_64").contains("2 retries"),
+        "{log}"
+    );
+    let l = line_of(&log, "6.1.999-8.el8.x86_64");
+    assert!(l.contains("1 retries") && !l.contains("resumed"), "{l}");
+    let requests = fs::read_to_string(work.path("requests.log")).unwrap();
+    assert!(
+        requests
+            .lines()
+            .any(|l| l.contains("6.1.999-1.el8") && !l.ends_with(" -")),
+        "no Range request:\n{requests}"
+    );
+    for (rel, want) in [
+        ("3.el8", "sha256"),
+        ("4.el8", "HTTP 404"),
+        ("5.el8", "corrupt"),
+        ("6.el8", "no vmlinux"),
+        ("7.el8", "HTTP 503"),
+    ] {
+        let l = line_of(&log, &format!("6.1.999-{rel}.x86_64"));
+        assert!(l.contains("FAILED") && l.contains(want), "{rel}: {l}");
+        assert!(!btf(rel).exists(), "{rel}: output written");
+    }
+    // 404 is not retried; the checksum mismatch is not retried either.
+    let count = |rel: &str| {
+        requests
+            .lines()
+            .filter(|l| l.contains(&format!("6.1.999-{rel}.x86_64.rpm")))
+            .count()
+    };
+    assert_eq!(count("4.el8"), 1, "{requests}");
+    assert_eq!(count("3.el8"), 1, "{requests}");
+    assert_eq!(count("7.el8"), 4, "{requests}");
+    assert!(
+        stdout.contains("\"done\":3,\"skipped\":0,\"failed\":5"),
+        "{stdout}"
+    );
+    assert!(log.contains("3 written, 0 already done, 5 failed"), "{log}");
+    // No stray temporary files.
+    let names: Vec<_> = fs::read_dir(out.join("test/1/x86_64"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+
+    // Second run: the done kernels are skipped, not downloaded again.
+    fs::remove_file(work.path("requests.log")).unwrap();
+    let (ok, _, log) = fetch_run(
+        &cat,
+        &mirror,
+        &out,
+        &[
+            "--kernel",
+            "6.1.999-1.el8.x86_64",
+            "--kernel",
+            "6.1.999-2.el8.x86_64",
+        ],
+    );
+    assert!(ok, "{log}");
+    assert!(log.contains("0 written, 2 already done, 0 failed"), "{log}");
+    let requests = fs::read_to_string(work.path("requests.log")).unwrap();
+    assert!(!requests.contains(".rpm"), "{requests}");
+
+    // --tar-xz: BTFHub's container, holding `<uname -r>.btf`.
+    let out2 = work.path("out2");
+    let (ok, _, log) = fetch_run(
+        &cat,
+        &mirror,
+        &out2,
+        &["--kernel", "6.1.999-2.el8.x86_64", "--tar-xz"],
+    );
+    assert!(ok, "{log}");
+    let txz = out2.join("test/1/x86_64/6.1.999-2.el8.x86_64.btf.tar.xz");
+    let x = work.path("x");
+    fs::create_dir_all(&x).unwrap();
+    run_ok(
+        Command::new(require_tool("tar"))
+            .arg("xJf")
+            .arg(&txz)
+            .arg("-C")
+            .arg(&x),
+    );
+    assert!(fs::read(x.join("6.1.999-2.el8.x86_64.btf")).unwrap() == v.reference);
+
+    // --shard: the parts are disjoint and cover the kernels.
+    let mut seen = HashSet::new();
+    for i in 1..=2 {
+        let o = work.path(&format!("shard{i}"));
+        let (_, _, log) = fetch_run(
+            &cat,
+            &mirror,
+            &o,
+            &["--shard", &format!("{i}/2"), "--retries", "0"],
+        );
+        for l in log.lines().filter(|l| l.starts_with("btfgen: [")) {
+            let uname = l
+                .split(": ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .nth(3)
+                .unwrap()
+                .to_string();
+            assert!(seen.insert(uname.clone()), "{uname} in two shards");
+        }
+    }
+    assert_eq!(seen.len(), 8, "{seen:?}");
+}
+
+#[test]
+fn fetch_apt_deb() {
+    let v = vmlinux();
+    let work = Work::new();
+    let rel = "6.1.0-99-cloud-amd64";
+    let name = format!("linux-image-{rel}-dbg");
+    let root = work.path("pkgroot");
+    let boot = root.join("usr/lib/debug/boot");
+    fs::create_dir_all(&boot).unwrap();
+    fs::create_dir_all(root.join("DEBIAN")).unwrap();
+    // A vmlinux that already carries .BTF (encoded from DWARF all the same).
+    let elf = work.path("vmlinux-with-btf");
+    run_ok(
+        Command::new(require_tool("objcopy"))
+            .arg("--add-section")
+            .arg(format!(".BTF={}", v.work.path("reference.btf").display()))
+            .arg(&v.work.obj)
+            .arg(&elf),
+    );
+    let reference = work.path("with-btf.btf");
+    let o = btfgen([elf.as_os_str(), "-o".as_ref(), reference.as_os_str()]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("already has a .BTF"));
+    let reference = fs::read(&reference).unwrap();
+    fs::copy(&elf, boot.join(format!("vmlinux-{rel}"))).unwrap();
+    fs::write(
+        root.join("DEBIAN/control"),
+        format!("Package: {name}\nVersion: 6.1.999-1\nArchitecture: amd64\nMaintainer: t <t@example.org>\nDescription: test\n"),
+    )
+    .unwrap();
+    let deb = work.path(&format!(
+        "debian/pool/main/l/linux/{name}_6.1.999-1_amd64.ddeb"
+    ));
+    fs::create_dir_all(deb.parent().unwrap()).unwrap();
+    run_ok(
+        Command::new(require_tool("dpkg-deb"))
+            .args(["-Zxz", "--root-owner-group", "--build"])
+            .arg(&root)
+            .arg(&deb),
+    );
+    let size = fs::metadata(&deb).unwrap().len();
+    let p = work.path("debian/dists/focal/main/binary-amd64/Packages");
+    write(&p, &stanza(&name, "6.1.999-1", size, &sha256(&deb)));
+    compress("xz", &p);
+    release_file(&work.path("debian/dists/focal"));
+    let server = Server::start(work.dir());
+    let mirror = format!("{}/debian", server.base);
+    let cat = pkg_catalog(&work, "apt");
+    let out = work.path("out");
+    let (ok, stdout, log) = fetch_run(&cat, &mirror, &out, &["--json"]);
+    assert!(ok, "{log}");
+    let got = fs::read(out.join(format!("test/1/x86_64/{rel}.btf"))).unwrap();
+    assert!(got == reference, "BTF differs from btfgen on the ELF");
+    assert!(line_of(&log, rel).contains("already has .BTF"), "{log}");
+    assert!(log.contains("1 vmlinux already had .BTF"), "{log}");
+    assert!(
+        stdout.contains("\"had_btf\":true") && stdout.contains("\"verified\":\"sha256\""),
+        "{stdout}"
+    );
+    let (ok, _, log) = fetch_run(&cat, &mirror, &out, &[]);
+    assert!(ok && log.contains("1 already done"), "{log}");
+}
+
+#[test]
+fn fetch_download_times_out() {
+    let v = vmlinux();
+    let work = Work::new();
+    let repo = work.path("repo");
+    let p = rpm_file(&v, &repo, "1.el8", rpm::CompressionType::Zstd, true);
+    let size = fs::metadata(&p).unwrap().len();
+    let sum = sha256(&p);
+    // The package lies on a server that accepts connections and never answers.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let xml = primary_xml(&[("kernel-debuginfo", "6.1.999", "1.el8", "x86_64", size, &sum)])
+        .replace(
+            "href=\"Packages/",
+            &format!("href=\"http://{}/Packages/", silent.local_addr().unwrap()),
+        );
+    let primary = repo.join("repodata/abc-primary.xml");
+    write(&primary, &xml);
+    let gz = compress("gzip", &primary);
+    let gsize = fs::metadata(&gz).unwrap().len();
+    write(
+        &repo.join("repodata/repomd.xml"),
+        &repomd_xml("repodata/abc-primary.xml.gz", &sha256(&gz), gsize),
+    );
+    let server = Server::start(work.dir());
+    let cat = pkg_catalog(&work, "yum");
+    let out = work.path("out");
+    let t = Instant::now();
+    let (ok, _, log) = fetch_run(
+        &cat,
+        &format!("{}/repo", server.base),
+        &out,
+        &["--timeout", "1", "--retries", "1"],
+    );
+    assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
+    assert!(!ok, "{log}");
+    let l = line_of(&log, "6.1.999-1.el8.x86_64");
+    assert!(
+        l.contains("FAILED") && l.contains("gave up after 1 retries"),
+        "{l}"
+    );
+    assert!(!out.join("test/1/x86_64/6.1.999-1.el8.x86_64.btf").exists());
     drop(silent);
 }

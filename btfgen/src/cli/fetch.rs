@@ -1,12 +1,24 @@
-//! `btfgen fetch --list DISTRO...`: the kernels a distro's debuginfo repositories
-//! offer, per the kernels.toml catalog (downloading and encoding them comes next).
+//! `btfgen fetch DISTRO...`: the kernels a distro's debuginfo repositories offer, per
+//! the kernels.toml catalog, downloaded (retries, Range resume, size and checksum
+//! verified as the bytes pass), their vmlinux streamed out of the package, encoded,
+//! and written to BTFHub's layout. `--list` only lists them.
+//!
+//! Pipeline: `-j N` workers each take one kernel at a time through download →
+//! extraction → encoding → atomic write, so memory stays bounded by N kernels.
 
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
-use btfgen::fetch::{self, Arch, Catalog, Choice, Client, Shard};
+use anyhow::Context;
+use btfgen::dwarf;
+use btfgen::fetch::{self, Arch, Catalog, Choice, Client, Download, Kernel, Shard};
+use btfgen::package;
+
+use super::output::write_atomic;
 
 /// Arguments of `btfgen fetch`.
 #[derive(clap::Args)]
@@ -42,9 +54,29 @@ pub struct Args {
     /// A catalog file adding entries or overriding built-in ones (by name and arch).
     #[arg(long, value_name = "FILE")]
     catalog: Vec<PathBuf>,
-    /// Timeout of each metadata request, in seconds.
+    /// Timeout of each metadata request, and of each read of a download (a
+    /// download stalled this long is retried), in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     timeout: u64,
+    /// Kernels processed at once (download, extraction, encoding overlap across them).
+    #[arg(short, long, value_name = "N", default_value_t = 2)]
+    jobs: usize,
+    /// Retries of a download (connection errors, timeouts, HTTP 5xx; never 404 nor a
+    /// checksum mismatch).
+    #[arg(long, value_name = "N", default_value_t = fetch::download::DEFAULT_RETRIES)]
+    retries: u32,
+    /// Delay before the first retry, in milliseconds (doubled for each next one).
+    #[arg(long, value_name = "MS", default_value_t = 1000, hide = true)]
+    retry_delay: u64,
+    /// Write `<uname -r>.btf.tar.xz` holding `<uname -r>.btf`, as BTFHub ships them.
+    #[arg(long)]
+    tar_xz: bool,
+    /// Print a JSON summary on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Directory for the temporary vmlinux files (default: $TMPDIR, else /tmp).
+    #[arg(long, value_name = "DIR")]
+    tmpdir: Option<PathBuf>,
 }
 
 /// The BTF path of `uname` for `entry` under `dir`, BTFHub's layout.
@@ -87,9 +119,6 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|d| catalog.get(d, arch).cloned())
         .collect::<Result<Vec<_>, _>>()?;
-    if !a.list {
-        bail!("downloading kernels is not implemented yet; use --list");
-    }
     let choice = if !a.kernels.is_empty() {
         Choice::Releases(a.kernels.clone())
     } else if let Some(n) = a.latest {
@@ -99,21 +128,449 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     let credentials = a.mirror.as_ref().and_then(|_| Client::env_credentials());
     let client = Client::new(Duration::from_secs(a.timeout), credentials)?;
+    if a.list {
+        for entry in &entries {
+            let kernels = fetch::available(&client, entry, a.mirror.as_deref())?;
+            let total = kernels.len();
+            let chosen = fetch::choose(kernels, &choice, a.shard)?;
+            println!(
+                "{} {}: {} of {total} kernels",
+                entry.name,
+                entry.arch,
+                chosen.len()
+            );
+            for k in &chosen {
+                let status = done(&btf_path(&a.output, entry, &k.uname)).unwrap_or("-");
+                let size = k.size.map_or("?".to_string(), |s| s.to_string());
+                println!("{}\t{status}\t{size}\t{}", k.uname, k.url);
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let start = Instant::now();
+    let mut results: Vec<Outcome> = Vec::new();
+    let mut jobs: Vec<Job> = Vec::new();
     for entry in &entries {
-        let kernels = fetch::available(&client, entry, a.mirror.as_deref())?;
-        let total = kernels.len();
-        let chosen = fetch::choose(kernels, &choice, a.shard)?;
-        println!(
-            "{} {}: {} of {total} kernels",
-            entry.name,
-            entry.arch,
-            chosen.len()
-        );
-        for k in &chosen {
-            let status = done(&btf_path(&a.output, entry, &k.uname)).unwrap_or("-");
-            let size = k.size.map_or("?".to_string(), |s| s.to_string());
-            println!("{}\t{status}\t{size}\t{}", k.uname, k.url);
+        let listed = fetch::available(&client, entry, a.mirror.as_deref())
+            .map_err(anyhow::Error::from)
+            .and_then(|ks| Ok(fetch::choose(ks, &choice, a.shard)?));
+        match listed {
+            Ok(ks) => {
+                for k in ks {
+                    let path = btf_path(&a.output, entry, &k.uname);
+                    jobs.push(Job {
+                        distro: entry.name.clone(),
+                        arch: entry.arch.name(),
+                        kernel: k,
+                        path,
+                    });
+                }
+            }
+            Err(e) => results.push(Outcome {
+                distro: entry.name.clone(),
+                arch: entry.arch.name(),
+                uname: String::new(),
+                path: None,
+                status: Status::Failed(format!("{e:#}")),
+            }),
         }
     }
-    Ok(ExitCode::SUCCESS)
+    let total = jobs.len();
+    let term = std::io::stderr().is_terminal();
+    let multi = indicatif::MultiProgress::new();
+    let overall = if term {
+        let bar = multi.add(indicatif::ProgressBar::new(total as u64));
+        bar.set_style(overall_style());
+        Some(bar)
+    } else {
+        None
+    };
+    let next = AtomicUsize::new(0);
+    let finished = AtomicUsize::new(0);
+    let out = Mutex::new(Vec::new());
+    let workers = a.jobs.clamp(1, total.max(1));
+    let settings = Settings {
+        client: &client,
+        retries: a.retries,
+        retry_delay: Duration::from_millis(a.retry_delay),
+        tar_xz: a.tar_xz,
+        tmpdir: a.tmpdir.clone(),
+        // Several kernels at once: each encoder uses an equal share of the CPUs.
+        encode_jobs: if workers > 1 {
+            (std::thread::available_parallelism().map_or(1, |n| n.get()) / workers).max(1)
+        } else {
+            0
+        },
+    };
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(job) = jobs.get(i) else { break };
+                let bar = overall.as_ref().map(|_| {
+                    let b = multi.add(indicatif::ProgressBar::new(0));
+                    b.set_style(download_style());
+                    b.set_message(job.kernel.uname.clone());
+                    b
+                });
+                let t = Instant::now();
+                let status = process(&settings, job, bar.clone());
+                if let Some(b) = bar {
+                    b.finish_and_clear();
+                    multi.remove(&b);
+                }
+                let n = finished.fetch_add(1, Ordering::Relaxed) + 1;
+                let line = format!(
+                    "btfgen: [{n}/{total}] {} {} {}: {} ({:.1}s)",
+                    job.distro,
+                    job.arch,
+                    job.kernel.uname,
+                    status.describe(),
+                    t.elapsed().as_secs_f64()
+                );
+                match &overall {
+                    Some(o) => {
+                        o.inc(1);
+                        if let Status::Failed(_) = status {
+                            o.println(&line);
+                        }
+                    }
+                    None => eprintln!("{line}"),
+                }
+                out.lock().expect("results").push((
+                    i,
+                    Outcome {
+                        distro: job.distro.clone(),
+                        arch: job.arch,
+                        uname: job.kernel.uname.clone(),
+                        path: Some(job.path.clone()),
+                        status,
+                    },
+                ));
+            });
+        }
+    });
+    if let Some(o) = overall {
+        o.finish_and_clear();
+    }
+    let mut done_list = out.into_inner().expect("results");
+    done_list.sort_by_key(|(i, _)| *i);
+    results.extend(done_list.into_iter().map(|(_, o)| o));
+    summary(&results, start.elapsed(), a.json);
+    Ok(
+        if results
+            .iter()
+            .any(|r| matches!(r.status, Status::Failed(_)))
+        {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
+}
+
+fn overall_style() -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template(
+        "{elapsed_precise} [{bar:30}] {pos}/{len} kernels, ETA {eta}",
+    )
+    .expect("template")
+    .progress_chars("=> ")
+}
+
+fn download_style() -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template(
+        "  {msg} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+    )
+    .expect("template")
+}
+
+/// One kernel to fetch.
+struct Job {
+    distro: String,
+    arch: &'static str,
+    kernel: Kernel,
+    /// The `.btf` path (`.btf.tar.xz` appended with --tar-xz).
+    path: PathBuf,
+}
+
+struct Settings<'a> {
+    client: &'a Client,
+    retries: u32,
+    retry_delay: Duration,
+    tar_xz: bool,
+    tmpdir: Option<PathBuf>,
+    encode_jobs: usize,
+}
+
+enum Status {
+    /// Written: output bytes, the vmlinux had .BTF already, the digest checked.
+    Done {
+        bytes: usize,
+        had_btf: bool,
+        digest: Option<String>,
+        resumed: u32,
+        retries: u32,
+        /// The release the vmlinux path names, when not the expected one.
+        other_release: Option<String>,
+    },
+    /// The output existed already.
+    Skipped,
+    Failed(String),
+}
+
+impl Status {
+    fn describe(&self) -> String {
+        match self {
+            Status::Done {
+                bytes,
+                had_btf,
+                digest,
+                resumed,
+                retries,
+                other_release,
+            } => {
+                let mut s = format!("done, {bytes} bytes");
+                match digest {
+                    Some(d) => s += &format!(", package {d} verified"),
+                    None => s += ", no checksum in the metadata",
+                }
+                if *retries > 0 {
+                    s += &format!(", {retries} retries");
+                }
+                if *resumed > 0 {
+                    s += &format!(", resumed {resumed} times");
+                }
+                if let Some(r) = other_release {
+                    s += &format!(", but the vmlinux path names {r}");
+                }
+                if *had_btf {
+                    s += ", the vmlinux already has .BTF (encoded from DWARF regardless)";
+                }
+                s
+            }
+            Status::Skipped => "already done, skipped".into(),
+            Status::Failed(e) => format!("FAILED: {e}"),
+        }
+    }
+}
+
+struct Outcome {
+    distro: String,
+    arch: &'static str,
+    uname: String,
+    path: Option<PathBuf>,
+    status: Status,
+}
+
+fn with_suffix(path: &Path, ext: &str) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(ext);
+    PathBuf::from(p)
+}
+
+/// Download → extraction → encoding → atomic write of one kernel.
+fn process(s: &Settings, job: &Job, bar: Option<indicatif::ProgressBar>) -> Status {
+    if done(&job.path).is_some_and(|d| d == "done") {
+        return Status::Skipped;
+    }
+    match fetch_one(s, job, bar) {
+        Ok(st) => st,
+        Err(e) => Status::Failed(format!("{e:#}")),
+    }
+}
+
+fn fetch_one(
+    s: &Settings,
+    job: &Job,
+    bar: Option<indicatif::ProgressBar>,
+) -> anyhow::Result<Status> {
+    let k = &job.kernel;
+    let mut dl = Download::new(s.client, &k.url, k.size, k.checksum.clone(), s.retries)
+        .backoff(s.retry_delay);
+    if let Some(b) = bar {
+        dl = dl.progress(b);
+    }
+    let popts = package::Options {
+        tmpdir: s.tmpdir.clone(),
+        ..Default::default()
+    };
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, &mut dl);
+    let extracted = match reader.fill_buf() {
+        Ok(head) => match package::Kind::sniff(head) {
+            Some(kind) => package::extract_vmlinux(&mut reader, kind, &k.url, &popts)
+                .map_err(anyhow::Error::from),
+            None if head.is_empty() => Err(anyhow::anyhow!("{}: empty download", k.url)),
+            None => Err(anyhow::anyhow!(
+                "{}: not a .deb/.ddeb nor an RPM package",
+                k.url
+            )),
+        },
+        Err(e) => Err(anyhow::Error::from(e)),
+    };
+    // The whole download is read and checked before anything extracted from it is
+    // used; a download error or a failed check is the reason given over what the
+    // extraction said of the bytes it got.
+    let _ = std::io::copy(&mut reader, &mut std::io::sink());
+    drop(reader);
+    let verified = dl.finish()?;
+    let vmlinux = extracted?;
+    // The file is named by the catalog's `uname -r` (what --list shows and the skip
+    // check looks for); a vmlinux path naming another release is reported.
+    let other_release = (vmlinux.release != k.uname)
+        .then(|| format!("{} (member {})", vmlinux.release, vmlinux.member));
+    let opts = dwarf::Options {
+        jobs: s.encode_jobs,
+        funcs: true,
+        vars: true,
+        floats: true,
+        base: None,
+        progress: false,
+    };
+    let enc = dwarf::encode(vmlinux.bytes(), &opts)
+        .with_context(|| format!("{}: {}", k.url, vmlinux.member))?;
+    drop(vmlinux);
+    if enc.btf.types().is_empty() {
+        anyhow::bail!("{}: the DWARF gave no BTF types", k.url);
+    }
+    let btf = enc.btf.to_bytes();
+    let dir = job.path.parent().expect("DIR/ID/VERSION/ARCH/FILE");
+    std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
+    let bytes = if s.tar_xz {
+        let name = job.path.file_name().expect("file name");
+        let data = tar_xz(&name.to_string_lossy(), &btf)?;
+        write_atomic(&with_suffix(&job.path, ".tar.xz"), &data)?;
+        data.len()
+    } else {
+        write_atomic(&job.path, &btf)?;
+        btf.len()
+    };
+    Ok(Status::Done {
+        bytes,
+        had_btf: enc.had_btf,
+        digest: verified.digest,
+        resumed: verified.resumed,
+        retries: verified.retries,
+        other_release,
+    })
+}
+
+/// A `.tar.xz` holding one file `name` with `data` (mode 0644, owner root), as
+/// BTFHub's `tar cvfJ` makes them.
+fn tar_xz(name: &str, data: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let enc = liblzma::write::XzEncoder::new(Vec::new(), 6);
+    let mut tar = tar::Builder::new(enc);
+    let mut h = tar::Header::new_gnu();
+    h.set_size(data.len() as u64);
+    h.set_mode(0o644);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    );
+    h.set_entry_type(tar::EntryType::Regular);
+    tar.append_data(&mut h, name, data)?;
+    let enc = tar.into_inner()?;
+    Ok(enc.finish()?)
+}
+
+fn json_str(s: &str) -> String {
+    let mut o = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+fn summary(results: &[Outcome], elapsed: Duration, json: bool) {
+    let count = |f: fn(&Status) -> bool| results.iter().filter(|r| f(&r.status)).count();
+    let done = count(|s| matches!(s, Status::Done { .. }));
+    let skipped = count(|s| matches!(s, Status::Skipped));
+    let failed = count(|s| matches!(s, Status::Failed(_)));
+    let had_btf = count(|s| matches!(s, Status::Done { had_btf: true, .. }));
+    eprintln!(
+        "btfgen: {done} written, {skipped} already done, {failed} failed in {:.1}s{}",
+        elapsed.as_secs_f64(),
+        if had_btf > 0 {
+            format!("; {had_btf} vmlinux already had .BTF (encoded from DWARF regardless)")
+        } else {
+            String::new()
+        }
+    );
+    for r in results {
+        if let Status::Failed(e) = &r.status {
+            let what = if r.uname.is_empty() {
+                "(listing)"
+            } else {
+                &r.uname
+            };
+            eprintln!("btfgen: FAILED {} {} {what}: {e}", r.distro, r.arch);
+        }
+    }
+    if json {
+        let mut o = String::from("{\"kernels\":[");
+        for (i, r) in results.iter().enumerate() {
+            if i > 0 {
+                o.push(',');
+            }
+            let (status, reason, had, digest) = match &r.status {
+                Status::Done {
+                    had_btf, digest, ..
+                } => ("done", None, *had_btf, digest.clone()),
+                Status::Skipped => ("skipped", None, false, None),
+                Status::Failed(e) => ("failed", Some(e.clone()), false, None),
+            };
+            o += &format!(
+                "{{\"distro\":{},\"arch\":{},\"uname\":{},\"status\":\"{status}\",\"path\":{},\"had_btf\":{had},\"verified\":{},\"reason\":{}}}",
+                json_str(&r.distro),
+                json_str(r.arch),
+                json_str(&r.uname),
+                r.path
+                    .as_ref()
+                    .map_or("null".into(), |p| json_str(&p.display().to_string())),
+                digest.map_or("null".into(), |d| json_str(&d)),
+                reason.map_or("null".into(), |e| json_str(&e)),
+            );
+        }
+        o += &format!("],\"done\":{done},\"skipped\":{skipped},\"failed\":{failed}}}");
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{o}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_templates_parse() {
+        overall_style();
+        download_style();
+    }
+
+    #[test]
+    fn tar_xz_holds_the_btf() {
+        let data = tar_xz("5.4.0-1-generic.btf", b"BTF bytes").unwrap();
+        let mut a = tar::Archive::new(liblzma::read::XzDecoder::new(&data[..]));
+        let mut entries = a.entries().unwrap();
+        let mut e = entries.next().unwrap().unwrap();
+        assert_eq!(e.path().unwrap().to_str(), Some("5.4.0-1-generic.btf"));
+        assert_eq!(e.header().mode().unwrap(), 0o644);
+        let mut s = Vec::new();
+        std::io::Read::read_to_end(&mut e, &mut s).unwrap();
+        assert_eq!(s, b"BTF bytes");
+        assert!(entries.next().is_none());
+    }
+
+    #[test]
+    fn json_strings() {
+        assert_eq!(json_str("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
+    }
 }

@@ -132,6 +132,16 @@ impl Client {
         Ok(Some(body))
     }
 
+    /// A GET request of `url` with the client's credentials, to send and read as a
+    /// stream (package downloads).
+    pub fn request(&self, url: &str) -> reqwest::blocking::RequestBuilder {
+        let mut req = self.inner.get(url);
+        if let Some((u, p)) = &self.auth {
+            req = req.basic_auth(u, p.as_ref());
+        }
+        req
+    }
+
     fn need(&self, url: &str) -> Result<Vec<u8>, Error> {
         self.get(url)?.ok_or_else(|| Error::Status {
             url: url.to_string(),
@@ -140,7 +150,7 @@ impl Client {
     }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {
