@@ -12,9 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use btfgen_tests::{
-    btfgen, elf_section, fixtures_dir, require_tool, run_ok, try_load_btf, workspace_root, Load,
-};
+use btfgen_tests::{btfgen, elf_section, fixtures_dir, require_tool, run_ok, try_load_btf, Load};
 
 const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
 const FIXTURES: &[&str] = &["fields", "types", "paths", "subprogs"];
@@ -343,26 +341,15 @@ fn min_on_running_kernel() {
     min_roundtrip("running", Path::new(VMLINUX));
 }
 
-/// Debian 12's 6.1 kernel: the directory with `vmlinux` and `nf_conntrack.ko`
-/// (scripts/debian-kernel.sh, cached).
-fn debian_dir() -> PathBuf {
-    static P: OnceLock<PathBuf> = OnceLock::new();
-    P.get_or_init(|| {
-        let o = run_ok(
-            Command::new("bash")
-                .arg(workspace_root().join("scripts/debian-kernel.sh"))
-                .arg("cloud-amd64"),
-        );
-        PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())
-    })
-    .clone()
-}
-
 /// The raw `.BTF` of Debian 12's 6.1 kernel.
 fn debian_6_1() -> PathBuf {
     static P: OnceLock<PathBuf> = OnceLock::new();
     P.get_or_init(|| {
-        let btf = elf_section(&debian_dir().join("vmlinux"), ".BTF").unwrap();
+        let btf = elf_section(
+            &btfgen_tests::debian_kernel("cloud-amd64").join("vmlinux"),
+            ".BTF",
+        )
+        .unwrap();
         let out = built().dir.join("debian-6.1.btf");
         fs::write(&out, btf).unwrap();
         out
@@ -722,7 +709,7 @@ mod synthetic {
 /// vmlinux first and in the module only when vmlinux has none, as libbpf does.
 #[test]
 fn split_module_btf_on_debian_6_1() {
-    let deb = debian_dir();
+    let deb = btfgen_tests::debian_kernel("cloud-amd64");
     let (vmlinux, ko) = (deb.join("vmlinux"), deb.join("nf_conntrack.ko"));
     let o = obj("module");
     let out = btfgen([

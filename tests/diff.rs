@@ -344,12 +344,7 @@ fn debian(flavor: &str) -> (PathBuf, PathBuf) {
     let mut dirs = DIRS.get_or_init(Default::default).lock().unwrap();
     dirs.entry(flavor.to_string())
         .or_insert_with(|| {
-            let o = run_ok(
-                Command::new("bash")
-                    .arg(workspace_root().join("scripts/debian-kernel.sh"))
-                    .arg(flavor),
-            );
-            let vmlinux = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("vmlinux");
+            let vmlinux = btfgen_tests::debian_kernel(flavor).join("vmlinux");
             let raw = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("diff-{flavor}.btf"));
             fs::write(&raw, elf_section(&vmlinux, ".BTF").unwrap()).unwrap();
             (vmlinux, raw)

@@ -533,12 +533,7 @@ mod debian_6_1 {
 
     /// The raw `.BTF` of Debian's vmlinux, written into `w`.
     fn debian_btf(w: &Work) -> PathBuf {
-        let o = run_ok(
-            Command::new("bash")
-                .arg(workspace_root().join("scripts/debian-kernel.sh"))
-                .arg("cloud-amd64"),
-        );
-        let vmlinux = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("vmlinux");
+        let vmlinux = btfgen_tests::debian_kernel("cloud-amd64").join("vmlinux");
         let out = w.path("debian-6.1.btf");
         fs::write(&out, elf_section(&vmlinux, ".BTF").unwrap()).unwrap();
         out

@@ -1531,3 +1531,54 @@ fn fetch_download_times_out() {
     assert!(!out.join("test/1/x86_64/6.1.999-1.el8.x86_64.btf").exists());
     drop(silent);
 }
+
+/// Debian's real cloud -dbg package (cached by scripts/debian-kernel.sh), served from
+/// a loopback apt repository: `fetch --mirror` finds it, verifies it and writes, in
+/// BTFHub's layout, the same BTF as `btfgen` on the vmlinux dpkg-deb extracted.
+#[test]
+fn fetch_real_debian_package_from_loopback_apt() {
+    let dir = btfgen_tests::debian_kernel("cloud-amd64");
+    let deb = fs::read_dir(dir.join("dl"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "deb"))
+        .expect("a cached .deb");
+    // linux-image-6.1.0-N-cloud-amd64-dbg_VERSION_amd64.deb
+    let file = deb.file_name().unwrap().to_string_lossy().into_owned();
+    let mut parts = file.split('_');
+    let (name, ver) = (parts.next().unwrap(), parts.next().unwrap());
+    let rel = name
+        .strip_prefix("linux-image-")
+        .and_then(|r| r.strip_suffix("-dbg"))
+        .unwrap();
+    let work = Work::new();
+    let pooled = work.path(&format!("debian/pool/main/l/linux/{name}_{ver}_amd64.ddeb"));
+    fs::create_dir_all(pooled.parent().unwrap()).unwrap();
+    fs::hard_link(&deb, &pooled)
+        .or_else(|_| fs::copy(&deb, &pooled).map(|_| ()))
+        .unwrap();
+    let size = fs::metadata(&deb).unwrap().len();
+    let p = work.path("debian/dists/focal/main/binary-amd64/Packages");
+    write(&p, &stanza(name, ver, size, &sha256(&deb)));
+    compress("xz", &p);
+    release_file(&work.path("debian/dists/focal"));
+    let server = Server::start(work.dir());
+    let cat = pkg_catalog(&work, "apt");
+    let out = work.path("out");
+    let (ok, stdout, log) = fetch_run(&cat, &format!("{}/debian", server.base), &out, &["--json"]);
+    assert!(ok, "{log}");
+    assert!(stdout.contains("\"verified\":\"sha256\""), "{stdout}");
+    let got = fs::read(out.join(format!("test/1/x86_64/{rel}.btf"))).unwrap();
+    let reference = work.path("reference.btf");
+    let o = btfgen([
+        dir.join("vmlinux").as_os_str(),
+        "-o".as_ref(),
+        reference.as_os_str(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        got == fs::read(&reference).unwrap(),
+        "fetched BTF differs from btfgen on the extracted vmlinux"
+    );
+}

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use btfgen::package::{self, Error, Kind, Options};
-use btfgen_tests::{btfgen_bin, compile, require_tool, run_ok, workspace_root, Cc, Work};
+use btfgen_tests::{btfgen_bin, compile, require_tool, run_ok, Cc, Work};
 
 const REL: &str = "6.1.0-99-test-amd64";
 
@@ -469,9 +469,7 @@ fn decompression_bound() {
 /// the BTF from the package equals the BTF from the vmlinux dpkg-deb extracted.
 #[test]
 fn real_debian_package() {
-    let script = workspace_root().join("scripts/debian-kernel.sh");
-    let o = run_ok(Command::new("bash").arg(&script));
-    let dir = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
+    let dir = btfgen_tests::debian_kernel("cloud-amd64");
     let deb = fs::read_dir(dir.join("dl"))
         .unwrap_or_else(|e| panic!("{}: {e}", dir.join("dl").display()))
         .flatten()

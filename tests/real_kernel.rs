@@ -6,33 +6,14 @@
 //! release binary for speed (run with `cargo test --release`).
 
 use std::path::PathBuf;
-use std::process::Command;
-use std::sync::OnceLock;
 
 use btfgen_tests::compare::Comparison;
 use btfgen_tests::kernel::load_btf_into_kernel;
-use btfgen_tests::{btfgen_ok, read_canon, require_tool, workspace_root, Work};
+use btfgen_tests::{btfgen_ok, read_canon, Work};
 
 /// Directory with `vmlinux` and `nf_conntrack.ko` of Debian's kernel.
 fn debian_kernel() -> PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        require_tool("apt-get");
-        require_tool("dpkg-deb");
-        let script = workspace_root().join("scripts/debian-kernel.sh");
-        let o = Command::new("bash")
-            .arg(&script)
-            .arg("cloud-amd64")
-            .output()
-            .expect("run scripts/debian-kernel.sh");
-        assert!(
-            o.status.success(),
-            "scripts/debian-kernel.sh failed: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())
-    })
-    .clone()
+    btfgen_tests::debian_kernel("cloud-amd64")
 }
 
 /// Our BTF of Debian's vmlinux, encoded once per test run.

@@ -9,6 +9,7 @@ pub mod canon;
 pub mod compare;
 pub mod kernel;
 
+use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -540,4 +541,28 @@ pub fn read_canon(path: &Path, base: Option<&Path>) -> Result<Canon, String> {
         Some(b) => Canon::from_split_bytes(&bytes, &read_btf(b)?),
         None => Canon::from_bytes(&bytes),
     }
+}
+
+/// Debian 12's newest 6.1 kernel of `flavor` (`cloud-amd64`, `rt-amd64`), fetched with
+/// `apt-get download` and cached by scripts/debian-kernel.sh: the directory holding
+/// `vmlinux` (with Debian's own `.BTF`), `nf_conntrack.ko`, `PACKAGE` (the package
+/// name) and `dl/` (the .deb). Once per flavor and test process.
+pub fn debian_kernel(flavor: &str) -> PathBuf {
+    static DIRS: OnceLock<std::sync::Mutex<BTreeMap<String, PathBuf>>> = OnceLock::new();
+    let mut dirs = DIRS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    dirs.entry(flavor.to_string())
+        .or_insert_with(|| {
+            require_tool("apt-get");
+            require_tool("dpkg-deb");
+            let o = run_ok(
+                Command::new("bash")
+                    .arg(workspace_root().join("scripts/debian-kernel.sh"))
+                    .arg(flavor),
+            );
+            PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())
+        })
+        .clone()
 }
