@@ -94,13 +94,7 @@ fn done(path: &Path) -> Option<&'static str> {
         p.push(ext);
         PathBuf::from(p)
     };
-    if path.is_file() || with(".tar.xz").is_file() {
-        Some("done")
-    } else if path.with_extension("hasbtf").exists() {
-        Some("has BTF")
-    } else {
-        None
-    }
+    (path.is_file() || with(".tar.xz").is_file()).then_some("done")
 }
 
 /// Runs `btfgen fetch`.
