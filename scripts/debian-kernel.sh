@@ -36,12 +36,12 @@ if [ ! -s "$dir/vmlinux" ] || [ ! -s "$dir/nf_conntrack.ko" ]; then
     (cd "$dir/dl" && apt-get download "$pkg" >&2) ||
       { echo "debian-kernel: apt-get download $pkg failed" >&2; exit 1; }
   fi
-  deb=$(ls "$dir"/dl/*.deb | head -n 1)
+  deb=$(ls "$dir"/dl/*.deb | sed -n 1p)
   tmp=$(mktemp -d "$dir/x.XXXXXX")
   dpkg-deb --fsys-tarfile "$deb" |
     tar -x -C "$tmp" --wildcards './usr/lib/debug/boot/vmlinux-*' '*/kernel/net/netfilter/nf_conntrack.ko'
-  mv "$(ls "$tmp"/usr/lib/debug/boot/vmlinux-* | head -n 1)" "$dir/vmlinux"
-  mv "$(find "$tmp" -name nf_conntrack.ko | head -n 1)" "$dir/nf_conntrack.ko"
+  mv "$(ls "$tmp"/usr/lib/debug/boot/vmlinux-* | sed -n 1p)" "$dir/vmlinux"
+  mv "$(find "$tmp" -name nf_conntrack.ko | sed -n 1p)" "$dir/nf_conntrack.ko"
   rm -rf "$tmp"
   echo "$pkg" > "$dir/PACKAGE"
 fi
