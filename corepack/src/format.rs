@@ -1,0 +1,677 @@
+//! The `.corepack` file format, version 1. The normative description is `FORMAT.md`.
+//!
+//! Layout (all integers little-endian):
+//!
+//! ```text
+//! header    magic "COREPACK" (8) | version u16 | flags u16 (0) | reserved u32 (0)
+//!           manifest_len u32 | reserved u32 (0) | data_len u64 | manifest_sha256 [32]
+//! manifest  manifest_len bytes (see FORMAT.md)
+//! data      data_len bytes: the blobs' zstd frames, at the offsets the manifest gives
+//! ```
+
+use std::collections::HashMap;
+
+use sha2::{Digest, Sha256};
+
+/// The first eight bytes of every bundle.
+pub const MAGIC: [u8; 8] = *b"COREPACK";
+/// The format version this library reads and writes.
+pub const FORMAT_VERSION: u16 = 1;
+/// Size of the fixed header.
+pub const HEADER_LEN: usize = 64;
+/// Upper bound of one decompressed blob (a minimized BTF is kilobytes; a full vmlinux BTF
+/// is a few megabytes).
+pub const MAX_RAW_BLOB: u64 = 256 << 20;
+
+/// Errors of reading (and writing) a bundle.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("not a corepack bundle: bad magic {0:02x?}")]
+    BadMagic([u8; 8]),
+    #[error("unsupported corepack format version {found} (this reader supports {FORMAT_VERSION})")]
+    UnsupportedVersion { found: u16 },
+    #[error("truncated bundle: {what} needs {needed} bytes at offset {offset}, only {available} present")]
+    Truncated {
+        what: &'static str,
+        offset: u64,
+        needed: u64,
+        available: u64,
+    },
+    #[error("bundle has {0} trailing bytes after the data section")]
+    TrailingBytes(u64),
+    #[error("nonzero reserved header field or flags ({0})")]
+    Reserved(&'static str),
+    #[error("manifest checksum mismatch (expected {expected}, computed {computed})")]
+    ManifestChecksum { expected: String, computed: String },
+    #[error("invalid manifest: {0}")]
+    Manifest(String),
+    #[error("blob {index} out of bounds: offset {offset} + length {len} exceeds the data section ({data_len} bytes)")]
+    BlobBounds {
+        index: usize,
+        offset: u64,
+        len: u64,
+        data_len: u64,
+    },
+    #[error("blob {index}: checksum mismatch of its {which} bytes (expected {expected}, computed {computed})")]
+    BlobChecksum {
+        index: usize,
+        which: &'static str,
+        expected: String,
+        computed: String,
+    },
+    #[error("blob {index}: zstd decompression failed: {source}")]
+    Decompress {
+        index: usize,
+        source: std::io::Error,
+    },
+    #[error("blob {index}: decompressed to {found} bytes, manifest says {expected}")]
+    BlobLength {
+        index: usize,
+        expected: u64,
+        found: u64,
+    },
+    #[error("entry {entry} refers to blob {blob}, but the bundle has {count} blobs")]
+    BlobIndex {
+        entry: usize,
+        blob: u32,
+        count: usize,
+    },
+    #[error("zstd compression failed: {0}")]
+    Compress(std::io::Error),
+    #[error("{0} too large for the format")]
+    TooLarge(&'static str),
+}
+
+/// The arch name a bundle stores: `uname -m` spelling, so BTFHub's `arm64` and Debian's
+/// `amd64` compare equal to `aarch64` and `x86_64`.
+pub fn normalize_arch(arch: &str) -> String {
+    match arch {
+        "amd64" | "x86-64" | "x64" => "x86_64".into(),
+        "arm64" => "aarch64".into(),
+        "ppc64el" => "ppc64le".into(),
+        "i386" | "i486" | "i586" | "i686" | "x86" => "x86".into(),
+        other => other.to_string(),
+    }
+}
+
+/// What identifies one kernel in the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KernelId {
+    /// Normalized (see [`normalize_arch`]).
+    pub arch: String,
+    /// `uname -r`.
+    pub uname: String,
+    /// os-release `ID` (e.g. `ubuntu`).
+    pub os_id: String,
+    /// os-release `VERSION_ID` (e.g. `20.04`).
+    pub version_id: String,
+}
+
+impl KernelId {
+    pub fn new(arch: &str, uname: &str, os_id: &str, version_id: &str) -> Self {
+        KernelId {
+            arch: normalize_arch(arch),
+            uname: uname.into(),
+            os_id: os_id.into(),
+            version_id: version_id.into(),
+        }
+    }
+}
+
+/// One kernel entry of the manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub kernel: KernelId,
+    /// Index into [`Bundle::blobs`].
+    pub blob: u32,
+}
+
+/// A BPF object the bundle was minimized for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub name: String,
+    pub sha256: [u8; 32],
+}
+
+/// Where a blob is stored and what it must hash to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobInfo {
+    /// Offset of the zstd frame in the data section.
+    pub offset: u64,
+    /// Length of the zstd frame.
+    pub stored_len: u64,
+    /// Length of the decompressed BTF.
+    pub raw_len: u64,
+    /// sha256 of the stored (compressed) bytes.
+    pub stored_sha256: [u8; 32],
+    /// sha256 of the decompressed BTF.
+    pub raw_sha256: [u8; 32],
+    /// An earlier blob whose decompressed bytes are this frame's raw-content zstd
+    /// dictionary ([`NO_DICT`]: none). That blob has no dictionary itself.
+    pub dict: u32,
+}
+
+/// [`BlobInfo::dict`] of a blob compressed without a dictionary.
+pub const NO_DICT: u32 = u32::MAX;
+
+/// A validated bundle, borrowing its bytes. Opening checks the header, the manifest checksum
+/// and every bound; blob checksums are checked when a blob is read and by [`Bundle::verify`].
+#[derive(Debug, Clone)]
+pub struct Bundle<'a> {
+    pub program: String,
+    pub program_version: String,
+    objects: Vec<ObjectInfo>,
+    blobs: Vec<BlobInfo>,
+    entries: Vec<Entry>,
+    data: &'a [u8],
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+struct Cursor<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], BundleError> {
+        if self.buf.len() - self.pos < n {
+            return Err(BundleError::Manifest(format!(
+                "{what} at manifest offset {} runs past its end",
+                self.pos
+            )));
+        }
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+    fn u16(&mut self, what: &str) -> Result<u16, BundleError> {
+        Ok(u16::from_le_bytes(self.take(2, what)?.try_into().unwrap()))
+    }
+    fn u32(&mut self, what: &str) -> Result<u32, BundleError> {
+        Ok(u32::from_le_bytes(self.take(4, what)?.try_into().unwrap()))
+    }
+    fn u64(&mut self, what: &str) -> Result<u64, BundleError> {
+        Ok(u64::from_le_bytes(self.take(8, what)?.try_into().unwrap()))
+    }
+    fn hash(&mut self, what: &str) -> Result<[u8; 32], BundleError> {
+        Ok(self.take(32, what)?.try_into().unwrap())
+    }
+    fn str(&mut self, what: &str) -> Result<String, BundleError> {
+        let n = self.u16(what)? as usize;
+        let b = self.take(n, what)?;
+        String::from_utf8(b.to_vec())
+            .map_err(|_| BundleError::Manifest(format!("{what} is not UTF-8")))
+    }
+    /// A count of records at least `min_size` bytes each, checked against what remains so a
+    /// corrupt count cannot make the reader allocate.
+    fn count(&mut self, what: &str, min_size: usize) -> Result<usize, BundleError> {
+        let n = self.u32(what)? as usize;
+        if n.saturating_mul(min_size) > self.buf.len() - self.pos {
+            return Err(BundleError::Manifest(format!(
+                "{what} {n} exceeds the manifest"
+            )));
+        }
+        Ok(n)
+    }
+}
+
+fn need(bytes: &[u8], offset: u64, needed: u64, what: &'static str) -> Result<(), BundleError> {
+    let available = (bytes.len() as u64).saturating_sub(offset);
+    if available < needed {
+        return Err(BundleError::Truncated {
+            what,
+            offset,
+            needed,
+            available,
+        });
+    }
+    Ok(())
+}
+
+impl<'a> Bundle<'a> {
+    /// Parses and validates a bundle: magic, version, reserved fields, exact length, manifest
+    /// checksum, manifest structure, blob bounds and entry indices. Does not decompress
+    /// anything.
+    pub fn open(bytes: &'a [u8]) -> Result<Self, BundleError> {
+        need(bytes, 0, MAGIC.len() as u64, "magic")?;
+        let magic: [u8; 8] = bytes[..8].try_into().unwrap();
+        if magic != MAGIC {
+            return Err(BundleError::BadMagic(magic));
+        }
+        need(bytes, 0, HEADER_LEN as u64, "header")?;
+        let h = &bytes[..HEADER_LEN];
+        let version = u16::from_le_bytes(h[8..10].try_into().unwrap());
+        if version != FORMAT_VERSION {
+            return Err(BundleError::UnsupportedVersion { found: version });
+        }
+        if h[10..12] != [0, 0] {
+            return Err(BundleError::Reserved("flags"));
+        }
+        if h[12..16] != [0; 4] || h[20..24] != [0; 4] {
+            return Err(BundleError::Reserved("header reserved"));
+        }
+        let manifest_len = u32::from_le_bytes(h[16..20].try_into().unwrap()) as u64;
+        let data_len = u64::from_le_bytes(h[24..32].try_into().unwrap());
+        let expected: [u8; 32] = h[32..64].try_into().unwrap();
+        need(bytes, HEADER_LEN as u64, manifest_len, "manifest")?;
+        let data_start = HEADER_LEN as u64 + manifest_len;
+        need(bytes, data_start, data_len, "data section")?;
+        let end = data_start + data_len;
+        if (bytes.len() as u64) > end {
+            return Err(BundleError::TrailingBytes(bytes.len() as u64 - end));
+        }
+        let manifest = &bytes[HEADER_LEN..data_start as usize];
+        let computed = sha256(manifest);
+        if computed != expected {
+            return Err(BundleError::ManifestChecksum {
+                expected: hex(&expected),
+                computed: hex(&computed),
+            });
+        }
+        let data = &bytes[data_start as usize..];
+        let mut c = Cursor {
+            buf: manifest,
+            pos: 0,
+        };
+        let program = c.str("program name")?;
+        let program_version = c.str("program version")?;
+        let n = c.count("object count", 34)?;
+        let mut objects = Vec::with_capacity(n);
+        for _ in 0..n {
+            objects.push(ObjectInfo {
+                name: c.str("object name")?,
+                sha256: c.hash("object sha256")?,
+            });
+        }
+        let n = c.count("blob count", 92)?;
+        let mut blobs: Vec<BlobInfo> = Vec::with_capacity(n);
+        for index in 0..n {
+            let b = BlobInfo {
+                offset: c.u64("blob offset")?,
+                stored_len: c.u64("blob stored length")?,
+                raw_len: c.u64("blob raw length")?,
+                stored_sha256: c.hash("blob stored sha256")?,
+                raw_sha256: c.hash("blob raw sha256")?,
+                dict: c.u32("blob dictionary")?,
+            };
+            if b.dict != NO_DICT
+                && (b.dict as usize >= index || blobs[b.dict as usize].dict != NO_DICT)
+            {
+                return Err(BundleError::Manifest(format!(
+                    "blob {index} has dictionary {}, which is not an earlier blob without one",
+                    b.dict
+                )));
+            }
+            if b.offset
+                .checked_add(b.stored_len)
+                .is_none_or(|e| e > data_len)
+            {
+                return Err(BundleError::BlobBounds {
+                    index,
+                    offset: b.offset,
+                    len: b.stored_len,
+                    data_len,
+                });
+            }
+            if b.raw_len > MAX_RAW_BLOB {
+                return Err(BundleError::Manifest(format!(
+                    "blob {index} claims {} decompressed bytes (limit {MAX_RAW_BLOB})",
+                    b.raw_len
+                )));
+            }
+            blobs.push(b);
+        }
+        let n = c.count("entry count", 12)?;
+        let mut entries = Vec::with_capacity(n);
+        let mut seen = HashMap::new();
+        for entry in 0..n {
+            let kernel = KernelId {
+                arch: c.str("entry arch")?,
+                uname: c.str("entry uname")?,
+                os_id: c.str("entry os id")?,
+                version_id: c.str("entry version id")?,
+            };
+            let blob = c.u32("entry blob")?;
+            if blob as usize >= blobs.len() {
+                return Err(BundleError::BlobIndex {
+                    entry,
+                    blob,
+                    count: blobs.len(),
+                });
+            }
+            if let Some(prev) = seen.insert(kernel.clone(), entry) {
+                return Err(BundleError::Manifest(format!(
+                    "entries {prev} and {entry} are both {kernel:?}"
+                )));
+            }
+            entries.push(Entry { kernel, blob });
+        }
+        if c.pos != manifest.len() {
+            return Err(BundleError::Manifest(format!(
+                "{} unparsed bytes at the end of the manifest",
+                manifest.len() - c.pos
+            )));
+        }
+        Ok(Bundle {
+            program,
+            program_version,
+            objects,
+            blobs,
+            entries,
+            data,
+        })
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+    pub fn objects(&self) -> &[ObjectInfo] {
+        &self.objects
+    }
+    pub fn blobs(&self) -> &[BlobInfo] {
+        &self.blobs
+    }
+
+    /// Reads one blob: checks the stored bytes' checksum, decompresses only that zstd frame
+    /// (into a buffer of the manifest's raw length, no more) and checks the result. A blob
+    /// compressed with a dictionary blob reads that one blob first.
+    pub fn blob(&self, index: usize) -> Result<Vec<u8>, BundleError> {
+        let b = self.blobs.get(index).ok_or_else(|| {
+            BundleError::Manifest(format!("no blob {index} (bundle has {})", self.blobs.len()))
+        })?;
+        let dict = if b.dict == NO_DICT {
+            None
+        } else {
+            Some(self.blob(b.dict as usize)?)
+        };
+        let stored = &self.data[b.offset as usize..(b.offset + b.stored_len) as usize];
+        let computed = sha256(stored);
+        if computed != b.stored_sha256 {
+            return Err(BundleError::BlobChecksum {
+                index,
+                which: "stored",
+                expected: hex(&b.stored_sha256),
+                computed: hex(&computed),
+            });
+        }
+        let raw = match &dict {
+            None => zstd::bulk::decompress(stored, b.raw_len as usize),
+            Some(d) => zstd::bulk::Decompressor::with_dictionary(d)
+                .and_then(|mut z| z.decompress(stored, b.raw_len as usize)),
+        }
+        .map_err(|source| BundleError::Decompress { index, source })?;
+        if raw.len() as u64 != b.raw_len {
+            return Err(BundleError::BlobLength {
+                index,
+                expected: b.raw_len,
+                found: raw.len() as u64,
+            });
+        }
+        let computed = sha256(&raw);
+        if computed != b.raw_sha256 {
+            return Err(BundleError::BlobChecksum {
+                index,
+                which: "decompressed",
+                expected: hex(&b.raw_sha256),
+                computed: hex(&computed),
+            });
+        }
+        Ok(raw)
+    }
+
+    /// The entry for exactly this kernel, if the bundle has one.
+    pub fn find(&self, arch: &str, uname: &str, os_id: &str, version_id: &str) -> Option<&Entry> {
+        let k = KernelId::new(arch, uname, os_id, version_id);
+        self.entries.iter().find(|e| e.kernel == k)
+    }
+
+    /// The BTF of exactly this kernel (arch normalized), or `Ok(None)` if the bundle has no
+    /// such entry. Decompresses that one blob only.
+    pub fn blob_for(
+        &self,
+        arch: &str,
+        uname: &str,
+        os_id: &str,
+        version_id: &str,
+    ) -> Result<Option<Vec<u8>>, BundleError> {
+        match self.find(arch, uname, os_id, version_id) {
+            Some(e) => self.blob(e.blob as usize).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Checks every blob (stored and decompressed checksums, lengths). Together with
+    /// [`Bundle::open`] this covers every byte of the file.
+    pub fn verify(&self) -> Result<(), BundleError> {
+        for i in 0..self.blobs.len() {
+            self.blob(i)?;
+        }
+        let covered: u64 = {
+            let mut spans: Vec<(u64, u64)> = self
+                .blobs
+                .iter()
+                .map(|b| (b.offset, b.offset + b.stored_len))
+                .collect();
+            spans.sort_unstable();
+            let mut end = 0;
+            let mut total = 0;
+            for (s, e) in spans {
+                let s = s.max(end);
+                if e > s {
+                    total += e - s;
+                    end = e;
+                }
+            }
+            total
+        };
+        if covered != self.data.len() as u64 {
+            return Err(BundleError::Manifest(format!(
+                "{} bytes of the data section belong to no blob",
+                self.data.len() as u64 - covered
+            )));
+        }
+        Ok(())
+    }
+
+    /// Sum of decompressed sizes over entries (what the kernels would take undeduplicated and
+    /// uncompressed).
+    pub fn entries_raw_bytes(&self) -> u64 {
+        self.entries
+            .iter()
+            .map(|e| self.blobs[e.blob as usize].raw_len)
+            .sum()
+    }
+}
+
+/// What a build produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildStats {
+    pub entries: usize,
+    /// Distinct blobs after deduplication.
+    pub blobs: usize,
+    /// Entries whose BTF was identical to an earlier entry's.
+    pub deduplicated: usize,
+    /// Sum of raw sizes over all entries.
+    pub raw_bytes: u64,
+    /// Sum of raw sizes of distinct blobs.
+    pub unique_raw_bytes: u64,
+    /// Size of the data section (compressed distinct blobs).
+    pub stored_bytes: u64,
+    /// Size of the whole bundle.
+    pub bundle_bytes: u64,
+}
+
+/// Writes a bundle. Blobs are deduplicated by the sha256 of their bytes and each stored as
+/// its own zstd frame.
+#[derive(Debug, Clone)]
+pub struct BundleBuilder {
+    program: String,
+    program_version: String,
+    objects: Vec<ObjectInfo>,
+    raw: Vec<Vec<u8>>,
+    by_hash: HashMap<[u8; 32], u32>,
+    entries: Vec<Entry>,
+    level: i32,
+    dictionary: bool,
+}
+
+impl BundleBuilder {
+    pub fn new(program: &str, program_version: &str) -> Self {
+        BundleBuilder {
+            program: program.into(),
+            program_version: program_version.into(),
+            objects: Vec::new(),
+            raw: Vec::new(),
+            by_hash: HashMap::new(),
+            entries: Vec::new(),
+            level: 19,
+            dictionary: true,
+        }
+    }
+
+    /// zstd level (default 19).
+    pub fn level(mut self, level: i32) -> Self {
+        self.level = level;
+        self
+    }
+
+    /// Whether blobs after the first may use it as a raw-content dictionary (default true).
+    pub fn dictionary(mut self, on: bool) -> Self {
+        self.dictionary = on;
+        self
+    }
+
+    /// Records a BPF object the bundle was minimized for (its name and sha256).
+    pub fn add_object(&mut self, name: &str, bytes: &[u8]) {
+        self.objects.push(ObjectInfo {
+            name: name.into(),
+            sha256: sha256(bytes),
+        });
+    }
+
+    /// Adds one kernel's BTF. Returns the blob index (shared with earlier identical BTF).
+    /// A kernel given twice keeps the first BTF and is an error.
+    pub fn add_kernel(&mut self, kernel: KernelId, btf: &[u8]) -> Result<u32, BundleError> {
+        let kernel = KernelId {
+            arch: normalize_arch(&kernel.arch),
+            ..kernel
+        };
+        if self.entries.iter().any(|e| e.kernel == kernel) {
+            return Err(BundleError::Manifest(format!(
+                "kernel {kernel:?} added twice"
+            )));
+        }
+        let h = sha256(btf);
+        let blob = match self.by_hash.get(&h) {
+            Some(&i) => i,
+            None => {
+                let i = u32::try_from(self.raw.len())
+                    .map_err(|_| BundleError::TooLarge("blob count"))?;
+                self.raw.push(btf.to_vec());
+                self.by_hash.insert(h, i);
+                i
+            }
+        };
+        self.entries.push(Entry { kernel, blob });
+        Ok(blob)
+    }
+
+    /// Serializes the bundle.
+    pub fn finish(&self) -> Result<(Vec<u8>, BuildStats), BundleError> {
+        let mut data = Vec::new();
+        let mut infos = Vec::with_capacity(self.raw.len());
+        for (i, raw) in self.raw.iter().enumerate() {
+            if raw.len() as u64 > MAX_RAW_BLOB {
+                return Err(BundleError::TooLarge("blob"));
+            }
+            let mut z = zstd::bulk::compress(raw, self.level).map_err(BundleError::Compress)?;
+            let mut dict = NO_DICT;
+            // Blobs after the first: the first blob as raw-content dictionary, when smaller
+            // (minimized BTFs of different kernels share most of their bytes).
+            if i > 0 && self.dictionary {
+                let zd = zstd::bulk::Compressor::with_dictionary(self.level, &self.raw[0])
+                    .and_then(|mut c| c.compress(raw))
+                    .map_err(BundleError::Compress)?;
+                if zd.len() < z.len() {
+                    z = zd;
+                    dict = 0;
+                }
+            }
+            infos.push(BlobInfo {
+                offset: data.len() as u64,
+                stored_len: z.len() as u64,
+                raw_len: raw.len() as u64,
+                stored_sha256: sha256(&z),
+                raw_sha256: sha256(raw),
+                dict,
+            });
+            data.extend_from_slice(&z);
+        }
+        let mut m = Vec::new();
+        let put_str = |m: &mut Vec<u8>, s: &str| -> Result<(), BundleError> {
+            let n = u16::try_from(s.len()).map_err(|_| BundleError::TooLarge("string"))?;
+            m.extend_from_slice(&n.to_le_bytes());
+            m.extend_from_slice(s.as_bytes());
+            Ok(())
+        };
+        let count = |n: usize, what| u32::try_from(n).map_err(|_| BundleError::TooLarge(what));
+        put_str(&mut m, &self.program)?;
+        put_str(&mut m, &self.program_version)?;
+        m.extend_from_slice(&count(self.objects.len(), "object count")?.to_le_bytes());
+        for o in &self.objects {
+            put_str(&mut m, &o.name)?;
+            m.extend_from_slice(&o.sha256);
+        }
+        m.extend_from_slice(&count(infos.len(), "blob count")?.to_le_bytes());
+        for b in &infos {
+            m.extend_from_slice(&b.offset.to_le_bytes());
+            m.extend_from_slice(&b.stored_len.to_le_bytes());
+            m.extend_from_slice(&b.raw_len.to_le_bytes());
+            m.extend_from_slice(&b.stored_sha256);
+            m.extend_from_slice(&b.raw_sha256);
+            m.extend_from_slice(&b.dict.to_le_bytes());
+        }
+        m.extend_from_slice(&count(self.entries.len(), "entry count")?.to_le_bytes());
+        for e in &self.entries {
+            put_str(&mut m, &e.kernel.arch)?;
+            put_str(&mut m, &e.kernel.uname)?;
+            put_str(&mut m, &e.kernel.os_id)?;
+            put_str(&mut m, &e.kernel.version_id)?;
+            m.extend_from_slice(&e.blob.to_le_bytes());
+        }
+        let manifest_len = u32::try_from(m.len()).map_err(|_| BundleError::TooLarge("manifest"))?;
+        let mut out = Vec::with_capacity(HEADER_LEN + m.len() + data.len());
+        out.extend_from_slice(&MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&manifest_len.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&(data.len() as u64).to_le_bytes());
+        out.extend_from_slice(&sha256(&m));
+        debug_assert_eq!(out.len(), HEADER_LEN);
+        out.extend_from_slice(&m);
+        out.extend_from_slice(&data);
+        let stats = BuildStats {
+            entries: self.entries.len(),
+            blobs: self.raw.len(),
+            deduplicated: self.entries.len() - self.raw.len(),
+            raw_bytes: self
+                .entries
+                .iter()
+                .map(|e| self.raw[e.blob as usize].len() as u64)
+                .sum(),
+            unique_raw_bytes: self.raw.iter().map(|r| r.len() as u64).sum(),
+            stored_bytes: data.len() as u64,
+            bundle_bytes: out.len() as u64,
+        };
+        Ok((out, stats))
+    }
+}

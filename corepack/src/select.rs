@@ -1,0 +1,325 @@
+//! Choosing the BTF a loader gives libbpf/aya, in order:
+//!
+//! 1. an explicit path (a flag, or the `COREPACK_BTF` environment variable);
+//! 2. the kernel's own `/sys/kernel/btf/vmlinux`;
+//! 3. the bundle entry for (arch, `uname -r`), refined by os-release `ID` and `VERSION_ID`
+//!    when several entries share that kernel name.
+//!
+//! No match is an error naming the kernel and the nearest kernels the bundle has; never a
+//! silent load with compile-time offsets. Every input from the machine is a field of
+//! [`Environment`], so tests can inject them.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::format::{normalize_arch, Bundle, BundleError, KernelId};
+
+/// The environment variable naming an explicit BTF file.
+pub const BTF_ENV: &str = "COREPACK_BTF";
+/// The kernel's own BTF.
+pub const KERNEL_BTF: &str = "/sys/kernel/btf/vmlinux";
+
+/// What selection looks at. [`Environment::detect`] fills it from this machine.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Environment {
+    /// An explicit BTF path (flag or `COREPACK_BTF`); wins over everything.
+    pub explicit: Option<PathBuf>,
+    /// The kernel's own BTF if it exists (`/sys/kernel/btf/vmlinux`).
+    pub kernel_btf: Option<PathBuf>,
+    /// `uname -r`.
+    pub uname: String,
+    /// `uname -m` (normalized when compared).
+    pub arch: String,
+    /// The text of /etc/os-release (or /usr/lib/os-release), if readable.
+    pub os_release: Option<String>,
+}
+
+impl Environment {
+    /// Reads this machine: `COREPACK_BTF` (when `explicit` is `None`), whether
+    /// /sys/kernel/btf/vmlinux exists, /proc/sys/kernel/osrelease, the compile-time arch and
+    /// /etc/os-release (falling back to /usr/lib/os-release).
+    pub fn detect(explicit: Option<PathBuf>) -> Self {
+        let explicit = explicit.or_else(|| {
+            std::env::var_os(BTF_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        });
+        let kernel_btf = Path::new(KERNEL_BTF)
+            .exists()
+            .then(|| PathBuf::from(KERNEL_BTF));
+        let uname = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default();
+        let os_release = std::fs::read_to_string("/etc/os-release")
+            .or_else(|_| std::fs::read_to_string("/usr/lib/os-release"))
+            .ok();
+        Environment {
+            explicit,
+            kernel_btf,
+            uname,
+            arch: std::env::consts::ARCH.to_string(),
+            os_release,
+        }
+    }
+
+    /// os-release `ID` and `VERSION_ID` (empty when absent).
+    pub fn os_ids(&self) -> (String, String) {
+        let text = self.os_release.as_deref().unwrap_or("");
+        (
+            os_release_field(text, "ID"),
+            os_release_field(text, "VERSION_ID"),
+        )
+    }
+}
+
+/// One field of os-release text, unquoted (empty when absent).
+pub fn os_release_field(text: &str, key: &str) -> String {
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some((k, v)) = line.split_once('=') {
+            if k.trim() == key {
+                let v = v.trim();
+                let v = v
+                    .strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .or_else(|| v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+                    .unwrap_or(v);
+                return v.to_string();
+            }
+        }
+    }
+    String::new()
+}
+
+/// Where the chosen BTF comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BtfSource {
+    /// The explicit path.
+    Explicit(PathBuf),
+    /// The kernel's own BTF.
+    Kernel(PathBuf),
+    /// A bundle entry: its kernel, and the decompressed, checksum-verified BTF.
+    Bundle {
+        entry: usize,
+        kernel: KernelId,
+        btf: Vec<u8>,
+    },
+}
+
+/// The choice and why it was made (for `-v`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    pub source: BtfSource,
+    pub reason: String,
+}
+
+/// Why no BTF could be chosen.
+#[derive(Debug, thiserror::Error)]
+pub enum SelectError {
+    #[error(
+        "no BTF for kernel {uname} ({arch}{os}): /sys/kernel/btf/vmlinux is absent and {detail}"
+    )]
+    NoMatch {
+        uname: String,
+        arch: String,
+        os: String,
+        detail: String,
+        nearest: Vec<String>,
+    },
+    #[error("kernel {uname} ({arch}) matches several bundle entries with different BTF and os-release ({os}) does not decide: {candidates:?}")]
+    Ambiguous {
+        uname: String,
+        arch: String,
+        os: String,
+        candidates: Vec<String>,
+    },
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+}
+
+fn describe(k: &KernelId) -> String {
+    format!("{} {} ({} {})", k.arch, k.uname, k.os_id, k.version_id)
+}
+
+/// Splits a kernel release into comparable tokens (`5.15.0-91-generic` → 5,15,0,91,generic).
+fn tokens(s: &str) -> Vec<&str> {
+    s.split(['.', '-', '+', '_', '~'])
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// Ranks kernel names by closeness to `uname`: most leading tokens in common, then the
+/// smallest numeric distance at the first differing token.
+fn nearest<'b>(uname: &str, names: impl Iterator<Item = &'b str>, n: usize) -> Vec<String> {
+    let want = tokens(uname);
+    let mut scored: Vec<(usize, u64, &str)> = names
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .map(|name| {
+            let have = tokens(name);
+            let common = want.iter().zip(&have).take_while(|(a, b)| a == b).count();
+            let dist = match (
+                want.get(common).and_then(|t| t.parse::<u64>().ok()),
+                have.get(common).and_then(|t| t.parse::<u64>().ok()),
+            ) {
+                (Some(a), Some(b)) => a.abs_diff(b),
+                _ => u64::MAX,
+            };
+            (common, dist, name)
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(b.2)));
+    scored
+        .into_iter()
+        .take(n)
+        .map(|s| s.2.to_string())
+        .collect()
+}
+
+/// Chooses the BTF: explicit path, then the kernel's own BTF, then the bundle.
+pub fn select_btf(
+    env: &Environment,
+    bundle: Option<&Bundle<'_>>,
+) -> Result<Selection, SelectError> {
+    if let Some(p) = &env.explicit {
+        return Ok(Selection {
+            source: BtfSource::Explicit(p.clone()),
+            reason: format!("explicit path {} (flag or {BTF_ENV})", p.display()),
+        });
+    }
+    if let Some(p) = &env.kernel_btf {
+        return Ok(Selection {
+            source: BtfSource::Kernel(p.clone()),
+            reason: format!("the kernel's own BTF at {}", p.display()),
+        });
+    }
+    let arch = normalize_arch(&env.arch);
+    let (os_id, version_id) = env.os_ids();
+    let os = if os_id.is_empty() {
+        String::new()
+    } else {
+        format!(", {os_id} {version_id}")
+    };
+    let Some(bundle) = bundle else {
+        return Err(SelectError::NoMatch {
+            uname: env.uname.clone(),
+            arch,
+            os,
+            detail: "no bundle was given".into(),
+            nearest: Vec::new(),
+        });
+    };
+    let entries = bundle.entries();
+    let candidates: Vec<usize> = (0..entries.len())
+        .filter(|&i| entries[i].kernel.arch == arch && entries[i].kernel.uname == env.uname)
+        .collect();
+    if candidates.is_empty() {
+        let same_arch: Vec<&str> = entries
+            .iter()
+            .filter(|e| e.kernel.arch == arch)
+            .map(|e| e.kernel.uname.as_str())
+            .collect();
+        let (detail, nearest) = if same_arch.is_empty() {
+            let arches: BTreeSet<&str> = entries.iter().map(|e| e.kernel.arch.as_str()).collect();
+            (
+                format!("the bundle has no {arch} kernels (it has: {arches:?})"),
+                Vec::new(),
+            )
+        } else {
+            let near = nearest(&env.uname, same_arch.into_iter(), 5);
+            (
+                format!(
+                    "the bundle has no entry for it; nearest: {}",
+                    near.join(", ")
+                ),
+                near,
+            )
+        };
+        return Err(SelectError::NoMatch {
+            uname: env.uname.clone(),
+            arch,
+            os,
+            detail,
+            nearest,
+        });
+    }
+    let pick = |i: usize, reason: String| -> Result<Selection, SelectError> {
+        let e = &entries[i];
+        let btf = bundle.blob(e.blob as usize)?;
+        Ok(Selection {
+            source: BtfSource::Bundle {
+                entry: i,
+                kernel: e.kernel.clone(),
+                btf,
+            },
+            reason,
+        })
+    };
+    let one_blob = |set: &[usize]| {
+        set.iter()
+            .map(|&i| entries[i].blob)
+            .collect::<BTreeSet<_>>()
+            .len()
+            == 1
+    };
+    if let Some(&i) = candidates
+        .iter()
+        .find(|&&i| entries[i].kernel.os_id == os_id && entries[i].kernel.version_id == version_id)
+    {
+        return pick(
+            i,
+            format!(
+                "bundle entry {} (exact match)",
+                describe(&entries[i].kernel)
+            ),
+        );
+    }
+    if one_blob(&candidates) {
+        let i = candidates[0];
+        return pick(
+            i,
+            format!(
+                "bundle entry {}: os-release ({os_id} {version_id}) matches no entry exactly, but all {} entries for {} share one BTF",
+                describe(&entries[i].kernel),
+                candidates.len(),
+                env.uname
+            ),
+        );
+    }
+    let same_id: Vec<usize> = candidates
+        .iter()
+        .copied()
+        .filter(|&i| entries[i].kernel.os_id == os_id)
+        .collect();
+    if !same_id.is_empty() && one_blob(&same_id) {
+        let i = same_id[0];
+        return pick(
+            i,
+            format!(
+                "bundle entry {}: VERSION_ID {version_id} matches no entry, but all {os_id} entries for {} share one BTF",
+                describe(&entries[i].kernel),
+                env.uname
+            ),
+        );
+    }
+    Err(SelectError::Ambiguous {
+        uname: env.uname.clone(),
+        arch,
+        os: format!("{os_id} {version_id}"),
+        candidates: candidates
+            .iter()
+            .map(|&i| describe(&entries[i].kernel))
+            .collect(),
+    })
+}
+
+impl fmt::Display for BtfSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BtfSource::Explicit(p) => write!(f, "explicit {}", p.display()),
+            BtfSource::Kernel(p) => write!(f, "kernel {}", p.display()),
+            BtfSource::Bundle { kernel, .. } => write!(f, "bundle {}", describe(kernel)),
+        }
+    }
+}

@@ -1,0 +1,504 @@
+//! The .corepack format (round trip, deduplication, one-blob reads, corruption and
+//! truncation) and BTF selection with injected environments.
+
+use std::path::PathBuf;
+
+use corepack::{
+    select_btf, BtfSource, Bundle, BundleBuilder, BundleError, Environment, KernelId, SelectError,
+};
+
+/// Fake "BTF" blobs: mostly shared bytes (as minimized BTFs of different kernels are),
+/// with a seed-dependent tail, so later blobs compress with the first as dictionary.
+fn blob(seed: u8, len: usize) -> Vec<u8> {
+    let mut x = 0x2545_f491_u32;
+    let mut v: Vec<u8> = (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    for (i, b) in v.iter_mut().enumerate().skip(len / 2).step_by(5) {
+        *b = (i as u8).wrapping_mul(seed).wrapping_add(seed);
+    }
+    v
+}
+
+const UBUNTU_2004: &str = "NAME=\"Ubuntu\"\nID=ubuntu\nVERSION_ID=\"20.04\"\n";
+const UBUNTU_2204: &str = "NAME=\"Ubuntu\"\nID=ubuntu\nVERSION_ID=\"22.04\"\n";
+const DEBIAN_12: &str =
+    "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n";
+
+/// Six entries, four distinct blobs: two Ubuntu releases share one kernel name with
+/// different BTF, two kernels share identical BTF, and an arm64 kernel (BTFHub spelling).
+fn sample() -> (Vec<u8>, corepack::BuildStats) {
+    let mut b = BundleBuilder::new("execsnoop", "1.2.3");
+    b.add_object("execsnoop.bpf.o", b"\x7fELF fake object");
+    let k = KernelId::new;
+    b.add_kernel(
+        k("x86_64", "5.4.0-42-generic", "ubuntu", "20.04"),
+        &blob(1, 4000),
+    )
+    .unwrap();
+    b.add_kernel(
+        k("x86_64", "5.4.0-42-generic", "ubuntu", "18.04"),
+        &blob(2, 4000),
+    )
+    .unwrap();
+    // Same BTF as the first: deduplicated.
+    b.add_kernel(
+        k("x86_64", "5.4.0-48-generic", "ubuntu", "20.04"),
+        &blob(1, 4000),
+    )
+    .unwrap();
+    b.add_kernel(
+        k("x86_64", "5.15.0-91-generic", "ubuntu", "22.04"),
+        &blob(3, 5000),
+    )
+    .unwrap();
+    b.add_kernel(
+        k("amd64", "6.1.0-18-cloud-amd64", "debian", "12"),
+        &blob(1, 4000),
+    )
+    .unwrap();
+    b.add_kernel(
+        k("arm64", "5.15.0-91-generic", "ubuntu", "22.04"),
+        &blob(4, 3000),
+    )
+    .unwrap();
+    b.finish().unwrap()
+}
+
+#[test]
+fn round_trip_with_dedup() {
+    let (bytes, stats) = sample();
+    assert_eq!(stats.entries, 6);
+    assert_eq!(stats.blobs, 4);
+    assert_eq!(stats.deduplicated, 2);
+    assert_eq!(stats.raw_bytes, 4000 * 4 + 5000 + 3000);
+    assert_eq!(stats.unique_raw_bytes, 4000 * 2 + 5000 + 3000);
+    assert_eq!(stats.bundle_bytes, bytes.len() as u64);
+    assert!(stats.stored_bytes < stats.unique_raw_bytes);
+
+    let bundle = Bundle::open(&bytes).unwrap();
+    bundle.verify().unwrap();
+    assert_eq!(bundle.program, "execsnoop");
+    assert_eq!(bundle.program_version, "1.2.3");
+    assert_eq!(bundle.objects().len(), 1);
+    assert_eq!(bundle.objects()[0].name, "execsnoop.bpf.o");
+    assert_eq!(bundle.blobs().len(), 4);
+    assert_eq!(bundle.entries().len(), 6);
+    assert_eq!(bundle.entries()[0].blob, bundle.entries()[2].blob);
+    assert_eq!(bundle.entries()[0].blob, bundle.entries()[4].blob);
+    // Arch names are normalized to uname -m spelling.
+    assert_eq!(bundle.entries()[4].kernel.arch, "x86_64");
+    assert_eq!(bundle.entries()[5].kernel.arch, "aarch64");
+    assert_eq!(bundle.entries_raw_bytes(), stats.raw_bytes);
+    // Later blobs use the first as raw-content dictionary when that is smaller.
+    assert_eq!(bundle.blobs()[0].dict, corepack::format::NO_DICT);
+    assert!(bundle.blobs()[1..].iter().all(|b| b.dict == 0));
+    let (plain, plain_stats) = {
+        let mut b = BundleBuilder::new("execsnoop", "1.2.3").dictionary(false);
+        for e in bundle.entries() {
+            b.add_kernel(e.kernel.clone(), &bundle.blob(e.blob as usize).unwrap())
+                .unwrap();
+        }
+        b.finish().unwrap()
+    };
+    assert!(plain_stats.stored_bytes > stats.stored_bytes);
+    let plain = Bundle::open(&plain).unwrap();
+    plain.verify().unwrap();
+    assert!(plain
+        .blobs()
+        .iter()
+        .all(|b| b.dict == corepack::format::NO_DICT));
+    assert_eq!(
+        plain
+            .blob_for("x86_64", "5.4.0-42-generic", "ubuntu", "18.04")
+            .unwrap(),
+        Some(blob(2, 4000))
+    );
+
+    let get = |a, u, i, v| bundle.blob_for(a, u, i, v).unwrap();
+    assert_eq!(
+        get("x86_64", "5.4.0-42-generic", "ubuntu", "20.04"),
+        Some(blob(1, 4000))
+    );
+    assert_eq!(
+        get("x86_64", "5.4.0-42-generic", "ubuntu", "18.04"),
+        Some(blob(2, 4000))
+    );
+    assert_eq!(
+        get("amd64", "5.15.0-91-generic", "ubuntu", "22.04"),
+        Some(blob(3, 5000))
+    );
+    assert_eq!(
+        get("aarch64", "5.15.0-91-generic", "ubuntu", "22.04"),
+        Some(blob(4, 3000))
+    );
+    assert_eq!(
+        get("arm64", "5.15.0-91-generic", "ubuntu", "22.04"),
+        Some(blob(4, 3000))
+    );
+    assert_eq!(
+        get("x86_64", "6.1.0-18-cloud-amd64", "debian", "12"),
+        Some(blob(1, 4000))
+    );
+    assert_eq!(get("x86_64", "5.4.0-42-generic", "ubuntu", "22.04"), None);
+}
+
+#[test]
+fn one_blob_read_ignores_other_blobs() {
+    let (mut bytes, _) = sample();
+    let (idx, range) = {
+        let b = Bundle::open(&bytes).unwrap();
+        let e = b
+            .find("x86_64", "5.15.0-91-generic", "ubuntu", "22.04")
+            .unwrap()
+            .clone();
+        let dict = b.blobs()[e.blob as usize].dict;
+        let other = (0..b.blobs().len())
+            .find(|&i| i != e.blob as usize && i as u32 != dict)
+            .unwrap();
+        let info = &b.blobs()[other];
+        let data_start = bytes.len() - b.blobs().iter().map(|b| b.stored_len).sum::<u64>() as usize;
+        let s = data_start + info.offset as usize;
+        (other, s..s + info.stored_len as usize)
+    };
+    // Corrupt a different blob: reading this kernel's blob neither decompresses nor checks
+    // it, so still succeeds; the whole-bundle verify catches it.
+    for b in &mut bytes[range] {
+        *b = 0;
+    }
+    let bundle = Bundle::open(&bytes).unwrap();
+    assert_eq!(
+        bundle
+            .blob_for("x86_64", "5.15.0-91-generic", "ubuntu", "22.04")
+            .unwrap(),
+        Some(blob(3, 5000))
+    );
+    match bundle.verify() {
+        Err(BundleError::BlobChecksum {
+            index,
+            which: "stored",
+            ..
+        }) => assert_eq!(index, idx),
+        other => panic!("expected a checksum error on blob {idx}, got {other:?}"),
+    }
+}
+
+#[test]
+fn every_flipped_byte_is_detected() {
+    let (bytes, _) = sample();
+    for i in 0..bytes.len() {
+        for mask in [0x01u8, 0x80] {
+            let mut b = bytes.clone();
+            b[i] ^= mask;
+            let result = Bundle::open(&b).and_then(|bundle| bundle.verify());
+            assert!(
+                result.is_err(),
+                "flipping bit {mask:#x} of byte {i} went unnoticed"
+            );
+        }
+    }
+}
+
+#[test]
+fn truncation_and_trailing_bytes_are_errors() {
+    let (bytes, _) = sample();
+    for len in 0..bytes.len() {
+        let err = Bundle::open(&bytes[..len]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                BundleError::Truncated { .. } | BundleError::BadMagic(_)
+            ),
+            "length {len}: {err}"
+        );
+    }
+    assert!(matches!(
+        Bundle::open(&bytes[..3]).unwrap_err(),
+        BundleError::Truncated { .. }
+    ));
+    let mut long = bytes.clone();
+    long.push(0);
+    assert!(matches!(
+        Bundle::open(&long).unwrap_err(),
+        BundleError::TrailingBytes(1)
+    ));
+}
+
+#[test]
+fn header_errors_are_specific() {
+    let (bytes, _) = sample();
+    let mut b = bytes.clone();
+    b[0] = b'X';
+    let e = Bundle::open(&b).unwrap_err();
+    assert!(matches!(e, BundleError::BadMagic(_)), "{e}");
+    assert!(e.to_string().contains("not a corepack bundle"));
+    let mut b = bytes.clone();
+    b[8] = 2;
+    assert!(matches!(
+        Bundle::open(&b).unwrap_err(),
+        BundleError::UnsupportedVersion { found: 2 }
+    ));
+    let mut b = bytes.clone();
+    b[70] ^= 1; // inside the manifest
+    assert!(matches!(
+        Bundle::open(&b).unwrap_err(),
+        BundleError::ManifestChecksum { .. }
+    ));
+}
+
+#[test]
+fn duplicate_kernel_is_rejected_by_the_builder() {
+    let mut b = BundleBuilder::new("p", "0");
+    b.add_kernel(KernelId::new("x86_64", "6.1.0", "debian", "12"), b"a")
+        .unwrap();
+    assert!(b
+        .add_kernel(KernelId::new("amd64", "6.1.0", "debian", "12"), b"b")
+        .is_err());
+}
+
+#[test]
+fn empty_bundle_round_trips() {
+    let (bytes, stats) = BundleBuilder::new("p", "0").finish().unwrap();
+    assert_eq!(stats.blobs, 0);
+    let b = Bundle::open(&bytes).unwrap();
+    b.verify().unwrap();
+    assert!(b.entries().is_empty());
+}
+
+fn env(uname: &str, arch: &str, os_release: Option<&str>) -> Environment {
+    Environment {
+        explicit: None,
+        kernel_btf: None,
+        uname: uname.into(),
+        arch: arch.into(),
+        os_release: os_release.map(str::to_string),
+    }
+}
+
+#[test]
+fn select_explicit_wins() {
+    let (bytes, _) = sample();
+    let bundle = Bundle::open(&bytes).unwrap();
+    let mut e = env("5.4.0-42-generic", "x86_64", Some(UBUNTU_2004));
+    e.explicit = Some(PathBuf::from("/opt/my.btf"));
+    e.kernel_btf = Some(PathBuf::from("/sys/kernel/btf/vmlinux"));
+    let s = select_btf(&e, Some(&bundle)).unwrap();
+    assert_eq!(s.source, BtfSource::Explicit(PathBuf::from("/opt/my.btf")));
+    assert!(s.reason.contains("explicit"));
+}
+
+#[test]
+fn select_kernel_btf_over_bundle() {
+    let (bytes, _) = sample();
+    let bundle = Bundle::open(&bytes).unwrap();
+    let mut e = env("5.4.0-42-generic", "x86_64", Some(UBUNTU_2004));
+    e.kernel_btf = Some(PathBuf::from("/sys/kernel/btf/vmlinux"));
+    let s = select_btf(&e, Some(&bundle)).unwrap();
+    assert_eq!(
+        s.source,
+        BtfSource::Kernel(PathBuf::from("/sys/kernel/btf/vmlinux"))
+    );
+    // Even with no bundle at all.
+    assert!(select_btf(&e, None).is_ok());
+}
+
+fn bundle_pick(e: &Environment, bundle: &Bundle<'_>) -> (KernelId, Vec<u8>, String) {
+    match select_btf(e, Some(bundle)).unwrap() {
+        corepack::Selection {
+            source: BtfSource::Bundle { kernel, btf, .. },
+            reason,
+        } => (kernel, btf, reason),
+        other => panic!("expected a bundle entry, got {other:?}"),
+    }
+}
+
+#[test]
+fn select_bundle_match() {
+    let (bytes, _) = sample();
+    let bundle = Bundle::open(&bytes).unwrap();
+    let (k, btf, _) = bundle_pick(
+        &env("6.1.0-18-cloud-amd64", "x86_64", Some(DEBIAN_12)),
+        &bundle,
+    );
+    assert_eq!(
+        k,
+        KernelId::new("x86_64", "6.1.0-18-cloud-amd64", "debian", "12")
+    );
+    assert_eq!(btf, blob(1, 4000));
+    // arm64 machine: the arch spelling of BTFHub and uname -m compare equal.
+    let (k, btf, _) = bundle_pick(
+        &env("5.15.0-91-generic", "aarch64", Some(UBUNTU_2204)),
+        &bundle,
+    );
+    assert_eq!(k.arch, "aarch64");
+    assert_eq!(btf, blob(4, 3000));
+    // A single entry for the kernel name, os-release unreadable: still that entry.
+    let (_, btf, reason) = bundle_pick(&env("5.15.0-91-generic", "x86_64", None), &bundle);
+    assert_eq!(btf, blob(3, 5000));
+    assert!(reason.contains("share one BTF"), "{reason}");
+}
+
+#[test]
+fn select_refines_by_os_release() {
+    let (bytes, _) = sample();
+    let bundle = Bundle::open(&bytes).unwrap();
+    // Same kernel name on two Ubuntu releases, different BTF.
+    let (k, btf, reason) = bundle_pick(
+        &env("5.4.0-42-generic", "x86_64", Some(UBUNTU_2004)),
+        &bundle,
+    );
+    assert_eq!(k.version_id, "20.04");
+    assert_eq!(btf, blob(1, 4000));
+    assert!(reason.contains("exact"), "{reason}");
+    let bionic = "ID=ubuntu\nVERSION_ID=\"18.04\"\n";
+    let (k, btf, _) = bundle_pick(&env("5.4.0-42-generic", "x86_64", Some(bionic)), &bundle);
+    assert_eq!(k.version_id, "18.04");
+    assert_eq!(btf, blob(2, 4000));
+    // Neither release matches and the BTF differs: ambiguous, never a guess.
+    let err = select_btf(
+        &env("5.4.0-42-generic", "x86_64", Some(UBUNTU_2204)),
+        Some(&bundle),
+    )
+    .unwrap_err();
+    match &err {
+        SelectError::Ambiguous { candidates, .. } => assert_eq!(candidates.len(), 2),
+        other => panic!("expected ambiguity, got {other:?}"),
+    }
+    assert!(err.to_string().contains("5.4.0-42-generic"));
+}
+
+#[test]
+fn select_no_match_names_kernel_and_nearest() {
+    let (bytes, _) = sample();
+    let bundle = Bundle::open(&bytes).unwrap();
+    let err = select_btf(
+        &env("5.4.0-47-generic", "x86_64", Some(UBUNTU_2004)),
+        Some(&bundle),
+    )
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("5.4.0-47-generic"), "{msg}");
+    match &err {
+        SelectError::NoMatch { nearest, .. } => {
+            assert_eq!(nearest[0], "5.4.0-48-generic");
+            assert_eq!(nearest[1], "5.4.0-42-generic");
+            assert!(msg.contains("5.4.0-48-generic"), "{msg}");
+        }
+        other => panic!("expected NoMatch, got {other:?}"),
+    }
+    // An arch the bundle lacks names the arches it has.
+    let err = select_btf(&env("6.1.0", "riscv64", None), Some(&bundle)).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("riscv64") && msg.contains("aarch64") && msg.contains("x86_64"),
+        "{msg}"
+    );
+    // No bundle, no kernel BTF.
+    let msg = select_btf(&env("6.1.0", "x86_64", None), None)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("6.1.0") && msg.contains("no bundle"), "{msg}");
+}
+
+#[test]
+fn os_release_parsing() {
+    use corepack::select::os_release_field;
+    assert_eq!(os_release_field(DEBIAN_12, "ID"), "debian");
+    assert_eq!(os_release_field(DEBIAN_12, "VERSION_ID"), "12");
+    assert_eq!(
+        os_release_field("ID='fedora'\nVERSION_ID=39", "ID"),
+        "fedora"
+    );
+    assert_eq!(os_release_field("ID_LIKE=debian\n", "ID"), "");
+}
+
+/// The builder on real data: this kernel's BTF under three distro directories (BTFHub
+/// layout), minimized for fields.bpf.c, deduplicates to one blob that equals
+/// `btfgen::min::minimize`'s output, resolves every relocation, and is what selection picks.
+#[test]
+fn build_from_kernel_btf_dir() {
+    use btfgen_tests::{fixtures_dir, require_tool, run_ok, Work};
+    use std::process::Command;
+    const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
+    let w = Work::new();
+    let h = run_ok(
+        Command::new(require_tool("bpftool")).args(["btf", "dump", "file", VMLINUX, "format", "c"]),
+    );
+    std::fs::write(w.path("vmlinux.h"), &h.stdout).unwrap();
+    let obj = w.path("fields.bpf.o");
+    run_ok(
+        Command::new(require_tool("clang"))
+            .args([
+                "-target",
+                "bpf",
+                "-O2",
+                "-g",
+                "-D__TARGET_ARCH_x86",
+                "-c",
+                "-I",
+            ])
+            .arg(w.dir())
+            .arg(fixtures_dir().join("bpf/fields.bpf.c"))
+            .arg("-o")
+            .arg(&obj),
+    );
+    let uname = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .unwrap()
+        .trim()
+        .to_string();
+    let dir = w.path("btf");
+    for (id, v) in [("ubuntu", "20.04"), ("ubuntu", "22.04"), ("debian", "12")] {
+        let d = dir.join(id).join(v).join("x86_64");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::copy(VMLINUX, d.join(format!("{uname}.btf"))).unwrap();
+    }
+    let kernels = corepack::build::scan_btf_dir(&dir).unwrap();
+    assert_eq!(kernels.len(), 3);
+    let objects = corepack::build::read_objects(std::slice::from_ref(&obj)).unwrap();
+    let (bytes, stats) = corepack::build::build_bundle("fields", "1", &objects, &kernels).unwrap();
+    assert_eq!((stats.entries, stats.blobs, stats.deduplicated), (3, 1, 2));
+
+    let bundle = Bundle::open(&bytes).unwrap();
+    bundle.verify().unwrap();
+    let report = corepack::build::verify_relocations(&bundle, &objects).unwrap();
+    assert!(report.checked > 0);
+    let full = btfgen::btf::Btf::from_file(VMLINUX).unwrap();
+    let want = btfgen::min::minimize(&full, &[objects[0].parsed.clone()])
+        .unwrap()
+        .to_bytes();
+    assert_eq!(
+        bundle.blob_for("x86_64", &uname, "debian", "12").unwrap(),
+        Some(want.clone())
+    );
+
+    let e = env(&uname, "x86_64", Some(DEBIAN_12));
+    let (k, btf, _) = bundle_pick(&e, &bundle);
+    assert_eq!((k.os_id.as_str(), k.version_id.as_str()), ("debian", "12"));
+    assert_eq!(btf, want);
+}
+
+/// A blob compressed with the dictionary blob fails to read when the dictionary is corrupt.
+#[test]
+fn corrupt_dictionary_blob_fails_dependent_read() {
+    let (mut bytes, _) = sample();
+    let range = {
+        let b = Bundle::open(&bytes).unwrap();
+        let data_start = bytes.len() - b.blobs().iter().map(|b| b.stored_len).sum::<u64>() as usize;
+        let d = &b.blobs()[0];
+        data_start + d.offset as usize..data_start + (d.offset + d.stored_len) as usize
+    };
+    bytes[range.start + range.len() / 2] ^= 0x40;
+    let b = Bundle::open(&bytes).unwrap();
+    let err = b
+        .blob_for("x86_64", "5.15.0-91-generic", "ubuntu", "22.04")
+        .unwrap_err();
+    assert!(
+        matches!(err, BundleError::BlobChecksum { index: 0, .. }),
+        "{err}"
+    );
+}
