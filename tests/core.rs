@@ -34,23 +34,11 @@ fn built() -> &'static Built {
         let h =
             run_ok(Command::new(&bpftool).args(["btf", "dump", "file", VMLINUX, "format", "c"]));
         fs::write(dir.join("vmlinux.h"), &h.stdout).unwrap();
-        let clang = require_tool("clang");
         for f in FIXTURES.iter().chain(&["synthetic", "module"]) {
-            run_ok(
-                Command::new(&clang)
-                    .args([
-                        "-target",
-                        "bpf",
-                        "-O2",
-                        "-g",
-                        "-D__TARGET_ARCH_x86",
-                        "-c",
-                        "-I",
-                    ])
-                    .arg(&dir)
-                    .arg(fixtures_dir().join(format!("bpf/{f}.bpf.c")))
-                    .arg("-o")
-                    .arg(dir.join(format!("{f}.o"))),
+            btfgen_tests::bpf_object(
+                &fixtures_dir().join(format!("bpf/{f}.bpf.c")),
+                &dir,
+                &dir.join(format!("{f}.o")),
             );
         }
         run_ok(

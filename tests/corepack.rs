@@ -431,22 +431,7 @@ fn build_from_kernel_btf_dir() {
     );
     std::fs::write(w.path("vmlinux.h"), &h.stdout).unwrap();
     let obj = w.path("fields.bpf.o");
-    run_ok(
-        Command::new(require_tool("clang"))
-            .args([
-                "-target",
-                "bpf",
-                "-O2",
-                "-g",
-                "-D__TARGET_ARCH_x86",
-                "-c",
-                "-I",
-            ])
-            .arg(w.dir())
-            .arg(fixtures_dir().join("bpf/fields.bpf.c"))
-            .arg("-o")
-            .arg(&obj),
-    );
+    btfgen_tests::bpf_object(&fixtures_dir().join("bpf/fields.bpf.c"), w.dir(), &obj);
     let uname = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .unwrap()
         .trim()

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::OnceLock;
 
 use btfgen_tests::*;
@@ -167,26 +167,6 @@ int prog(struct rec *r)
 	return r->id + (int)r->removed_field + r->added_field;
 }
 "#;
-
-/// Compiles BPF C `src` with `clang -target bpf -O2 -g` (include directory `inc`).
-fn bpf_object(src_path: &Path, inc: &Path, out: &Path) {
-    run_ok(
-        Command::new(require_tool("clang"))
-            .args([
-                "-target",
-                "bpf",
-                "-O2",
-                "-g",
-                "-D__TARGET_ARCH_x86",
-                "-c",
-                "-I",
-            ])
-            .arg(inc)
-            .arg(src_path)
-            .arg("-o")
-            .arg(out),
-    );
-}
 
 mod fixture {
     use super::*;

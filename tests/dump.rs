@@ -560,21 +560,10 @@ mod debian_6_1 {
         );
         for f in ["fields", "types", "paths"] {
             let obj = w.path(&format!("{f}.o"));
-            run_ok(
-                Command::new(require_tool("clang"))
-                    .args([
-                        "-target",
-                        "bpf",
-                        "-O2",
-                        "-g",
-                        "-D__TARGET_ARCH_x86",
-                        "-c",
-                        "-I",
-                    ])
-                    .arg(w.dir())
-                    .arg(fixtures_dir().join(format!("bpf/{f}.bpf.c")))
-                    .arg("-o")
-                    .arg(&obj),
+            btfgen_tests::bpf_object(
+                &fixtures_dir().join(format!("bpf/{f}.bpf.c")),
+                w.dir(),
+                &obj,
             );
             // libbpf relocates it against Debian's BTF...
             let log = run_ok(Command::new(&oracle).arg(&obj).arg(&btf));

@@ -566,3 +566,24 @@ pub fn debian_kernel(flavor: &str) -> PathBuf {
         })
         .clone()
 }
+
+/// Compiles the BPF C file `src` with `clang -target bpf -O2 -g` into `out`, with `inc`
+/// (where a vmlinux.h lies) on the include path.
+pub fn bpf_object(src: &Path, inc: &Path, out: &Path) {
+    run_ok(
+        Command::new(require_tool("clang"))
+            .args([
+                "-target",
+                "bpf",
+                "-O2",
+                "-g",
+                "-D__TARGET_ARCH_x86",
+                "-c",
+                "-I",
+            ])
+            .arg(inc)
+            .arg(src)
+            .arg("-o")
+            .arg(out),
+    );
+}
