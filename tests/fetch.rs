@@ -21,7 +21,7 @@ use btfgen::fetch::catalog::{self, Catalog};
 use btfgen::fetch::meta::{self, parse_links, parse_packages, parse_primary, parse_repomd};
 use btfgen::fetch::select::glob_match;
 use btfgen::fetch::{self as fetch_mod, http, Arch, Choice, Client, Shard};
-use btfgen_tests::{btfgen, btfgen_bin, compile, require_tool, run_ok, Cc, Work};
+use btfgen_tests::{btfgen, demo_vmlinux, require_tool, run_ok, DemoVmlinux, Work};
 
 // ---------------------------------------------------------------------------
 // Loopback HTTP server
@@ -1122,29 +1122,15 @@ fn server_that_never_answers_times_out() {
 // ---------------------------------------------------------------------------
 // Downloading, extracting and encoding packages
 
-/// The fixture "vmlinux" (an object with DWARF) and what `btfgen` makes of it.
-struct Vmlinux {
-    work: Work,
-    reference: Vec<u8>,
-}
-
-fn vmlinux() -> Vmlinux {
-    let work = compile(Cc::Gcc, 5, &["demo.c"]);
-    let out = work.path("reference.btf");
-    run_ok(
-        Command::new(btfgen_bin())
-            .arg(&work.obj)
-            .arg("-o")
-            .arg(&out),
-    );
-    let reference = fs::read(&out).unwrap();
-    assert!(reference.len() > 24);
-    Vmlinux { work, reference }
-}
-
 /// An RPM `kernel-debuginfo-6.1.999-REL.x86_64.rpm` holding the fixture at the
 /// vmlinux path of its `uname -r` (or no vmlinux).
-fn rpm_file(v: &Vmlinux, dir: &Path, rel: &str, comp: rpm::CompressionType, with: bool) -> PathBuf {
+fn rpm_file(
+    v: &DemoVmlinux,
+    dir: &Path,
+    rel: &str,
+    comp: rpm::CompressionType,
+    with: bool,
+) -> PathBuf {
     let cfg = rpm::BuildConfig::default()
         .compression(comp)
         .source_date(1_600_000_000);
@@ -1219,7 +1205,7 @@ fn line_of<'a>(log: &'a str, uname: &str) -> &'a str {
 
 #[test]
 fn fetch_yum_packages_and_failures() {
-    let v = vmlinux();
+    let v = demo_vmlinux();
     let work = Work::new();
     let repo = work.path("repo");
     let mut rpms: Vec<(String, u64, String)> = Vec::new();
@@ -1427,7 +1413,7 @@ fn fetch_yum_packages_and_failures() {
 
 #[test]
 fn fetch_apt_deb() {
-    let v = vmlinux();
+    let v = demo_vmlinux();
     let work = Work::new();
     let rel = "6.1.0-99-cloud-amd64";
     let name = format!("linux-image-{rel}-dbg");
@@ -1490,7 +1476,7 @@ fn fetch_apt_deb() {
 
 #[test]
 fn fetch_download_times_out() {
-    let v = vmlinux();
+    let v = demo_vmlinux();
     let work = Work::new();
     let repo = work.path("repo");
     let p = rpm_file(&v, &repo, "1.el8", rpm::CompressionType::Zstd, true);

@@ -13,29 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use btfgen::package::{self, Error, Kind, Options};
-use btfgen_tests::{btfgen_bin, compile, require_tool, run_ok, Cc, Work};
+use btfgen_tests::{btfgen_bin, demo_vmlinux, require_tool, run_ok, DemoVmlinux, Work};
 
 const REL: &str = "6.1.0-99-test-amd64";
-
-/// A fixture object with DWARF (the "vmlinux") and the BTF `btfgen` makes of it.
-struct Fixture {
-    work: Work,
-    reference: Vec<u8>,
-}
-
-fn fixture() -> Fixture {
-    let work = compile(Cc::Gcc, 5, &["demo.c"]);
-    let out = work.path("reference.btf");
-    run_ok(
-        Command::new(btfgen_bin())
-            .arg(&work.obj)
-            .arg("-o")
-            .arg(&out),
-    );
-    let reference = fs::read(&out).unwrap();
-    assert!(reference.len() > 24, "reference BTF is empty");
-    Fixture { work, reference }
-}
 
 fn btfgen(args: &[&Path]) -> Output {
     let mut cmd = Command::new(btfgen_bin());
@@ -45,7 +25,7 @@ fn btfgen(args: &[&Path]) -> Output {
 }
 
 /// `btfgen PKG -o OUT -v` succeeds and gives the reference BTF.
-fn assert_same_btf(f: &Fixture, pkg: &Path, release: &str, checked: bool) {
+fn assert_same_btf(f: &DemoVmlinux, pkg: &Path, release: &str, checked: bool) {
     let out = pkg.with_extension("btf");
     let o = btfgen(&[pkg, Path::new("-o"), &out, Path::new("-v")]);
     let stderr = String::from_utf8_lossy(&o.stderr);
@@ -130,7 +110,7 @@ enum Layout {
 }
 
 /// Builds a .deb (or .ddeb: the same format) with `dpkg-deb -Z<comp>`.
-fn dpkg_deb(f: &Fixture, name: &str, comp: &str, layout: Layout) -> PathBuf {
+fn dpkg_deb(f: &DemoVmlinux, name: &str, comp: &str, layout: Layout) -> PathBuf {
     let dpkg = require_tool("dpkg-deb");
     let root = f.work.path(&format!("{name}.d"));
     let _ = fs::remove_dir_all(&root);
@@ -208,7 +188,7 @@ fn dpkg_deb(f: &Fixture, name: &str, comp: &str, layout: Layout) -> PathBuf {
 }
 
 fn rpm_package(
-    f: &Fixture,
+    f: &DemoVmlinux,
     name: &str,
     comp: rpm::CompressionType,
     vmlinux: Option<&str>,
@@ -303,7 +283,7 @@ fn handmade_deb(path: &Path, members: &[(&str, u8, &[u8])]) {
 
 #[test]
 fn deb_and_ddeb() {
-    let f = fixture();
+    let f = demo_vmlinux();
     for (name, comp, layout) in [
         ("boot-xz.deb", "xz", Layout::Boot),
         ("boot-zstd.deb", "zstd", Layout::Boot),
@@ -320,7 +300,7 @@ fn deb_and_ddeb() {
 
 #[test]
 fn rpm_payloads() {
-    let f = fixture();
+    let f = demo_vmlinux();
     for (name, comp, path, rel) in [
         (
             "kernel-debuginfo-xz.rpm",
@@ -355,7 +335,7 @@ fn rpm_payloads() {
 
 #[test]
 fn no_vmlinux() {
-    let f = fixture();
+    let f = demo_vmlinux();
     let deb = dpkg_deb(&f, "empty.deb", "xz", Layout::Empty);
     assert_fails(&deb, &format!("no vmlinux in {}", deb.display()));
     let rpm = rpm_package(&f, "empty.rpm", rpm::CompressionType::Zstd, None);
@@ -368,7 +348,7 @@ fn no_vmlinux() {
 
 #[test]
 fn truncated_and_corrupt() {
-    let f = fixture();
+    let f = demo_vmlinux();
     let deb = dpkg_deb(&f, "whole.deb", "xz", Layout::Boot);
     let rpm = rpm_package(
         &f,
@@ -412,7 +392,7 @@ fn truncated_and_corrupt() {
 
 #[test]
 fn unsafe_member_paths() {
-    let f = fixture();
+    let f = demo_vmlinux();
     let elf = fs::read(&f.work.obj).unwrap();
     for (i, name) in [
         "./usr/lib/debug/boot/../../../../etc/vmlinux-1.0",
@@ -437,7 +417,7 @@ fn unsafe_member_paths() {
 
 #[test]
 fn decompression_bound() {
-    let f = fixture();
+    let f = demo_vmlinux();
     let deb = dpkg_deb(&f, "bound.deb", "xz", Layout::Boot);
     let opts = Options {
         max_bytes: 4096,

@@ -587,3 +587,27 @@ pub fn bpf_object(src: &Path, inc: &Path, out: &Path) {
             .arg(out),
     );
 }
+
+/// fixtures/demo.c compiled with gcc -g (DWARF 5): the "vmlinux" the package and fetch
+/// tests put into packages, and the BTF `btfgen` makes of it.
+pub struct DemoVmlinux {
+    /// Holds the object (`work.obj`) and `reference.btf`.
+    pub work: Work,
+    /// `btfgen` on the object.
+    pub reference: Vec<u8>,
+}
+
+/// Builds the [`DemoVmlinux`].
+pub fn demo_vmlinux() -> DemoVmlinux {
+    let work = compile(Cc::Gcc, 5, &["demo.c"]);
+    let out = work.path("reference.btf");
+    run_ok(
+        Command::new(btfgen_bin())
+            .arg(&work.obj)
+            .arg("-o")
+            .arg(&out),
+    );
+    let reference = fs::read(&out).expect("read the reference BTF");
+    assert!(reference.len() > 24, "reference BTF is empty");
+    DemoVmlinux { work, reference }
+}
