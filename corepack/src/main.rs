@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use btfgen::json::quote as json_str;
 use clap::{Parser, Subcommand};
 use corepack::build::{build_bundle, read_objects, scan_btf_dir, verify_relocations};
 use corepack::Bundle;
@@ -52,20 +53,6 @@ enum Cmd {
         #[arg(long = "object")]
         objects: Vec<PathBuf>,
     },
-}
-
-fn json_str(s: &str) -> String {
-    let mut o = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
-            c => o.push(c),
-        }
-    }
-    o.push('"');
-    o
 }
 
 fn inspect(bytes: &[u8], json: bool) -> anyhow::Result<()> {

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use btfgen::dwarf;
 use btfgen::fetch::{self, Arch, Catalog, Choice, Client, Download, Kernel, Shard};
+use btfgen::json::quote as json_str;
 use btfgen::package;
 
 use super::output::write_atomic;
@@ -469,20 +470,6 @@ fn tar_xz(name: &str, data: &[u8]) -> anyhow::Result<Vec<u8>> {
     Ok(enc.finish()?)
 }
 
-fn json_str(s: &str) -> String {
-    let mut o = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
-            c => o.push(c),
-        }
-    }
-    o.push('"');
-    o
-}
-
 fn summary(results: &[Outcome], elapsed: Duration, json: bool) {
     let count = |f: fn(&Status) -> bool| results.iter().filter(|r| f(&r.status)).count();
     let done = count(|s| matches!(s, Status::Done { .. }));
@@ -561,10 +548,5 @@ mod tests {
         std::io::Read::read_to_end(&mut e, &mut s).unwrap();
         assert_eq!(s, b"BTF bytes");
         assert!(entries.next().is_none());
-    }
-
-    #[test]
-    fn json_strings() {
-        assert_eq!(json_str("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
     }
 }
