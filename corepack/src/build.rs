@@ -64,22 +64,29 @@ pub struct Object {
     pub parsed: BpfObject,
 }
 
+impl Object {
+    /// Parses a BPF object held in memory, recorded in manifests as `name`.
+    pub fn from_bytes(name: &str, bytes: Vec<u8>) -> anyhow::Result<Object> {
+        let parsed = BpfObject::parse(&bytes).with_context(|| name.to_string())?;
+        Ok(Object {
+            name: name.to_string(),
+            bytes,
+            parsed,
+        })
+    }
+}
+
 /// Reads and parses BPF objects.
 pub fn read_objects(paths: &[PathBuf]) -> anyhow::Result<Vec<Object>> {
     paths
         .iter()
         .map(|p| {
             let bytes = std::fs::read(p).with_context(|| format!("{}", p.display()))?;
-            let parsed = BpfObject::parse(&bytes).with_context(|| format!("{}", p.display()))?;
             let name = p.file_name().map_or_else(
                 || p.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
             );
-            Ok(Object {
-                name,
-                bytes,
-                parsed,
-            })
+            Object::from_bytes(&name, bytes).with_context(|| format!("{}", p.display()))
         })
         .collect()
 }

@@ -6,17 +6,22 @@
 //!   kernel's own `/sys/kernel/btf/vmlinux`, or the bundle entry for this kernel.
 //!
 //! - [`build`] (feature `build`, default): minimizing kernels with btfgen into a bundle.
+//! - [`trace`] (feature `trace`, default): the bundled exec tracer, loaded with aya.
 //!
-//! Without the `build` feature this library does not depend on btfgen (and so links neither
-//! gimli nor reqwest).
+//! Without features this library depends on neither btfgen nor aya. With them it uses
+//! btfgen without its default features, so it never links gimli or reqwest.
 
 #[cfg(feature = "build")]
 pub mod build;
 pub mod format;
 pub mod select;
+#[cfg(feature = "trace")]
+pub mod trace;
 
 pub use format::{
     normalize_arch, BlobInfo, BuildStats, Bundle, BundleBuilder, BundleError, Entry, KernelId,
     ObjectInfo, FORMAT_VERSION, MAGIC,
 };
-pub use select::{select_btf, BtfSource, Environment, SelectError, Selection};
+pub use select::{
+    select_btf, select_with, BtfSource, Environment, SelectError, Selection, SourcePolicy,
+};

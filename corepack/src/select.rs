@@ -134,8 +134,72 @@ pub enum SelectError {
         os: String,
         candidates: Vec<String>,
     },
+    #[error("--btf-source kernel: this kernel ({uname}) has no {KERNEL_BTF}")]
+    NoKernelBtf { uname: String },
     #[error(transparent)]
     Bundle(#[from] BundleError),
+}
+
+/// Which sources selection may use (`corepack trace --btf-source`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourcePolicy {
+    /// Explicit path (`COREPACK_BTF`), then the kernel's BTF, then the bundle.
+    Auto,
+    /// Only the kernel's own BTF.
+    Kernel,
+    /// Only the bundle, even where the kernel has its own BTF.
+    Bundle,
+    /// Only this file.
+    Path(PathBuf),
+}
+
+impl std::str::FromStr for SourcePolicy {
+    type Err = std::convert::Infallible;
+
+    /// `auto`, `kernel`, `bundle`, or anything else as a path.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "auto" => SourcePolicy::Auto,
+            "kernel" => SourcePolicy::Kernel,
+            "bundle" => SourcePolicy::Bundle,
+            path => SourcePolicy::Path(PathBuf::from(path)),
+        })
+    }
+}
+
+/// [`select_btf`] restricted by `policy`: `Kernel` fails when the kernel has no BTF,
+/// `Bundle` ignores the explicit path and the kernel's BTF, `Path` uses only that file.
+pub fn select_with(
+    policy: &SourcePolicy,
+    env: &Environment,
+    bundle: Option<&Bundle<'_>>,
+) -> Result<Selection, SelectError> {
+    match policy {
+        SourcePolicy::Auto => select_btf(env, bundle),
+        SourcePolicy::Path(p) => Ok(Selection {
+            source: BtfSource::Explicit(p.clone()),
+            reason: format!("forced by --btf-source {}", p.display()),
+        }),
+        SourcePolicy::Kernel => match &env.kernel_btf {
+            Some(p) => Ok(Selection {
+                source: BtfSource::Kernel(p.clone()),
+                reason: "forced by --btf-source kernel".into(),
+            }),
+            None => Err(SelectError::NoKernelBtf {
+                uname: env.uname.clone(),
+            }),
+        },
+        SourcePolicy::Bundle => {
+            let env = Environment {
+                explicit: None,
+                kernel_btf: None,
+                ..env.clone()
+            };
+            let mut s = select_btf(&env, bundle)?;
+            s.reason = format!("{}, forced by --btf-source bundle", s.reason);
+            Ok(s)
+        }
+    }
 }
 
 fn describe(k: &KernelId) -> String {

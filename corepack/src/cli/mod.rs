@@ -1,0 +1,153 @@
+//! The `corepack` command line: build, inspect, verify and trace.
+
+mod inspect;
+mod trace;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use corepack::build::{build_bundle, read_objects, scan_btf_dir, verify_relocations, Object};
+use corepack::Bundle;
+
+#[derive(Parser)]
+#[command(
+    name = "corepack",
+    version,
+    about = "Bundles of minimized BTF for fleets of mixed kernels"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Minimize every kernel of a BTF directory for the objects and write a bundle.
+    Build {
+        /// BPF objects (clang -target bpf -g) the bundle serves.
+        #[arg(long = "object", required_unless_present = "tracer")]
+        objects: Vec<PathBuf>,
+        /// Also (or only) the bundled tracer's own BPF object (`corepack trace`).
+        #[arg(long)]
+        tracer: bool,
+        /// Kernel BTF in BTFHub's layout: DIR/ID/VERSION_ID/ARCH/<uname -r>.btf.
+        #[arg(long)]
+        btf_dir: PathBuf,
+        /// Output bundle.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Program name recorded in the manifest (default: the first object's stem).
+        #[arg(long)]
+        program: Option<String>,
+        /// Program version recorded in the manifest.
+        #[arg(long, default_value = "0")]
+        program_version: String,
+    },
+    /// Kernels, distros, sizes and dedup ratio of a bundle.
+    Inspect {
+        bundle: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Trace execs with the bundled BPF program, its BTF chosen for this kernel.
+    Trace(trace::TraceArgs),
+    /// Check every checksum; with --object, also that every blob resolves every relocation.
+    Verify {
+        bundle: PathBuf,
+        #[arg(long = "object")]
+        objects: Vec<PathBuf>,
+        /// Also check the bundled tracer's own BPF object.
+        #[arg(long)]
+        tracer: bool,
+    },
+}
+
+/// `objects`, and the tracer's BPF object when `tracer` is set.
+fn with_tracer(mut objects: Vec<Object>, tracer: bool) -> anyhow::Result<Vec<Object>> {
+    if tracer {
+        objects.push(Object::from_bytes(
+            corepack::trace::OBJECT_NAME,
+            corepack::trace::OBJECT.to_vec(),
+        )?);
+    }
+    Ok(objects)
+}
+
+/// Runs one subcommand.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.cmd {
+        Cmd::Build {
+            objects,
+            tracer,
+            btf_dir,
+            output,
+            program,
+            program_version,
+        } => {
+            let objs = with_tracer(read_objects(&objects)?, tracer)?;
+            let kernels = scan_btf_dir(&btf_dir)?;
+            if kernels.is_empty() {
+                anyhow::bail!("{}: no ID/VERSION_ID/ARCH/*.btf files", btf_dir.display());
+            }
+            let program = program.unwrap_or_else(|| {
+                objs[0]
+                    .name
+                    .split('.')
+                    .next()
+                    .unwrap_or(&objs[0].name)
+                    .to_string()
+            });
+            let (bytes, stats) = build_bundle(&program, &program_version, &objs, &kernels)?;
+            btfgen::atomic::write_atomic(&output, &bytes)?;
+            eprintln!(
+                "corepack: {}: {} kernels, {} distinct blobs, {} bytes (BTF {} bytes over all kernels)",
+                output.display(),
+                stats.entries,
+                stats.blobs,
+                stats.bundle_bytes,
+                stats.raw_bytes
+            );
+        }
+        Cmd::Trace(args) => trace::trace(args)?,
+        Cmd::Inspect { bundle, json } => {
+            let bytes = std::fs::read(&bundle).with_context(|| format!("{}", bundle.display()))?;
+            inspect::inspect(&bytes, json).with_context(|| format!("{}", bundle.display()))?;
+        }
+        Cmd::Verify {
+            bundle,
+            objects,
+            tracer,
+        } => {
+            let objects = with_tracer(read_objects(&objects)?, tracer)?;
+            let bytes = std::fs::read(&bundle).with_context(|| format!("{}", bundle.display()))?;
+            let b = Bundle::open(&bytes).with_context(|| format!("{}", bundle.display()))?;
+            b.verify()
+                .with_context(|| format!("{}", bundle.display()))?;
+            if !objects.is_empty() {
+                let r = verify_relocations(&b, &objects)
+                    .with_context(|| format!("{}", bundle.display()))?;
+                for p in &r.poisoned {
+                    eprintln!("corepack: poisoned (loads; must be unreachable): {p}");
+                }
+                eprintln!(
+                    "corepack: {} relocations checked, {} poisoned",
+                    r.checked,
+                    r.poisoned.len()
+                );
+            }
+            eprintln!(
+                "corepack: {}: ok ({} kernels, {} blobs{})",
+                bundle.display(),
+                b.entries().len(),
+                b.blobs().len(),
+                if objects.is_empty() {
+                    ""
+                } else {
+                    ", relocations resolve"
+                }
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,144 @@
+//! Loading and attaching the tracer with aya, and reading its perf buffers.
+
+use std::os::fd::AsRawFd;
+use std::path::Path;
+
+use aya::maps::perf::{PerfBufferError, PerfEvent, PerfEventArray, PerfEventArrayBuffer};
+use aya::maps::{MapData, MapError};
+use aya::programs::{ProgramError, TracePoint};
+use aya::{Btf, BtfError, Ebpf, EbpfError, EbpfLoader, Endianness};
+
+use super::event::ExecEvent;
+use super::OBJECT;
+
+const PROGRAM: &str = "sched_process_exec";
+const EVENTS_MAP: &str = "EVENTS";
+/// Where aya looks for tracepoint ids (tracefs, or tracefs under debugfs).
+const TRACEFS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
+
+/// Why the tracer could not start or read events.
+#[derive(Debug, thiserror::Error)]
+pub enum TraceError {
+    #[error("the selected BTF does not parse: {0}")]
+    Btf(#[from] BtfError),
+    #[error("loading the BPF object failed (CO-RE relocation against the selected BTF, or the kernel refused it): {0}")]
+    Load(#[from] EbpfError),
+    #[error("the tracepoint program: {0}")]
+    Program(#[from] ProgramError),
+    #[error("the event map: {0}")]
+    Map(#[from] MapError),
+    #[error("a perf buffer: {0}")]
+    PerfBuffer(#[from] PerfBufferError),
+    #[error("the BPF object has no {0}")]
+    Missing(&'static str),
+    #[error("tracefs is not mounted (mount it: mount -t tracefs tracefs /sys/kernel/tracing)")]
+    NoTracefs,
+    #[error("{what}: {source}")]
+    Io {
+        what: &'static str,
+        source: std::io::Error,
+    },
+}
+
+/// The loaded and attached tracer. Dropping it detaches and unloads the program.
+pub struct Tracer {
+    buffers: Vec<PerfEventArrayBuffer<MapData>>,
+    lost: u64,
+    // Owns the program and its link; declared last so the buffers drop first.
+    _ebpf: Ebpf,
+}
+
+impl Tracer {
+    /// Relocates the tracer against `btf` (raw BTF of the running kernel, or of a
+    /// kernel with the same layout), loads it, attaches it to `sched/sched_process_exec`
+    /// and opens one perf buffer per online CPU.
+    pub fn load(btf: &[u8]) -> Result<Tracer, TraceError> {
+        let btf = Btf::parse(btf, Endianness::default())?;
+        if !TRACEFS.iter().any(|d| Path::new(d).join("events").is_dir()) {
+            return Err(TraceError::NoTracefs);
+        }
+        // Always an explicit BTF: aya 0.14 skips CO-RE relocation silently without one.
+        let mut ebpf = EbpfLoader::new().btf(Some(&btf)).load(OBJECT)?;
+        let program: &mut TracePoint = ebpf
+            .program_mut(PROGRAM)
+            .ok_or(TraceError::Missing("sched_process_exec program"))?
+            .try_into()?;
+        program.load()?;
+        program.attach("sched", "sched_process_exec")?;
+        let map = ebpf
+            .take_map(EVENTS_MAP)
+            .ok_or(TraceError::Missing("EVENTS map"))?;
+        let mut array = PerfEventArray::try_from(map)?;
+        let cpus = aya::util::online_cpus().map_err(|(_, source)| TraceError::Io {
+            what: "reading the online CPUs",
+            source,
+        })?;
+        let mut buffers = Vec::with_capacity(cpus.len());
+        for cpu in cpus {
+            buffers.push(array.open(cpu, Some(16))?);
+        }
+        Ok(Tracer {
+            buffers,
+            lost: 0,
+            _ebpf: ebpf,
+        })
+    }
+
+    /// Waits up to `timeout_ms` for events and hands each to `f`. Returns how many
+    /// events were read; an interrupted wait (a signal) returns 0.
+    pub fn poll(
+        &mut self,
+        timeout_ms: i32,
+        mut f: impl FnMut(ExecEvent),
+    ) -> Result<usize, TraceError> {
+        let mut fds: Vec<libc::pollfd> = self
+            .buffers
+            .iter()
+            .map(|b| libc::pollfd {
+                fd: b.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            })
+            .collect();
+        // SAFETY: `fds` is a valid array of `fds.len()` pollfd structures.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                return Ok(0);
+            }
+            return Err(TraceError::Io {
+                what: "poll",
+                source: e,
+            });
+        }
+        let mut count = 0;
+        let mut lost = 0;
+        for buf in &mut self.buffers {
+            if !buf.readable() {
+                continue;
+            }
+            buf.for_each(|event| match event {
+                PerfEvent::Sample { head, tail } => {
+                    let parsed = if tail.is_empty() {
+                        ExecEvent::parse(head)
+                    } else {
+                        ExecEvent::parse(&[head, tail].concat())
+                    };
+                    if let Some(e) = parsed {
+                        count += 1;
+                        f(e);
+                    }
+                }
+                PerfEvent::Lost { count } => lost += count,
+            });
+        }
+        self.lost += lost;
+        Ok(count)
+    }
+
+    /// Events the kernel dropped because a perf buffer was full.
+    pub fn lost(&self) -> u64 {
+        self.lost
+    }
+}
