@@ -2,9 +2,10 @@
 # Benchmark: the same set of minimized kernel BTFs packed as tar.gz (bcc's way),
 # tar.xz and .corepack, in bytes.
 #
-# Kernels: this machine's /sys/kernel/btf/vmlinux, and btfgen's encoding of Debian's
-# cloud-amd64 and rt-amd64 6.1 kernels and cloud-amd64 6.12 (scripts/debian-kernel.sh,
-# cached), each listed under two os-release names as fleets see them. Programs: the
+# Kernels: every Debian 12 kernel debuginfo package the package lists know (33 on
+# 2026-11-25: 6.1.0-N and 6.12.N+deb12, flavors amd64, cloud-amd64, rt-amd64), encoded by
+# btfgen (scripts/debian-fleet.sh; the first run downloads about 9 GB, one package at a
+# time, and keeps only the BTF), and this machine's /sys/kernel/btf/vmlinux. Programs: the
 # CO-RE fixtures in fixtures/bpf/. Goal: .corepack <= 1/3 of tar.xz.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,19 +22,17 @@ for p in fields types paths subprogs; do
   objs+=("$work/$p.o") objargs+=(--object "$work/$p.o")
 done
 
+# The fleet: every Debian 12 kernel the package lists have (scripts/debian-fleet.sh,
+# cached), plus this machine's own kernel.
+fleet=$(scripts/debian-fleet.sh "$work/btfgen")
 btf=$work/btf
-add() { # ID VERSION_ID UNAME FILE
-  mkdir -p "$btf/$1/$2/x86_64"; cp "$4" "$btf/$1/$2/x86_64/$3.btf"
-}
-add running 0 "$(uname -r)" /sys/kernel/btf/vmlinux
-for spec in "6.1 cloud-amd64" "6.1 rt-amd64" "6.12 cloud-amd64"; do
-  set -- $spec
-  dir=$(SERIES=$1 scripts/debian-kernel.sh "$2")
-  "$work/btfgen" "$dir/vmlinux" -o "$work/k.btf" 2>/dev/null
-  rel=$(sed 's/^linux-image-//; s/-dbg$//' "$dir/PACKAGE")
-  add debian 12 "$rel" "$work/k.btf"
-  add ubuntu 22.04 "$rel" "$work/k.btf"
-done
+cp -r "$fleet" "$btf"
+rm -rf "$btf"/dl.*
+(
+  . /etc/os-release
+  mkdir -p "$btf/${ID:-linux}/${VERSION_ID:-0}/$(uname -m)"
+  cp /sys/kernel/btf/vmlinux "$btf/${ID:-linux}/${VERSION_ID:-0}/$(uname -m)/$(uname -r).btf"
+)
 
 mkdir -p "$work/min"
 for f in $(cd "$btf" && find . -name '*.btf'); do
@@ -44,8 +43,9 @@ done
 "$work/corepack" build "${objargs[@]}" --btf-dir "$btf" -o "$work/set.corepack" >/dev/null
 
 n=$(find "$work/min" -name '*.btf' | wc -l)
+distinct=$(find "$work/min" -name '*.btf' -exec sha256sum {} + | awk '{print $1}' | sort -u | wc -l)
 raw=$(find "$work/min" -name '*.btf' -exec cat {} + | wc -c)
 gz=$(stat -c %s "$work/set.tar.gz"); xz=$(stat -c %s "$work/set.tar.xz"); cp=$(stat -c %s "$work/set.corepack")
-echo "$n kernel entries, $raw bytes of minimized BTF"
+echo "$n kernel entries, $distinct distinct minimized BTFs, $raw bytes of minimized BTF"
 printf '%-10s %8d bytes\n' tar.gz "$gz" tar.xz "$xz" .corepack "$cp"
 echo ".corepack / tar.xz = $(awk -v a="$cp" -v b="$xz" 'BEGIN {printf "%.3f", a / b}') (goal <= 0.333)"

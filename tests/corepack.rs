@@ -95,9 +95,12 @@ fn round_trip_with_dedup() {
     assert_eq!(bundle.entries()[4].kernel.arch, "x86_64");
     assert_eq!(bundle.entries()[5].kernel.arch, "aarch64");
     assert_eq!(bundle.entries_raw_bytes(), stats.raw_bytes);
-    // Later blobs use the first as raw-content dictionary when that is smaller.
+    // Later blobs use an earlier blob as raw-content dictionary when that is smaller.
     assert_eq!(bundle.blobs()[0].dict, corepack::format::NO_DICT);
-    assert!(bundle.blobs()[1..].iter().all(|b| b.dict == 0));
+    assert!(bundle.blobs()[1..]
+        .iter()
+        .enumerate()
+        .all(|(i, b)| (b.dict as usize) <= i));
     let (plain, plain_stats) = {
         let mut b = BundleBuilder::new("execsnoop", "1.2.3").dictionary(false);
         for e in bundle.entries() {
@@ -148,6 +151,16 @@ fn round_trip_with_dedup() {
     assert_eq!(get("x86_64", "5.4.0-42-generic", "ubuntu", "22.04"), None);
 }
 
+/// Blob `i` and the dictionary blobs reading it decompresses.
+fn dict_chain(b: &Bundle<'_>, mut i: usize) -> Vec<usize> {
+    let mut chain = vec![i];
+    while b.blobs()[i].dict != corepack::format::NO_DICT {
+        i = b.blobs()[i].dict as usize;
+        chain.push(i);
+    }
+    chain
+}
+
 #[test]
 fn one_blob_read_ignores_other_blobs() {
     let (mut bytes, _) = sample();
@@ -157,17 +170,16 @@ fn one_blob_read_ignores_other_blobs() {
             .find("x86_64", "5.15.0-91-generic", "ubuntu", "22.04")
             .unwrap()
             .clone();
-        let dict = b.blobs()[e.blob as usize].dict;
-        let other = (0..b.blobs().len())
-            .find(|&i| i != e.blob as usize && i as u32 != dict)
-            .unwrap();
+        let chain = dict_chain(&b, e.blob as usize);
+        let other = (0..b.blobs().len()).find(|i| !chain.contains(i)).unwrap();
         let info = &b.blobs()[other];
         let data_start = bytes.len() - b.blobs().iter().map(|b| b.stored_len).sum::<u64>() as usize;
         let s = data_start + info.offset as usize;
         (other, s..s + info.stored_len as usize)
     };
-    // Corrupt a different blob: reading this kernel's blob neither decompresses nor checks
-    // it, so still succeeds; the whole-bundle verify catches it.
+    // Corrupt a blob outside this kernel's dictionary chain: reading this kernel's blob
+    // neither decompresses nor checks it, so still succeeds; the whole-bundle verify
+    // catches it (the data section's checksum), as does reading that blob.
     for b in &mut bytes[range] {
         *b = 0;
     }
@@ -178,14 +190,16 @@ fn one_blob_read_ignores_other_blobs() {
             .unwrap(),
         Some(blob(3, 5000))
     );
-    match bundle.verify() {
-        Err(BundleError::BlobChecksum {
-            index,
-            which: "stored",
-            ..
-        }) => assert_eq!(index, idx),
+    match bundle.blob(idx) {
+        Err(BundleError::BlobChecksum { index, .. } | BundleError::Decompress { index, .. }) => {
+            assert_eq!(index, idx)
+        }
         other => panic!("expected a checksum error on blob {idx}, got {other:?}"),
     }
+    assert!(matches!(
+        bundle.verify(),
+        Err(BundleError::DataChecksum { .. })
+    ));
 }
 
 #[test]
@@ -238,10 +252,10 @@ fn header_errors_are_specific() {
     assert!(matches!(e, BundleError::BadMagic(_)), "{e}");
     assert!(e.to_string().contains("not a corepack bundle"));
     let mut b = bytes.clone();
-    b[8] = 2;
+    b[8] = 1;
     assert!(matches!(
         Bundle::open(&b).unwrap_err(),
-        BundleError::UnsupportedVersion { found: 2 }
+        BundleError::UnsupportedVersion { found: 1 }
     ));
     let mut b = bytes.clone();
     b[70] ^= 1; // inside the manifest
@@ -467,15 +481,24 @@ fn build_from_kernel_btf_dir() {
     assert_eq!(btf, want);
 }
 
-/// A blob compressed with the dictionary blob fails to read when the dictionary is corrupt.
+/// A blob compressed with a dictionary blob fails to read when the dictionary is corrupt.
 #[test]
 fn corrupt_dictionary_blob_fails_dependent_read() {
     let (mut bytes, _) = sample();
-    let range = {
+    let (dict, range) = {
         let b = Bundle::open(&bytes).unwrap();
+        let e = b
+            .find("x86_64", "5.15.0-91-generic", "ubuntu", "22.04")
+            .unwrap();
+        let chain = dict_chain(&b, e.blob as usize);
+        assert!(chain.len() > 1, "the sample's blob has no dictionary");
+        let dict = chain[1];
         let data_start = bytes.len() - b.blobs().iter().map(|b| b.stored_len).sum::<u64>() as usize;
-        let d = &b.blobs()[0];
-        data_start + d.offset as usize..data_start + (d.offset + d.stored_len) as usize
+        let d = &b.blobs()[dict];
+        (
+            dict,
+            data_start + d.offset as usize..data_start + (d.offset + d.stored_len) as usize,
+        )
     };
     bytes[range.start + range.len() / 2] ^= 0x40;
     let b = Bundle::open(&bytes).unwrap();
@@ -483,7 +506,7 @@ fn corrupt_dictionary_blob_fails_dependent_read() {
         .blob_for("x86_64", "5.15.0-91-generic", "ubuntu", "22.04")
         .unwrap_err();
     assert!(
-        matches!(err, BundleError::BlobChecksum { index: 0, .. }),
+        matches!(err, BundleError::BlobChecksum { index, .. } | BundleError::Decompress { index, .. } if index == dict),
         "{err}"
     );
 }

@@ -304,7 +304,7 @@ fn tampered_blob_is_refused() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("checksum mismatch"), "{err}");
+    assert!(err.contains("data section checksum mismatch"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
 

@@ -1,12 +1,12 @@
-//! The `.corepack` file format, version 1. The normative description is `FORMAT.md`.
+//! The `.corepack` file format, version 2. The normative description is `FORMAT.md`.
 //!
 //! Layout (all integers little-endian):
 //!
 //! ```text
 //! header    magic "COREPACK" (8) | version u16 | flags u16 (0) | reserved u32 (0)
-//!           manifest_len u32 | reserved u32 (0) | data_len u64 | manifest_sha256 [32]
-//! manifest  manifest_len bytes (see FORMAT.md)
-//! data      data_len bytes: the blobs' zstd frames, at the offsets the manifest gives
+//!           manifest_len u32 | manifest_raw_len u32 | data_len u64 | manifest_sha256 [32]
+//! manifest  manifest_len bytes: one zstd frame of manifest_raw_len bytes (see FORMAT.md)
+//! data      data_len bytes: the blobs' zstd frames, back to back in blob order
 //! ```
 
 use std::collections::HashMap;
@@ -16,12 +16,17 @@ use sha2::{Digest, Sha256};
 /// The first eight bytes of every bundle.
 pub const MAGIC: [u8; 8] = *b"COREPACK";
 /// The format version this library reads and writes.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 /// Size of the fixed header.
 pub const HEADER_LEN: usize = 64;
 /// Upper bound of one decompressed blob (a minimized BTF is kilobytes; a full vmlinux BTF
 /// is a few megabytes).
 pub const MAX_RAW_BLOB: u64 = 256 << 20;
+/// Upper bound of the decompressed manifest (about 50 bytes per kernel entry).
+pub const MAX_RAW_MANIFEST: u64 = 64 << 20;
+/// Longest chain of dictionary references (blob → its dictionary blob → ...): reading one
+/// blob decompresses at most this many frames.
+pub const MAX_DICT_CHAIN: usize = 8;
 
 /// Errors of reading (and writing) a bundle.
 #[derive(Debug, thiserror::Error)]
@@ -43,19 +48,19 @@ pub enum BundleError {
     Reserved(&'static str),
     #[error("manifest checksum mismatch (expected {expected}, computed {computed})")]
     ManifestChecksum { expected: String, computed: String },
+    #[error("data section checksum mismatch (expected sha256 {expected}, computed {computed})")]
+    DataChecksum { expected: String, computed: String },
+    #[error("manifest: zstd decompression failed: {0}")]
+    ManifestDecompress(std::io::Error),
     #[error("invalid manifest: {0}")]
     Manifest(String),
-    #[error("blob {index} out of bounds: offset {offset} + length {len} exceeds the data section ({data_len} bytes)")]
-    BlobBounds {
-        index: usize,
-        offset: u64,
-        len: u64,
-        data_len: u64,
-    },
-    #[error("blob {index}: checksum mismatch of its {which} bytes (expected {expected}, computed {computed})")]
+    #[error(
+        "the blobs' stored lengths add up to {stored} bytes, but the data section has {data_len}"
+    )]
+    BlobBounds { stored: u64, data_len: u64 },
+    #[error("blob {index}: checksum mismatch (expected sha256 {expected}, computed {computed})")]
     BlobChecksum {
         index: usize,
-        which: &'static str,
         expected: String,
         computed: String,
     },
@@ -136,18 +141,17 @@ pub struct ObjectInfo {
 /// Where a blob is stored and what it must hash to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlobInfo {
-    /// Offset of the zstd frame in the data section.
+    /// Offset of the zstd frame in the data section (the sum of the earlier blobs'
+    /// stored lengths; not stored in the file).
     pub offset: u64,
     /// Length of the zstd frame.
     pub stored_len: u64,
     /// Length of the decompressed BTF.
     pub raw_len: u64,
-    /// sha256 of the stored (compressed) bytes.
-    pub stored_sha256: [u8; 32],
     /// sha256 of the decompressed BTF.
     pub raw_sha256: [u8; 32],
     /// An earlier blob whose decompressed bytes are this frame's raw-content zstd
-    /// dictionary ([`NO_DICT`]: none). That blob has no dictionary itself.
+    /// dictionary ([`NO_DICT`]: none). Chains are at most [`MAX_DICT_CHAIN`] long.
     pub dict: u32,
 }
 
@@ -164,6 +168,7 @@ pub struct Bundle<'a> {
     blobs: Vec<BlobInfo>,
     entries: Vec<Entry>,
     data: &'a [u8],
+    data_sha256: [u8; 32],
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -196,9 +201,6 @@ impl<'a> Cursor<'a> {
     }
     fn u32(&mut self, what: &str) -> Result<u32, BundleError> {
         Ok(u32::from_le_bytes(self.take(4, what)?.try_into().unwrap()))
-    }
-    fn u64(&mut self, what: &str) -> Result<u64, BundleError> {
-        Ok(u64::from_le_bytes(self.take(8, what)?.try_into().unwrap()))
     }
     fn hash(&mut self, what: &str) -> Result<[u8; 32], BundleError> {
         Ok(self.take(32, what)?.try_into().unwrap())
@@ -235,6 +237,16 @@ fn need(bytes: &[u8], offset: u64, needed: u64, what: &'static str) -> Result<()
     Ok(())
 }
 
+/// Decompresses one zstd frame into at most `raw_len` bytes (a corrupt frame cannot inflate
+/// past it), with an optional raw-content dictionary.
+fn decompress_exact(stored: &[u8], dict: Option<&[u8]>, raw_len: u64) -> std::io::Result<Vec<u8>> {
+    match dict {
+        None => zstd::bulk::decompress(stored, raw_len as usize),
+        Some(d) => zstd::bulk::Decompressor::with_dictionary(d)
+            .and_then(|mut z| z.decompress(stored, raw_len as usize)),
+    }
+}
+
 impl<'a> Bundle<'a> {
     /// Parses and validates a bundle: magic, version, reserved fields, exact length, manifest
     /// checksum, manifest structure, blob bounds and entry indices. Does not decompress
@@ -254,10 +266,16 @@ impl<'a> Bundle<'a> {
         if h[10..12] != [0, 0] {
             return Err(BundleError::Reserved("flags"));
         }
-        if h[12..16] != [0; 4] || h[20..24] != [0; 4] {
+        if h[12..16] != [0; 4] {
             return Err(BundleError::Reserved("header reserved"));
         }
         let manifest_len = u32::from_le_bytes(h[16..20].try_into().unwrap()) as u64;
+        let manifest_raw_len = u32::from_le_bytes(h[20..24].try_into().unwrap()) as u64;
+        if manifest_raw_len > MAX_RAW_MANIFEST {
+            return Err(BundleError::Manifest(format!(
+                "claims {manifest_raw_len} decompressed bytes (limit {MAX_RAW_MANIFEST})"
+            )));
+        }
         let data_len = u64::from_le_bytes(h[24..32].try_into().unwrap());
         let expected: [u8; 32] = h[32..64].try_into().unwrap();
         need(bytes, HEADER_LEN as u64, manifest_len, "manifest")?;
@@ -267,14 +285,23 @@ impl<'a> Bundle<'a> {
         if (bytes.len() as u64) > end {
             return Err(BundleError::TrailingBytes(bytes.len() as u64 - end));
         }
-        let manifest = &bytes[HEADER_LEN..data_start as usize];
-        let computed = sha256(manifest);
+        let stored_manifest = &bytes[HEADER_LEN..data_start as usize];
+        let computed = sha256(stored_manifest);
         if computed != expected {
             return Err(BundleError::ManifestChecksum {
                 expected: hex(&expected),
                 computed: hex(&computed),
             });
         }
+        let manifest = decompress_exact(stored_manifest, None, manifest_raw_len)
+            .map_err(BundleError::ManifestDecompress)?;
+        if manifest.len() as u64 != manifest_raw_len {
+            return Err(BundleError::Manifest(format!(
+                "decompressed to {} bytes, the header says {manifest_raw_len}",
+                manifest.len()
+            )));
+        }
+        let manifest = &manifest[..];
         let data = &bytes[data_start as usize..];
         let mut c = Cursor {
             buf: manifest,
@@ -282,6 +309,7 @@ impl<'a> Bundle<'a> {
         };
         let program = c.str("program name")?;
         let program_version = c.str("program version")?;
+        let data_sha256 = c.hash("data sha256")?;
         let n = c.count("object count", 34)?;
         let mut objects = Vec::with_capacity(n);
         for _ in 0..n {
@@ -290,33 +318,32 @@ impl<'a> Bundle<'a> {
                 sha256: c.hash("object sha256")?,
             });
         }
-        let n = c.count("blob count", 92)?;
+        let n = c.count("blob count", 44)?;
         let mut blobs: Vec<BlobInfo> = Vec::with_capacity(n);
+        let mut depth: Vec<usize> = Vec::with_capacity(n);
+        let mut offset = 0u64;
         for index in 0..n {
             let b = BlobInfo {
-                offset: c.u64("blob offset")?,
-                stored_len: c.u64("blob stored length")?,
-                raw_len: c.u64("blob raw length")?,
-                stored_sha256: c.hash("blob stored sha256")?,
-                raw_sha256: c.hash("blob raw sha256")?,
+                offset,
+                stored_len: c.u32("blob stored length")?.into(),
+                raw_len: c.u32("blob raw length")?.into(),
+                raw_sha256: c.hash("blob sha256")?,
                 dict: c.u32("blob dictionary")?,
             };
-            if b.dict != NO_DICT
-                && (b.dict as usize >= index || blobs[b.dict as usize].dict != NO_DICT)
-            {
+            let d = if b.dict == NO_DICT {
+                1
+            } else if (b.dict as usize) < index && depth[b.dict as usize] < MAX_DICT_CHAIN {
+                depth[b.dict as usize] + 1
+            } else {
                 return Err(BundleError::Manifest(format!(
-                    "blob {index} has dictionary {}, which is not an earlier blob without one",
+                    "blob {index} has dictionary {}, which is not an earlier blob with a chain shorter than {MAX_DICT_CHAIN}",
                     b.dict
                 )));
-            }
-            if b.offset
-                .checked_add(b.stored_len)
-                .is_none_or(|e| e > data_len)
-            {
+            };
+            offset += b.stored_len;
+            if offset > data_len {
                 return Err(BundleError::BlobBounds {
-                    index,
-                    offset: b.offset,
-                    len: b.stored_len,
+                    stored: offset,
                     data_len,
                 });
             }
@@ -327,6 +354,13 @@ impl<'a> Bundle<'a> {
                 )));
             }
             blobs.push(b);
+            depth.push(d);
+        }
+        if offset != data_len {
+            return Err(BundleError::BlobBounds {
+                stored: offset,
+                data_len,
+            });
         }
         let n = c.count("entry count", 12)?;
         let mut entries = Vec::with_capacity(n);
@@ -366,6 +400,7 @@ impl<'a> Bundle<'a> {
             blobs,
             entries,
             data,
+            data_sha256,
         })
     }
 
@@ -379,9 +414,10 @@ impl<'a> Bundle<'a> {
         &self.blobs
     }
 
-    /// Reads one blob: checks the stored bytes' checksum, decompresses only that zstd frame
-    /// (into a buffer of the manifest's raw length, no more) and checks the result. A blob
-    /// compressed with a dictionary blob reads that one blob first.
+    /// Reads one blob: decompresses only that zstd frame (into a buffer of the manifest's
+    /// raw length, no more) and checks the result's length and sha256. A blob compressed
+    /// with a dictionary reads its dictionary blob first (a chain of at most
+    /// [`MAX_DICT_CHAIN`] frames).
     pub fn blob(&self, index: usize) -> Result<Vec<u8>, BundleError> {
         let b = self.blobs.get(index).ok_or_else(|| {
             BundleError::Manifest(format!("no blob {index} (bundle has {})", self.blobs.len()))
@@ -392,21 +428,8 @@ impl<'a> Bundle<'a> {
             Some(self.blob(b.dict as usize)?)
         };
         let stored = &self.data[b.offset as usize..(b.offset + b.stored_len) as usize];
-        let computed = sha256(stored);
-        if computed != b.stored_sha256 {
-            return Err(BundleError::BlobChecksum {
-                index,
-                which: "stored",
-                expected: hex(&b.stored_sha256),
-                computed: hex(&computed),
-            });
-        }
-        let raw = match &dict {
-            None => zstd::bulk::decompress(stored, b.raw_len as usize),
-            Some(d) => zstd::bulk::Decompressor::with_dictionary(d)
-                .and_then(|mut z| z.decompress(stored, b.raw_len as usize)),
-        }
-        .map_err(|source| BundleError::Decompress { index, source })?;
+        let raw = decompress_exact(stored, dict.as_deref(), b.raw_len)
+            .map_err(|source| BundleError::Decompress { index, source })?;
         if raw.len() as u64 != b.raw_len {
             return Err(BundleError::BlobLength {
                 index,
@@ -418,7 +441,6 @@ impl<'a> Bundle<'a> {
         if computed != b.raw_sha256 {
             return Err(BundleError::BlobChecksum {
                 index,
-                which: "decompressed",
                 expected: hex(&b.raw_sha256),
                 computed: hex(&computed),
             });
@@ -447,35 +469,26 @@ impl<'a> Bundle<'a> {
         }
     }
 
-    /// Checks every blob (stored and decompressed checksums, lengths). Together with
-    /// [`Bundle::open`] this covers every byte of the file.
+    /// Checks the sha256 of the whole data section (the compressed blobs), without
+    /// decompressing anything: a few milliseconds for a bundle of megabytes.
+    pub fn check_data(&self) -> Result<(), BundleError> {
+        let computed = sha256(self.data);
+        if computed != self.data_sha256 {
+            return Err(BundleError::DataChecksum {
+                expected: hex(&self.data_sha256),
+                computed: hex(&computed),
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks the data section's checksum and every blob (lengths and checksums).
+    /// Together with [`Bundle::open`] (the manifest's checksum, and that the blobs exactly
+    /// fill the data section) this covers every byte of the file.
     pub fn verify(&self) -> Result<(), BundleError> {
+        self.check_data()?;
         for i in 0..self.blobs.len() {
             self.blob(i)?;
-        }
-        let covered: u64 = {
-            let mut spans: Vec<(u64, u64)> = self
-                .blobs
-                .iter()
-                .map(|b| (b.offset, b.offset + b.stored_len))
-                .collect();
-            spans.sort_unstable();
-            let mut end = 0;
-            let mut total = 0;
-            for (s, e) in spans {
-                let s = s.max(end);
-                if e > s {
-                    total += e - s;
-                    end = e;
-                }
-            }
-            total
-        };
-        if covered != self.data.len() as u64 {
-            return Err(BundleError::Manifest(format!(
-                "{} bytes of the data section belong to no blob",
-                self.data.len() as u64 - covered
-            )));
         }
         Ok(())
     }
@@ -508,8 +521,11 @@ pub struct BuildStats {
     pub bundle_bytes: u64,
 }
 
+/// How many earlier blobs [`BundleBuilder`] tries as a blob's dictionary.
+pub const DICT_CANDIDATES: usize = 4;
+
 /// Writes a bundle. Blobs are deduplicated by the sha256 of their bytes and each stored as
-/// its own zstd frame.
+/// its own zstd frame, with the most similar earlier blob as dictionary where that helps.
 #[derive(Debug, Clone)]
 pub struct BundleBuilder {
     program: String,
@@ -542,7 +558,7 @@ impl BundleBuilder {
         self
     }
 
-    /// Whether blobs after the first may use it as a raw-content dictionary (default true).
+    /// Whether blobs may use earlier blobs as raw-content dictionaries (default true).
     pub fn dictionary(mut self, on: bool) -> Self {
         self.dictionary = on;
         self
@@ -583,32 +599,58 @@ impl BundleBuilder {
         Ok(blob)
     }
 
+    /// Compresses blob `i`: plain, or with an earlier blob as raw-content dictionary when
+    /// that is smaller. Candidates are the [`DICT_CANDIDATES`] earlier blobs (whose chains
+    /// have room) with the fewest differing bytes: minimized BTFs of related kernels differ
+    /// in a few member offsets. Returns the frame and the dictionary index.
+    fn compress_blob(&self, i: usize, depth: &[usize]) -> Result<(Vec<u8>, u32), BundleError> {
+        let raw = &self.raw[i];
+        let mut best = (
+            zstd::bulk::compress(raw, self.level).map_err(BundleError::Compress)?,
+            NO_DICT,
+        );
+        if !self.dictionary {
+            return Ok(best);
+        }
+        let distance = |other: &[u8]| {
+            let same = raw.iter().zip(other).filter(|(a, b)| a == b).count();
+            raw.len().max(other.len()) - same
+        };
+        let mut candidates: Vec<(usize, usize)> = (0..i)
+            .filter(|&j| depth[j] < MAX_DICT_CHAIN)
+            .map(|j| (distance(&self.raw[j]), j))
+            .collect();
+        candidates.sort_unstable();
+        for &(_, j) in candidates.iter().take(DICT_CANDIDATES) {
+            let z = zstd::bulk::Compressor::with_dictionary(self.level, &self.raw[j])
+                .and_then(|mut c| c.compress(raw))
+                .map_err(BundleError::Compress)?;
+            if z.len() < best.0.len() {
+                best = (z, j as u32);
+            }
+        }
+        Ok(best)
+    }
+
     /// Serializes the bundle.
     pub fn finish(&self) -> Result<(Vec<u8>, BuildStats), BundleError> {
         let mut data = Vec::new();
         let mut infos = Vec::with_capacity(self.raw.len());
+        let mut depth = Vec::with_capacity(self.raw.len());
         for (i, raw) in self.raw.iter().enumerate() {
             if raw.len() as u64 > MAX_RAW_BLOB {
                 return Err(BundleError::TooLarge("blob"));
             }
-            let mut z = zstd::bulk::compress(raw, self.level).map_err(BundleError::Compress)?;
-            let mut dict = NO_DICT;
-            // Blobs after the first: the first blob as raw-content dictionary, when smaller
-            // (minimized BTFs of different kernels share most of their bytes).
-            if i > 0 && self.dictionary {
-                let zd = zstd::bulk::Compressor::with_dictionary(self.level, &self.raw[0])
-                    .and_then(|mut c| c.compress(raw))
-                    .map_err(BundleError::Compress)?;
-                if zd.len() < z.len() {
-                    z = zd;
-                    dict = 0;
-                }
-            }
+            let (z, dict) = self.compress_blob(i, &depth)?;
+            depth.push(if dict == NO_DICT {
+                1
+            } else {
+                depth[dict as usize] + 1
+            });
             infos.push(BlobInfo {
                 offset: data.len() as u64,
                 stored_len: z.len() as u64,
                 raw_len: raw.len() as u64,
-                stored_sha256: sha256(&z),
                 raw_sha256: sha256(raw),
                 dict,
             });
@@ -624,6 +666,7 @@ impl BundleBuilder {
         let count = |n: usize, what| u32::try_from(n).map_err(|_| BundleError::TooLarge(what));
         put_str(&mut m, &self.program)?;
         put_str(&mut m, &self.program_version)?;
+        m.extend_from_slice(&sha256(&data));
         m.extend_from_slice(&count(self.objects.len(), "object count")?.to_le_bytes());
         for o in &self.objects {
             put_str(&mut m, &o.name)?;
@@ -631,10 +674,9 @@ impl BundleBuilder {
         }
         m.extend_from_slice(&count(infos.len(), "blob count")?.to_le_bytes());
         for b in &infos {
-            m.extend_from_slice(&b.offset.to_le_bytes());
-            m.extend_from_slice(&b.stored_len.to_le_bytes());
-            m.extend_from_slice(&b.raw_len.to_le_bytes());
-            m.extend_from_slice(&b.stored_sha256);
+            // Both fit: raw_len <= MAX_RAW_BLOB, and zstd's bound for that is below 4 GiB.
+            m.extend_from_slice(&(b.stored_len as u32).to_le_bytes());
+            m.extend_from_slice(&(b.raw_len as u32).to_le_bytes());
             m.extend_from_slice(&b.raw_sha256);
             m.extend_from_slice(&b.dict.to_le_bytes());
         }
@@ -646,6 +688,11 @@ impl BundleBuilder {
             put_str(&mut m, &e.kernel.version_id)?;
             m.extend_from_slice(&e.blob.to_le_bytes());
         }
+        if m.len() as u64 > MAX_RAW_MANIFEST {
+            return Err(BundleError::TooLarge("manifest"));
+        }
+        let manifest_raw_len = m.len() as u32;
+        let m = zstd::bulk::compress(&m, self.level).map_err(BundleError::Compress)?;
         let manifest_len = u32::try_from(m.len()).map_err(|_| BundleError::TooLarge("manifest"))?;
         let mut out = Vec::with_capacity(HEADER_LEN + m.len() + data.len());
         out.extend_from_slice(&MAGIC);
@@ -653,7 +700,7 @@ impl BundleBuilder {
         out.extend_from_slice(&0u16.to_le_bytes());
         out.extend_from_slice(&0u32.to_le_bytes());
         out.extend_from_slice(&manifest_len.to_le_bytes());
-        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&manifest_raw_len.to_le_bytes());
         out.extend_from_slice(&(data.len() as u64).to_le_bytes());
         out.extend_from_slice(&sha256(&m));
         debug_assert_eq!(out.len(), HEADER_LEN);

@@ -310,6 +310,9 @@ pub fn select_btf(
     }
     let pick = |i: usize, reason: String| -> Result<Selection, SelectError> {
         let e = &entries[i];
+        // The stored bytes' checksum first: a tampered bundle is refused before any of it
+        // is decompressed; the blob's own checksum then covers the decompressed BTF.
+        bundle.check_data()?;
         let btf = bundle.blob(e.blob as usize)?;
         Ok(Selection {
             source: BtfSource::Bundle {
