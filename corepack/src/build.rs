@@ -4,14 +4,43 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-use btfgen::bpf::BpfObject;
-use btfgen::btf::Btf;
-use btfgen::min::minimize;
+use btfgen::bpf::{BpfError, BpfObject};
+use btfgen::btf::{Btf, BtfError};
+use btfgen::min::{minimize, MinError};
 use btfgen::relo::resolve_object;
 use rayon::prelude::*;
 
-use crate::format::{BuildStats, Bundle, BundleBuilder, KernelId};
+use crate::format::{BuildStats, Bundle, BundleBuilder, BundleError, KernelId};
+
+/// Why a bundle could not be built or its relocations verified.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{name}: {source}")]
+    Object { name: String, source: BpfError },
+    #[error("{what}: {source}")]
+    Btf { what: String, source: BtfError },
+    #[error("minimizing {}: {source}", path.display())]
+    Minimize { path: PathBuf, source: MinError },
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    #[error("{0}: not one of the objects the bundle was built for")]
+    UnknownObject(String),
+    /// Relocations libbpf would refuse, one line per blob and relocation.
+    #[error("{}", .0.join("\n"))]
+    Relocations(Vec<String>),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
+    move |source| BuildError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
 
 /// One kernel BTF file found under the BTF directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,11 +49,11 @@ pub struct KernelFile {
     pub path: PathBuf,
 }
 
-fn dirs(p: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
+fn dirs(p: &Path) -> Result<Vec<(String, PathBuf)>, BuildError> {
     let mut out = Vec::new();
-    for e in std::fs::read_dir(p).with_context(|| format!("{}", p.display()))? {
-        let e = e?;
-        if e.file_type()?.is_dir() {
+    for e in std::fs::read_dir(p).map_err(io(p))? {
+        let e = e.map_err(io(p))?;
+        if e.file_type().map_err(io(&e.path()))?.is_dir() {
             out.push((e.file_name().to_string_lossy().into_owned(), e.path()));
         }
     }
@@ -33,16 +62,16 @@ fn dirs(p: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
 }
 
 /// The kernels under `dir` (`ID/VERSION_ID/ARCH/<uname -r>.btf`), sorted.
-pub fn scan_btf_dir(dir: &Path) -> anyhow::Result<Vec<KernelFile>> {
+pub fn scan_btf_dir(dir: &Path) -> Result<Vec<KernelFile>, BuildError> {
     let mut out = Vec::new();
     for (id, p1) in dirs(dir)? {
         for (version_id, p2) in dirs(&p1)? {
             for (arch, p3) in dirs(&p2)? {
-                for e in std::fs::read_dir(&p3).with_context(|| format!("{}", p3.display()))? {
-                    let e = e?;
+                for e in std::fs::read_dir(&p3).map_err(io(&p3))? {
+                    let e = e.map_err(io(&p3))?;
                     let name = e.file_name().to_string_lossy().into_owned();
                     if let Some(uname) = name.strip_suffix(".btf") {
-                        if e.file_type()?.is_file() {
+                        if e.file_type().map_err(io(&e.path()))?.is_file() {
                             out.push(KernelFile {
                                 kernel: KernelId::new(&arch, uname, &id, &version_id),
                                 path: e.path(),
@@ -66,8 +95,11 @@ pub struct Object {
 
 impl Object {
     /// Parses a BPF object held in memory, recorded in manifests as `name`.
-    pub fn from_bytes(name: &str, bytes: Vec<u8>) -> anyhow::Result<Object> {
-        let parsed = BpfObject::parse(&bytes).with_context(|| name.to_string())?;
+    pub fn from_bytes(name: &str, bytes: Vec<u8>) -> Result<Object, BuildError> {
+        let parsed = BpfObject::parse(&bytes).map_err(|source| BuildError::Object {
+            name: name.to_string(),
+            source,
+        })?;
         Ok(Object {
             name: name.to_string(),
             bytes,
@@ -77,16 +109,18 @@ impl Object {
 }
 
 /// Reads and parses BPF objects.
-pub fn read_objects(paths: &[PathBuf]) -> anyhow::Result<Vec<Object>> {
+pub fn read_objects(paths: &[PathBuf]) -> Result<Vec<Object>, BuildError> {
     paths
         .iter()
         .map(|p| {
-            let bytes = std::fs::read(p).with_context(|| format!("{}", p.display()))?;
-            let name = p.file_name().map_or_else(
-                || p.display().to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            );
-            Object::from_bytes(&name, bytes).with_context(|| format!("{}", p.display()))
+            let bytes = std::fs::read(p).map_err(io(p))?;
+            Object::from_bytes(&p.display().to_string(), bytes).map(|mut o| {
+                o.name = p.file_name().map_or_else(
+                    || p.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                );
+                o
+            })
         })
         .collect()
 }
@@ -98,15 +132,19 @@ pub fn build_bundle(
     version: &str,
     objects: &[Object],
     kernels: &[KernelFile],
-) -> anyhow::Result<(Vec<u8>, BuildStats)> {
+) -> Result<(Vec<u8>, BuildStats), BuildError> {
     let parsed: Vec<BpfObject> = objects.iter().map(|o| o.parsed.clone()).collect();
-    let blobs: Vec<anyhow::Result<Vec<u8>>> = kernels
+    let blobs: Vec<Result<Vec<u8>, BuildError>> = kernels
         .par_iter()
         .map(|k| {
-            let target =
-                Btf::from_file(&k.path).with_context(|| format!("{}", k.path.display()))?;
-            let min = minimize(&target, &parsed)
-                .with_context(|| format!("minimizing {}", k.path.display()))?;
+            let target = Btf::from_file(&k.path).map_err(|source| BuildError::Btf {
+                what: k.path.display().to_string(),
+                source,
+            })?;
+            let min = minimize(&target, &parsed).map_err(|source| BuildError::Minimize {
+                path: k.path.clone(),
+                source,
+            })?;
             Ok(min.to_bytes())
         })
         .collect();
@@ -133,18 +171,18 @@ pub struct RelocReport {
 /// Checks that every blob of `bundle` resolves every CO-RE relocation of `objects` (in
 /// parallel), after checking the objects are the ones the bundle was built for. A
 /// relocation libbpf refuses outright is an error; poisoned ones are reported.
-pub fn verify_relocations(bundle: &Bundle<'_>, objects: &[Object]) -> anyhow::Result<RelocReport> {
+pub fn verify_relocations(
+    bundle: &Bundle<'_>,
+    objects: &[Object],
+) -> Result<RelocReport, BuildError> {
     use sha2::Digest;
     for o in objects {
         let sha: [u8; 32] = sha2::Sha256::digest(&o.bytes).into();
         if !bundle.objects().iter().any(|b| b.sha256 == sha) {
-            anyhow::bail!(
-                "{}: not one of the objects the bundle was built for",
-                o.name
-            );
+            return Err(BuildError::UnknownObject(o.name.clone()));
         }
     }
-    let per_blob: Vec<anyhow::Result<RelocReport>> = (0..bundle.blobs().len())
+    let per_blob: Vec<Result<RelocReport, Vec<String>>> = (0..bundle.blobs().len())
         .into_par_iter()
         .map(|i| {
             let users: Vec<String> = bundle
@@ -158,9 +196,13 @@ pub fn verify_relocations(bundle: &Bundle<'_>, objects: &[Object]) -> anyhow::Re
                     )
                 })
                 .collect();
-            let btf = Btf::from_bytes(&bundle.blob(i)?)
-                .with_context(|| format!("blob {i} ({})", users.join(", ")))?;
+            let btf = bundle
+                .blob(i)
+                .map_err(|e| e.to_string())
+                .and_then(|raw| Btf::from_bytes(&raw).map_err(|e| e.to_string()))
+                .map_err(|e| vec![format!("blob {i} ({}): {e}", users.join(", "))])?;
             let mut r = RelocReport::default();
+            let mut refused = Vec::new();
             for o in objects {
                 for out in resolve_object(&o.parsed, &btf) {
                     r.checked += 1;
@@ -169,12 +211,17 @@ pub fn verify_relocations(bundle: &Bundle<'_>, objects: &[Object]) -> anyhow::Re
                     };
                     let what = format!("{} {} relo #{}: {why}", o.name, out.program, out.index);
                     if out.result.is_err() {
-                        anyhow::bail!("blob {i} ({}): {what}", users.join(", "));
+                        refused.push(format!("blob {i} ({}): {what}", users.join(", ")));
+                    } else {
+                        r.poisoned.push(format!("blob {i}: {what}"));
                     }
-                    r.poisoned.push(format!("blob {i}: {what}"));
                 }
             }
-            Ok(r)
+            if refused.is_empty() {
+                Ok(r)
+            } else {
+                Err(refused)
+            }
         })
         .collect();
     let mut total = RelocReport::default();
@@ -185,11 +232,11 @@ pub fn verify_relocations(bundle: &Bundle<'_>, objects: &[Object]) -> anyhow::Re
                 total.checked += r.checked;
                 total.poisoned.extend(r.poisoned);
             }
-            Err(e) => errors.push(format!("{e:#}")),
+            Err(e) => errors.extend(e),
         }
     }
     if !errors.is_empty() {
-        anyhow::bail!("{}", errors.join("\n"));
+        return Err(BuildError::Relocations(errors));
     }
     Ok(total)
 }
