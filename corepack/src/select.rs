@@ -107,7 +107,8 @@ pub enum BtfSource {
     },
 }
 
-/// The choice and why it was made (for `-v`).
+/// The choice and why it was made (for `-v`; for a bundle entry, `source` names the
+/// entry and `reason` says why that one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Selection {
     pub source: BtfSource,
@@ -336,10 +337,7 @@ pub fn select_btf(
     {
         return pick(
             i,
-            format!(
-                "bundle entry {} (exact match)",
-                describe(&entries[i].kernel)
-            ),
+            "exact match of arch, uname -r and os-release".to_string(),
         );
     }
     if one_blob(&candidates) {
@@ -347,8 +345,7 @@ pub fn select_btf(
         return pick(
             i,
             format!(
-                "bundle entry {}: os-release ({os_id} {version_id}) matches no entry exactly, but all {} entries for {} share one BTF",
-                describe(&entries[i].kernel),
+                "os-release ({os_id} {version_id}) matches no entry exactly, but all {} entries for {} share one BTF",
                 candidates.len(),
                 env.uname
             ),
@@ -364,8 +361,7 @@ pub fn select_btf(
         return pick(
             i,
             format!(
-                "bundle entry {}: VERSION_ID {version_id} matches no entry, but all {os_id} entries for {} share one BTF",
-                describe(&entries[i].kernel),
+                "VERSION_ID {version_id} matches no entry, but all {os_id} entries for {} share one BTF",
                 env.uname
             ),
         );
