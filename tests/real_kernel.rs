@@ -2,10 +2,11 @@
 //! (fetched with `apt-get download` into the cache by scripts/debian-kernel.sh) carries
 //! the `.BTF` Debian's build made with pahole, in the vmlinux and in every module.
 //!
-//! These tests encode the real vmlinux and a real module and compare. They need the
+//! These tests encode the real vmlinux and a real module and compare; also the newest
+//! 6.12 cloud kernel Debian 12 ships. They need the
 //! release binary for speed (run with `cargo test --release`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use btfgen_tests::compare::Comparison;
 use btfgen_tests::kernel::load_btf_into_kernel;
@@ -23,13 +24,11 @@ fn our_vmlinux_btf(work: &Work) -> PathBuf {
     out
 }
 
-#[test]
-fn vmlinux_matches_debians_embedded_btf() {
-    let work = Work::new();
-    let ours = our_vmlinux_btf(&work);
-    let vmlinux = debian_kernel().join("vmlinux");
-    let e = read_canon(&vmlinux, None).expect("Debian's .BTF");
-    let a = read_canon(&ours, None).expect("our BTF");
+/// Encodes `vmlinux` and compares with the `.BTF` Debian's build embedded in it: no type
+/// differences, FUNCs a subset within 1%, VARs equal but for fixed_percpu_data.
+fn assert_matches_embedded_btf(vmlinux: &Path, ours: &Path) {
+    let e = read_canon(vmlinux, None).expect("Debian's .BTF");
+    let a = read_canon(ours, None).expect("our BTF");
     let c = Comparison::new("Debian .BTF", &e, "btfgen", &a);
     eprintln!("{c}");
     assert_eq!(c.type_differences(), 0, "{c}");
@@ -49,6 +48,24 @@ fn vmlinux_matches_debians_embedded_btf() {
             .all(|v| v.starts_with("VAR 'fixed_percpu_data'")),
         "{c}"
     );
+}
+
+#[test]
+fn vmlinux_matches_debians_embedded_btf() {
+    let work = Work::new();
+    let ours = our_vmlinux_btf(&work);
+    assert_matches_embedded_btf(&debian_kernel().join("vmlinux"), &ours);
+}
+
+/// Debian 12 also ships 6.12 kernels (backports built with the same pahole): a newer
+/// kernel's shapes, the same oracle.
+#[test]
+fn vmlinux_6_12_matches_debians_embedded_btf() {
+    let work = Work::new();
+    let vmlinux = btfgen_tests::debian_kernel_series("6.12", "cloud-amd64").join("vmlinux");
+    let ours = work.path("vmlinux-6.12.btf");
+    btfgen_ok(&vmlinux, &ours, &["-j2"]);
+    assert_matches_embedded_btf(&vmlinux, &ours);
 }
 
 #[test]

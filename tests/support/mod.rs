@@ -548,19 +548,26 @@ pub fn read_canon(path: &Path, base: Option<&Path>) -> Result<Canon, String> {
 /// `vmlinux` (with Debian's own `.BTF`), `nf_conntrack.ko`, `PACKAGE` (the package
 /// name) and `dl/` (the .deb). Once per flavor and test process.
 pub fn debian_kernel(flavor: &str) -> PathBuf {
+    debian_kernel_series("6.1", flavor)
+}
+
+/// As [`debian_kernel`], for another kernel series Debian 12 ships (`6.12`: the
+/// linux-image-6.12.N+deb12-FLAVOR-dbg backports).
+pub fn debian_kernel_series(series: &str, flavor: &str) -> PathBuf {
     static DIRS: OnceLock<std::sync::Mutex<BTreeMap<String, PathBuf>>> = OnceLock::new();
     let mut dirs = DIRS
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|p| p.into_inner());
-    dirs.entry(flavor.to_string())
+    dirs.entry(format!("{series} {flavor}"))
         .or_insert_with(|| {
             require_tool("apt-get");
             require_tool("dpkg-deb");
             let o = run_ok(
                 Command::new("bash")
                     .arg(workspace_root().join("scripts/debian-kernel.sh"))
-                    .arg(flavor),
+                    .arg(flavor)
+                    .env("SERIES", series),
             );
             PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())
         })
