@@ -269,23 +269,29 @@ fn count_ends_the_trace() {
     assert_eq!(r.stdout.iter().count(), 2);
 }
 
+/// `corepack trace --btf-source bundle --bundle BUNDLE`, which must fail: its stderr.
+fn trace_refuses(bundle: &Path) -> String {
+    let out = Command::new(corepack_bin())
+        .args(["trace", "--btf-source", "bundle", "--bundle"])
+        .arg(bundle)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    err
+}
+
 #[test]
 fn bundle_without_this_kernel_names_the_nearest() {
     let work = Work::new();
-    let bundle = bundle_for(&work, "5.4.0-1-fleet");
-    let out = Command::new(corepack_bin())
-        .args(["trace", "--btf-source", "bundle", "--bundle"])
-        .arg(&bundle)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = trace_refuses(&bundle_for(&work, "5.4.0-1-fleet"));
     assert!(
         err.contains(&format!("no BTF for kernel {}", uname_r()))
             && err.contains("nearest: 5.4.0-1-fleet"),
         "{err}"
     );
-    assert_eq!(err.lines().count(), 1, "{err}");
 }
 
 #[test]
@@ -297,15 +303,8 @@ fn tampered_blob_is_refused() {
     // The last byte belongs to the last blob's zstd frame; the manifest is intact.
     *bytes.last_mut().unwrap() ^= 0x40;
     std::fs::write(&bundle, &bytes).unwrap();
-    let out = Command::new(corepack_bin())
-        .args(["trace", "--btf-source", "bundle", "--bundle"])
-        .arg(&bundle)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = trace_refuses(&bundle);
     assert!(err.contains("data section checksum mismatch"), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
 }
 
 /// What of gimli, reqwest and btfgen's DWARF encoder a binary links, from its symbols
