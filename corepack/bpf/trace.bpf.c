@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 //
 // corepack's exec tracer: one event per successful execve, from the sched_process_exec
-// tracepoint. pid, uid and comm come from helpers; the filename from the tracepoint
-// record; ppid is read through CO-RE from task_struct->real_parent->tgid, whose offsets
-// differ between kernel versions and flavors (cloud vs rt), so the loader must relocate
-// it against the running kernel's BTF.
+// tracepoint. pid, uid and comm come from helpers. Two fields are read through CO-RE,
+// so the loader must relocate them against the running kernel's BTF: ppid, from
+// task_struct->real_parent->tgid (offsets differ between versions and flavors), and the
+// filename's location in the tracepoint record (the record's header is 12 bytes on
+// PREEMPT_RT 6.1 and 8 elsewhere). The record type is named trace_event_raw_* since
+// Linux 4.2 (ftrace_raw_* before).
 //
 // Self-contained on purpose: no vmlinux.h and no libbpf headers, only clang. Helpers are
 // the ones every kernel since 4.11 has (bpf_probe_read, not bpf_probe_read_kernel), and
@@ -27,14 +29,12 @@ struct task_struct {
 	__s32 tgid;
 } __attribute__((preserve_access_index));
 
-// The sched_process_exec record (its format file): common header, then the fields.
-// This layout is the tracepoint's ABI, stable since it was added in 3.4.
-struct sched_process_exec_args {
-	__u64 common;
-	__u32 filename_loc; // __data_loc char[]: offset in the low 16 bits, length above
-	__s32 pid;
-	__s32 old_pid;
-};
+// The sched_process_exec record, through CO-RE: its header (struct trace_entry) is
+// 8 bytes on most kernels but 12 on PREEMPT_RT 6.1 (common_preempt_lazy_count), which
+// moves __data_loc_filename from offset 8 to 12.
+struct trace_event_raw_sched_process_exec {
+	__u32 __data_loc_filename; // __data_loc char[]: offset in the low 16 bits, length above
+} __attribute__((preserve_access_index));
 
 #define COMM_LEN 16
 #define FILENAME_LEN 256
@@ -75,7 +75,7 @@ static long (*bpf_probe_read_str)(void *dst, __u32 size, const void *src) = (voi
 #define BPF_F_CURRENT_CPU 0xffffffffULL
 
 SEC("tracepoint/sched/sched_process_exec")
-int sched_process_exec(struct sched_process_exec_args *ctx)
+int sched_process_exec(struct trace_event_raw_sched_process_exec *ctx)
 {
 	__u32 zero = 0;
 	struct exec_event *e = bpf_map_lookup_elem(&SCRATCH, &zero);
@@ -93,7 +93,7 @@ int sched_process_exec(struct sched_process_exec_args *ctx)
 	if (parent)
 		bpf_probe_read(&e->ppid, sizeof(e->ppid), __builtin_preserve_access_index(&parent->tgid));
 
-	__u32 off = ctx->filename_loc & 0xffff;
+	__u32 off = ctx->__data_loc_filename & 0xffff;
 	long n = bpf_probe_read_str(e->filename, sizeof(e->filename), (char *)ctx + off);
 	e->filename_len = n > 0 ? n - 1 : 0;
 

@@ -618,3 +618,87 @@ pub fn demo_vmlinux() -> DemoVmlinux {
     assert!(reference.len() > 24, "reference BTF is empty");
     DemoVmlinux { work, reference }
 }
+
+/// Where the binary `bin` of workspace package `package` is, built as [`btfgen_bin`]
+/// builds btfgen's: `$ENV_VAR` if set, else `cargo build [--release] -p PACKAGE --bin
+/// BIN` (under cargo) into `<target>/<profile>/BIN`. Once per binary and test process.
+pub fn workspace_bin(package: &str, bin: &str, env_var: &str) -> PathBuf {
+    static BINS: OnceLock<std::sync::Mutex<BTreeMap<String, PathBuf>>> = OnceLock::new();
+    let mut bins = BINS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    bins.entry(format!("{package}/{bin}"))
+        .or_insert_with(|| {
+            if let Some(p) = std::env::var_os(env_var) {
+                let p = PathBuf::from(p);
+                assert!(p.is_file(), "{env_var}={} does not exist", p.display());
+                return p;
+            }
+            let release = !cfg!(debug_assertions);
+            let profile = if release { "release" } else { "debug" };
+            let flag = if release { " --release" } else { "" };
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .or_else(|| option_env!("CARGO_TARGET_DIR").map(PathBuf::from))
+                .unwrap_or_else(|| workspace_root().join("target"));
+            let target = if target.is_relative() {
+                workspace_root().join(target)
+            } else {
+                target
+            };
+            if let Some(cargo) = std::env::var_os("CARGO") {
+                let mut cmd = Command::new(cargo);
+                cmd.args(["build", "-p", package, "--bin", bin, "--manifest-path"])
+                    .arg(workspace_root().join("Cargo.toml"))
+                    .env("CARGO_TARGET_DIR", &target);
+                if release {
+                    cmd.arg("--release");
+                }
+                let o = cmd
+                    .output()
+                    .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+                if !o.status.success() {
+                    panic!(
+                        "building the {bin} binary failed ({cmd:?}):\n{}",
+                        String::from_utf8_lossy(&o.stderr)
+                    );
+                }
+            }
+            let path = target.join(profile).join(bin);
+            if !path.is_file() {
+                panic!(
+                    "{bin} binary not found at {}: run `cargo build{flag} -p {package}` first \
+                     (or set {env_var})",
+                    path.display()
+                );
+            }
+            path
+        })
+        .clone()
+}
+
+/// The corepack binary (`$COREPACK_BIN`, else built as [`workspace_bin`] does).
+pub fn corepack_bin() -> PathBuf {
+    workspace_bin("corepack", "corepack", "COREPACK_BIN")
+}
+
+/// Panic unless `tool` is on PATH (or in /usr/sbin, /sbin), naming the Debian
+/// `package` that provides it. Returns the path to run.
+pub fn require_tool_from(tool: &str, package: &str) -> PathBuf {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    dirs.push("/usr/sbin".into());
+    dirs.push("/sbin".into());
+    for d in dirs {
+        let p = d.join(tool);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!(
+        "`{tool}` not found: install the Debian package {package} (apt-get install {package}); \
+         .ci/run installs every tool these tests need"
+    );
+}

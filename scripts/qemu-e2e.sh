@@ -1,0 +1,433 @@
+#!/usr/bin/env bash
+# End to end on real other kernels: Debian 12's own 6.1 kernels (cloud-amd64 and
+# rt-amd64, whose task_struct layouts differ) are booted in qemu (TCG, no KVM needed)
+# with an initramfs holding `corepack trace` and a bundle built from their BTF; the
+# tracer, forced to the bundle, must pick the booted kernel's entry and report a known
+# exec (pid, ppid, uid, comm, filename) exactly as the guest started it.
+#
+#   scripts/qemu-e2e.sh                 every flavor in $FLAVORS
+#
+# Per flavor: scripts/debian-kernel.sh FLAVOR gives the -dbg package's vmlinux (cached);
+# the matching linux-image-<uname -r>-unsigned package of the same version is fetched
+# with `apt-get download` into the same cache and its /boot/vmlinuz extracted. btfgen
+# encodes every vmlinux into a BTFHub-layout directory, `corepack build --tracer` makes
+# one bundle of all of them, and each kernel boots with the same initramfs.
+#
+# Environment:
+#   FLAVORS       kernel flavors (default "cloud-amd64 rt-amd64"); SERIES as for
+#                 scripts/debian-kernel.sh (default 6.1)
+#   BTFGEN_BIN, COREPACK_BIN
+#                 binaries to use; when unset, `cargo build --release` builds them
+#   QEMU_TIMEOUT  seconds per boot before the guest is killed (default 180)
+#   QEMU_E2E_STUB=1
+#                 no tracer: a shell stand-in reads the same exec (and its parent, from
+#                 sched_process_fork) from tracefs and prints it in the tracer's format.
+#                 Checks booting, the initramfs and the parsing; it selects nothing.
+#   CONTROL=0     skip the control: each kernel booted again with a bundle holding the
+#                 next kernel's BTF under its name, where the tracer must report wrong
+#                 values (default 1, with two kernels or more)
+#   KEEP_WORK=1   keep the work directory (bundle, initramfs, serial logs)
+#   BTFGEN_CACHE  the download cache (default ~/.cache/btfgen)
+#
+# Needs: qemu-system-x86_64 (qemu-system-x86), busybox (busybox-static), cpio, gzip,
+# gcc with a static libc (libc6-dev), apt-get and dpkg-deb; for the stub, clang and
+# libbpf-dev too. Prints PASS or FAIL per kernel, then a CONTROL (or FAIL) line per
+# kernel for the control; the exit status is 1 on any failure. See docs/qemu-e2e.md.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+flavors=${FLAVORS:-cloud-amd64 rt-amd64}
+timeout_s=${QEMU_TIMEOUT:-180}
+stub=${QEMU_E2E_STUB:-0}
+cache=${BTFGEN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/btfgen}/debian
+
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+say() { echo "qemu-e2e: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+t_start=$(now)
+
+need() { # tool package
+  command -v "$1" >/dev/null 2>&1 || die "$1 not found: install the Debian package $2 (apt-get install $2)"
+}
+need qemu-system-x86_64 qemu-system-x86
+need cpio cpio
+need gzip gzip
+need gcc gcc
+need apt-get apt
+need dpkg-deb dpkg
+busybox=
+for b in /bin/busybox /usr/bin/busybox; do
+  if [ -x "$b" ] && ! ldd "$b" >/dev/null 2>&1; then busybox=$b; break; fi
+done
+[ -n "$busybox" ] || die "no static busybox: install the Debian package busybox-static"
+say "$(qemu-system-x86_64 --version | sed -n 1p); $("$busybox" | sed -n 1p)"
+
+# --- binaries
+if [ -z "${BTFGEN_BIN:-}" ] || { [ "$stub" != 1 ] && [ -z "${COREPACK_BIN:-}" ]; }; then
+  say "building btfgen and corepack (release)"
+  (cd "$root" && cargo build --release -q -p btfgen -p corepack --bins) >&2
+fi
+target=${CARGO_TARGET_DIR:-$root/target}
+btfgen=${BTFGEN_BIN:-$target/release/btfgen}
+corepack=${COREPACK_BIN:-$target/release/corepack}
+[ -x "$btfgen" ] || die "no btfgen binary at $btfgen"
+[ -x "$corepack" ] || die "no corepack binary at $corepack"
+if [ "$stub" != 1 ] && ! "$corepack" trace --help >/dev/null 2>&1; then
+  die "$corepack has no working 'trace' subcommand (QEMU_E2E_STUB=1 runs without the tracer)"
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/qemu-e2e.XXXXXX")
+if [ "${KEEP_WORK:-0}" = 1 ]; then
+  say "work directory: $work (kept)"
+else
+  trap 'rm -rf "$work"' EXIT
+fi
+
+# --- kernels: vmlinux (from -dbg) and vmlinuz (from -unsigned), same version
+unames=()
+declare -A vmlinuz version
+for flavor in $flavors; do
+  t0=$(now)
+  dbgdir=$(bash "$root/scripts/debian-kernel.sh" "$flavor")
+  dbgpkg=$(cat "$dbgdir/PACKAGE")
+  uname=${dbgpkg#linux-image-}
+  uname=${uname%-dbg}
+  dbgdeb=$(ls "$dbgdir"/dl/*.deb | sed -n 1p)
+  ver=$(dpkg-deb -f "$dbgdeb" Version)
+  imgpkg=linux-image-$uname-unsigned
+  imgdir=$cache/$imgpkg
+  if [ ! -s "$imgdir/vmlinuz" ] || [ "$(cat "$imgdir/VERSION" 2>/dev/null || true)" != "$ver" ]; then
+    rm -rf "$imgdir"
+    mkdir -p "$imgdir/dl"
+    (cd "$imgdir/dl" && apt-get download "$imgpkg=$ver" >&2) ||
+      die "apt-get download $imgpkg=$ver failed"
+    deb=$(ls "$imgdir"/dl/*.deb | sed -n 1p)
+    tmp=$(mktemp -d "$imgdir/x.XXXXXX")
+    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards './boot/vmlinuz-*'
+    mv "$tmp/boot/vmlinuz-$uname" "$imgdir/vmlinuz"
+    rm -rf "$tmp"
+    echo "$imgpkg" > "$imgdir/PACKAGE"
+    echo "$ver" > "$imgdir/VERSION"
+  fi
+  out=$work/btf/debian/12/x86_64/$uname.btf
+  mkdir -p "$(dirname "$out")"
+  t1=$(now)
+  "$btfgen" "$dbgdir/vmlinux" -o "$out"
+  t2=$(now)
+  say "$uname ($ver): packages $(secs "$t0" "$t1") s, btfgen $(secs "$t1" "$t2") s, $(stat -c %s "$out") bytes of BTF"
+  unames+=("$uname")
+  vmlinuz[$uname]=$imgdir/vmlinuz
+  version[$uname]=$ver
+done
+
+# --- the bundle
+t0=$(now)
+bundle=$work/bundle.corepack
+if [ "$stub" = 1 ]; then
+  # Without the tracer: a bundle for a small CO-RE object reading what the tracer reads.
+  need clang clang
+  "$btfgen" dump "$work/btf/debian/12/x86_64/${unames[0]}.btf" --format c -o "$work/vmlinux.h"
+  cat > "$work/stub.bpf.c" <<'EOF'
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+char LICENSE[] SEC("license") = "GPL";
+long out[4];
+SEC("tracepoint/sched/sched_process_exec")
+int stub_exec(void *ctx)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+	out[0] = BPF_CORE_READ(t, tgid);
+	out[1] = BPF_CORE_READ(t, real_parent, tgid);
+	out[2] = BPF_CORE_READ(t, comm[0]);
+	return 0;
+}
+EOF
+  clang -target bpf -O2 -g -D__TARGET_ARCH_x86 -I "$work" -c "$work/stub.bpf.c" -o "$work/stub.bpf.o"
+  "$corepack" build --object "$work/stub.bpf.o" --btf-dir "$work/btf" -o "$bundle" >&2
+else
+  "$corepack" build --tracer --btf-dir "$work/btf" -o "$bundle" >&2
+fi
+"$corepack" inspect "$bundle" >&2
+say "bundle: $(stat -c %s "$bundle") bytes in $(secs "$t0" "$(now)") s"
+# The control: the same kernels, each under the next kernel's BTF. The tracer must then
+# report wrong values (so the checks can fail, and the right entry is what makes the
+# values right).
+control=${CONTROL:-1}
+if [ "$stub" = 1 ] || [ ${#unames[@]} -lt 2 ]; then control=0; fi
+if [ "$control" = 1 ]; then
+  n=${#unames[@]}
+  mkdir -p "$work/swapped/debian/12/x86_64"
+  for i in "${!unames[@]}"; do
+    cp "$work/btf/debian/12/x86_64/${unames[(i + 1) % n]}.btf" \
+      "$work/swapped/debian/12/x86_64/${unames[i]}.btf"
+  done
+  "$corepack" build --tracer --btf-dir "$work/swapped" -o "$work/swapped.corepack" >&2
+fi
+
+# --- the initramfs: busybox, the tracer and its libraries, the bundle, a probe, /init
+t0=$(now)
+ir=$work/initramfs
+mkdir -p "$ir"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc,opt/e2e,root}
+cp "$busybox" "$ir/bin/busybox"
+"$busybox" --list-full | while read -r applet; do
+  [ -e "$ir/$applet" ] || ln -s /bin/busybox "$ir/$applet"
+done
+cp "$bundle" "$ir/opt/e2e/bundle.corepack"
+[ "$control" != 1 ] || cp "$work/swapped.corepack" "$ir/opt/e2e/swapped.corepack"
+cat > "$work/probe.c" <<'EOF'
+#include <stdio.h>
+#include <unistd.h>
+int main(void)
+{
+	printf("E2E-PROBE-SELF %d %d %d\n", (int)getpid(), (int)getppid(), (int)getuid());
+	return 0;
+}
+EOF
+gcc -static -O2 -o "$ir/opt/e2e/probe" "$work/probe.c"
+# A shell's background job starts with SIGINT ignored; the tracer is started through
+# this, as from a terminal, so that SIGINT (Ctrl-C) reaches it.
+cat > "$work/sigdfl.c" <<'EOF2'
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	signal(SIGINT, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
+	if (argc < 2)
+		return 2;
+	execv(argv[1], argv + 1);
+	perror(argv[1]);
+	return 127;
+}
+EOF2
+gcc -static -O2 -o "$ir/opt/e2e/sigdfl" "$work/sigdfl.c"
+if [ "$stub" = 1 ]; then
+  cat > "$ir/opt/e2e/tracer" <<'EOF'
+#!/bin/sh
+# Stand-in for `corepack trace ... -v --json`: the same output, from tracefs.
+T=/sys/kernel/tracing
+echo "corepack: btf: STUB (no tracer, nothing selected) bundle entry x86_64 $(uname -r) debian 12" >&2
+echo 1 > $T/events/sched/sched_process_fork/enable
+echo 1 > $T/events/sched/sched_process_exec/enable
+echo 1 > $T/tracing_on
+stop=0
+trap 'stop=1' INT TERM
+echo "corepack: tracing sched_process_exec" >&2
+while [ $stop = 0 ]; do sleep 1; done
+echo 0 > $T/tracing_on
+awk '
+  / sched_process_fork: / {   # comm=P pid=P child_comm=C child_pid=C
+    for (i = 1; i <= NF; i++) {
+      if ($i ~ /^pid=/) pp = substr($i, 5)
+      if ($i ~ /^child_pid=/) parent[substr($i, 11)] = pp
+    }
+  }
+  / sched_process_exec: / {
+    for (i = 1; i <= NF; i++) {
+      if ($i ~ /^filename=/) f = substr($i, 10)
+      if ($i ~ /^pid=/) p = substr($i, 5)
+      if ($i ~ /^sched_process_exec:$/) task = $(1)
+    }
+    # the task column is COMM-PID, and the comm may hold dashes
+    c = task; sub(/-[0-9]+$/, "", c)
+    printf "{\"pid\":%s,\"ppid\":%s,\"uid\":0,\"comm\":\"%s\",\"filename\":\"%s\"}\n", p, (p in parent) ? parent[p] : 0, c, f
+  }' $T/trace
+exit 0
+EOF
+  chmod +x "$ir/opt/e2e/tracer"
+  touch "$ir/opt/e2e/STUB"
+else
+  # without its debug info (37 MB of 40): a smaller initramfs boots faster
+  if command -v strip >/dev/null 2>&1; then
+    strip -o "$ir/opt/e2e/corepack" "$corepack"
+  else
+    cp "$corepack" "$ir/opt/e2e/corepack"
+  fi
+  # every library the dynamic linker loads, at the same path
+  ldd "$corepack" | awk '/=> \//{ print $3 } /^[[:space:]]*\//{ print $1 }' | while read -r lib; do
+    mkdir -p "$ir/$(dirname "$lib")"
+    cp -L "$lib" "$ir/$lib"
+  done
+  printf '#!/bin/sh\nexec /opt/e2e/corepack trace --bundle "/opt/e2e/$E2E_BUNDLE" --btf-source bundle -v --json\n' \
+    > "$ir/opt/e2e/tracer"
+  chmod +x "$ir/opt/e2e/tracer"
+fi
+cat > "$ir/init" <<'EOF'
+#!/bin/sh
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mount -t tracefs tracefs /sys/kernel/tracing
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null || true
+printf 'ID=debian\nVERSION_ID="12"\nPRETTY_NAME="qemu-e2e guest"\n' > /etc/os-release
+nonce=$(sed -n 's/.*e2e\.nonce=\([0-9a-z]*\).*/\1/p' /proc/cmdline)
+export E2E_BUNDLE=$(sed -n 's/.*e2e\.bundle=\([0-9a-z.]*\).*/\1/p' /proc/cmdline)
+echo "E2E-UNAME $(uname -r)"
+echo "E2E-ARCH $(uname -m)"
+echo "E2E-KVERSION $(cat /proc/version)"
+[ -r /sys/kernel/btf/vmlinux ] && echo "E2E-KERNEL-BTF $(wc -c < /sys/kernel/btf/vmlinux)"
+sed -n 's/^\tfield:/E2E-TPFIELD /p' /sys/kernel/tracing/events/sched/sched_process_exec/format
+probe=/opt/e2e/probe-$nonce
+cp /opt/e2e/probe "$probe"
+
+: > /tmp/trace.out
+: > /tmp/trace.err
+/opt/e2e/sigdfl /opt/e2e/tracer > /tmp/trace.out 2> /tmp/trace.err &
+tpid=$!
+ready=0
+i=0
+while [ $i -lt 600 ]; do
+  if grep -q '^corepack: tracing sched_process_exec' /tmp/trace.err; then ready=1; break; fi
+  kill -0 $tpid 2>/dev/null || break
+  sleep 0.1
+  i=$((i + 1))
+done
+echo "E2E-READY $ready at $(cut -d' ' -f1 /proc/uptime) s"
+if [ $ready = 1 ]; then
+  # a runner shell (not pid 1) forks the probe: probe pid = $!, its parent = $$
+  sh -c 'echo "E2E-RUNNER $$"; "$1" & echo $! > /tmp/probe.pid; echo "E2E-PROBE $1 $!"; wait $!; echo "E2E-PROBE-EXIT $?"' runner "$probe"
+  i=0
+  # (the stand-in writes its events only when stopped)
+  while [ ! -e /opt/e2e/STUB ] && [ $i -lt 100 ] && ! grep -q "\"pid\":$(cat /tmp/probe.pid)," /tmp/trace.out; do
+    kill -0 $tpid 2>/dev/null || break
+    sleep 0.1
+    i=$((i + 1))
+  done
+fi
+kill -INT $tpid 2>/dev/null
+i=0
+while [ $i -lt 100 ] && kill -0 $tpid 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+if kill -0 $tpid 2>/dev/null; then echo "E2E-TRACER-HUNG"; kill -KILL $tpid; fi
+wait $tpid
+echo "E2E-TRACER-EXIT $?"
+dmesg -n 1
+echo "E2E-BEGIN-STDERR"
+cat /tmp/trace.err
+echo "E2E-END-STDERR"
+echo "E2E-BEGIN-STDOUT"
+cat /tmp/trace.out
+echo "E2E-END-STDOUT"
+echo "E2E-DONE at $(cut -d' ' -f1 /proc/uptime) s"
+poweroff -f
+EOF
+chmod +x "$ir/init"
+initrd=$work/initrd.cpio.gz
+(cd "$ir" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -1 > "$initrd"
+say "initramfs: $(stat -c %s "$initrd") bytes in $(secs "$t0" "$(now)") s"
+
+# --- boot each kernel and check what the tracer reported
+field_num() { sed -n "s/.*\"$1\": *\([0-9-]*\).*/\1/p" <<<"$2"; }
+field_str() { sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p" <<<"$2"; }
+block() { sed -n "/^E2E-BEGIN-$1\$/,/^E2E-END-$1\$/p" "$2" | sed '1d;$d'; }
+value() { sed -n "s/^$1 //p" "$2" | sed -n 1p; }
+
+# boot_and_check UNAME BUNDLE: boots the kernel with the tracer on /opt/e2e/BUNDLE and
+# sets boot (seconds), log, btfline, got, want, problems (the guest, the probe and the
+# tracer's run) and wrong (the event: missing, or its values differ from want).
+boot_and_check() {
+  local uname=$1 bundle_name=$2 nonce raw t0 qrc guname probe_line probe ppid_exp pid_exp self event comm_exp
+  nonce=$(od -An -N4 -tx4 /dev/urandom | tr -d ' \n')
+  raw=$work/$uname.$bundle_name.serial
+  log=$work/$uname.$bundle_name.log
+  t0=$(now)
+  set +e
+  timeout "$timeout_s" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 \
+    -display none -monitor none -nic none -no-reboot \
+    -serial "file:$raw" \
+    -kernel "${vmlinuz[$uname]}" -initrd "$initrd" \
+    -append "console=ttyS0 panic=-1 quiet e2e.nonce=$nonce e2e.bundle=$bundle_name" \
+    </dev/null >"$log.qemu" 2>&1
+  qrc=$?
+  set -e
+  boot=$(secs "$t0" "$(now)")
+  tr -d '\r' < "$raw" > "$log" || true
+
+  problems=()
+  wrong=
+  got=
+  [ $qrc = 0 ] || problems+=("qemu exit status $qrc$([ $qrc = 124 ] && echo " (timeout after ${timeout_s} s)")")
+  grep -q '^E2E-DONE ' "$log" || problems+=("the guest did not finish")
+  guname=$(value E2E-UNAME "$log")
+  [ "$guname" = "$uname" ] || problems+=("guest uname -r is '$guname', not $uname")
+  grep -q "^E2E-KVERSION .* Debian ${version[$uname]} " "$log" ||
+    problems+=("guest /proc/version is not Debian ${version[$uname]}")
+  probe_line=$(value E2E-PROBE "$log")
+  probe=${probe_line% *}
+  ppid_exp=$(value E2E-RUNNER "$log")
+  pid_exp=${probe_line##* }
+  self=$(value E2E-PROBE-SELF "$log")
+  [ -n "$probe_line" ] && [ -n "$ppid_exp" ] || problems+=("the guest did not run the probe (tracer not ready?)")
+  [ "$self" = "$pid_exp $ppid_exp 0" ] || problems+=("probe says pid ppid uid = '$self', the runner '$pid_exp $ppid_exp 0'")
+  [ "$(value E2E-PROBE-EXIT "$log")" = 0 ] || problems+=("probe exit status not 0")
+  [ "$(value E2E-TRACER-EXIT "$log")" = 0 ] || problems+=("tracer exit status $(value E2E-TRACER-EXIT "$log") (SIGINT should exit 0)")
+  btfline=$(block STDERR "$log" | grep '^corepack: btf: ' | sed -n 1p || true)
+  [[ "$btfline" == *"bundle entry x86_64 $uname debian 12"* ]] ||
+    problems+=("btf line '$btfline' does not name 'bundle entry x86_64 $uname debian 12'")
+  comm_exp=$(basename "$probe" | cut -c1-15)
+  want="pid=$pid_exp ppid=$ppid_exp uid=0 comm=$comm_exp filename=$probe"
+  event=
+  [ -z "$pid_exp" ] || event=$(block STDOUT "$log" | grep -F "\"pid\":$pid_exp," | sed -n 1p || true)
+  if [ -z "$event" ]; then
+    wrong="no event with pid ${pid_exp:-?} (filename $probe)"
+  else
+    got="pid=$(field_num pid "$event") ppid=$(field_num ppid "$event") uid=$(field_num uid "$event") comm=$(field_str comm "$event") filename=$(field_str filename "$event")"
+    [ "$got" = "$want" ] || wrong="event $got, expected $want"
+  fi
+}
+
+# show_log: the guest console of the last boot_and_check, on stderr
+show_log() {
+  {
+    echo "--- $log: guest console (last 80 lines; of the tracer's JSON events the probe's and the last 5)"
+    awk -v p="\"pid\":${pid_exp:-x}," '
+      /^E2E-BEGIN-STDOUT$/ { inside = 1; print; next }
+      /^E2E-END-STDOUT$/ {
+        inside = 0
+        if (n > 5) print "... " n - 5 " more events"
+        for (i = (n > 5 ? n - 4 : 1); i <= n; i++) print ev[i]
+      }
+      inside { if (index($0, p)) print; else ev[++n] = $0; next }
+      { print }' "$log" | tail -n 80
+    echo "--- qemu"
+    cat "$log.qemu"
+    echo "---"
+  } >&2
+}
+
+failed=0
+for uname in "${unames[@]}"; do
+  boot_and_check "$uname" bundle.corepack
+  if [ "$stub" = 1 ]; then tag="PASS (stub, no tracer)"; else tag=PASS; fi
+  if [ ${#problems[@]} = 0 ] && [ -z "$wrong" ]; then
+    echo "$tag $uname: qemu ${boot} s (guest: tracer ready at $(value E2E-READY "$log" | sed 's/^1 at //'), done at $(value E2E-DONE "$log" | sed 's/^at //')); $btfline; event $got"
+  else
+    failed=1
+    [ -z "$wrong" ] || problems+=("$wrong")
+    echo "FAIL $uname: qemu ${boot} s; $(IFS=';'; echo "${problems[*]}")"
+    show_log
+  fi
+done
+if [ "$control" = 1 ]; then
+  for i in "${!unames[@]}"; do
+    uname=${unames[i]}
+    other=${unames[(i + 1) % ${#unames[@]}]}
+    boot_and_check "$uname" swapped.corepack
+    if [ ${#problems[@]} = 0 ] && [ -n "$wrong" ]; then
+      echo "CONTROL $uname under $other's BTF: wrong values, as it must be: $wrong"
+    else
+      failed=1
+      [ ${#problems[@]} != 0 ] || problems+=("the tracer reported the right values with $other's BTF: the check cannot tell")
+      echo "FAIL control $uname under $other's BTF: qemu ${boot} s; $(IFS=';'; echo "${problems[*]}")"
+      show_log
+    fi
+  done
+fi
+
+echo "qemu-e2e: ${#unames[@]} kernels, total $(secs "$t_start" "$(now)") s"
+exit $failed
