@@ -26,6 +26,10 @@
 #   CONTROL=0     skip the control: each kernel booted again with a bundle holding the
 #                 next kernel's BTF under its name, where the tracer must report wrong
 #                 values (default 1, with two kernels or more)
+#   EMBED=0       give the guest's tracer the bundle with --bundle instead of building
+#                 it into the binary (default 1: `COREPACK_EMBED_BUNDLE=BUNDLE cargo
+#                 build --release -p corepack`, which leaves target/release/corepack
+#                 with that bundle inside until the next plain build)
 #   KEEP_WORK=1   keep the work directory (bundle, initramfs, serial logs)
 #   BTFGEN_CACHE  the download cache (default ~/.cache/btfgen)
 #
@@ -152,6 +156,16 @@ else
 fi
 "$corepack" inspect "$bundle" >&2
 say "bundle: $(stat -c %s "$bundle") bytes in $(secs "$t0" "$(now)") s"
+# The guest's tracer has that bundle built in (COREPACK_EMBED_BUNDLE), as a shipped tool
+# would; the control runs give theirs with --bundle. cargo rebuilds only corepack.
+guest_corepack=$corepack
+if [ "$stub" != 1 ] && [ "${EMBED:-1}" = 1 ]; then
+  t0=$(now)
+  (cd "$root" && COREPACK_EMBED_BUNDLE=$bundle cargo build --release -q -p corepack --bin corepack) >&2
+  guest_corepack=$work/corepack-embedded
+  cp "$target/release/corepack" "$guest_corepack"
+  say "corepack with the bundle embedded: built in $(secs "$t0" "$(now)") s"
+fi
 # The control: the same kernels, each under the next kernel's BTF. The tracer must then
 # report wrong values (so the checks can fail, and the right entry is what makes the
 # values right).
@@ -243,17 +257,22 @@ EOF
 else
   # without its debug info (37 MB of 40): a smaller initramfs boots faster
   if command -v strip >/dev/null 2>&1; then
-    strip -o "$ir/opt/e2e/corepack" "$corepack"
+    strip -o "$ir/opt/e2e/corepack" "$guest_corepack"
   else
-    cp "$corepack" "$ir/opt/e2e/corepack"
+    cp "$guest_corepack" "$ir/opt/e2e/corepack"
   fi
   # every library the dynamic linker loads, at the same path
-  ldd "$corepack" | awk '/=> \//{ print $3 } /^[[:space:]]*\//{ print $1 }' | while read -r lib; do
+  ldd "$guest_corepack" | awk '/=> \//{ print $3 } /^[[:space:]]*\//{ print $1 }' | while read -r lib; do
     mkdir -p "$ir/$(dirname "$lib")"
     cp -L "$lib" "$ir/$lib"
   done
-  printf '#!/bin/sh\nexec /opt/e2e/corepack trace --bundle "/opt/e2e/$E2E_BUNDLE" --btf-source bundle -v --json\n' \
-    > "$ir/opt/e2e/tracer"
+  cat > "$ir/opt/e2e/tracer" <<'EOF'
+#!/bin/sh
+if [ "$E2E_BUNDLE" = embedded ]; then
+  exec /opt/e2e/corepack trace --btf-source bundle -v --json
+fi
+exec /opt/e2e/corepack trace --bundle "/opt/e2e/$E2E_BUNDLE" --btf-source bundle -v --json
+EOF
   chmod +x "$ir/opt/e2e/tracer"
 fi
 cat > "$ir/init" <<'EOF'
@@ -401,8 +420,10 @@ show_log() {
 }
 
 failed=0
+main_bundle=bundle.corepack
+if [ "$guest_corepack" != "$corepack" ]; then main_bundle=embedded; fi
 for uname in "${unames[@]}"; do
-  boot_and_check "$uname" bundle.corepack
+  boot_and_check "$uname" "$main_bundle"
   if [ "$stub" = 1 ]; then tag="PASS (stub, no tracer)"; else tag=PASS; fi
   if [ ${#problems[@]} = 0 ] && [ -z "$wrong" ]; then
     echo "$tag $uname: qemu ${boot} s (guest: tracer ready at $(value E2E-READY "$log" | sed 's/^1 at //'), done at $(value E2E-DONE "$log" | sed 's/^at //')); $btfline; event $got"
