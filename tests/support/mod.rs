@@ -320,62 +320,23 @@ pub const PAHOLE_DEFAULT: &[&str] = &["--btf_gen_floats"];
 /// running tests, so this does not deadlock, and it keeps the binary in step
 /// with the sources.
 pub fn btfgen_bin() -> PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Some(p) = std::env::var_os("BTFGEN_BIN") {
-            let p = PathBuf::from(p);
-            assert!(p.is_file(), "BTFGEN_BIN={} does not exist", p.display());
-            return p;
-        }
-        let release = !cfg!(debug_assertions);
-        let profile = if release { "release" } else { "debug" };
-        let flag = if release { " --release" } else { "" };
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .or_else(|| option_env!("CARGO_TARGET_DIR").map(PathBuf::from))
-            .unwrap_or_else(|| workspace_root().join("target"));
-        let target = if target.is_relative() {
-            workspace_root().join(target)
-        } else {
-            target
-        };
-        let bin = target.join(profile).join("btfgen");
-        if let Some(cargo) = std::env::var_os("CARGO") {
-            let mut cmd = Command::new(cargo);
-            cmd.args([
-                "build",
-                "-p",
-                "btfgen",
-                "--bin",
-                "btfgen",
-                "--manifest-path",
-            ])
-            .arg(workspace_root().join("Cargo.toml"))
-            .env("CARGO_TARGET_DIR", &target);
-            if release {
-                cmd.arg("--release");
-            }
-            let o = cmd
-                .output()
-                .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-            if !o.status.success() {
-                panic!(
-                    "building the btfgen binary failed ({cmd:?}):\n{}",
-                    String::from_utf8_lossy(&o.stderr)
+    static CHECKED: OnceLock<PathBuf> = OnceLock::new();
+    CHECKED
+        .get_or_init(|| {
+            let bin = workspace_bin("btfgen", "btfgen", "BTFGEN_BIN");
+            if std::env::var_os("BTFGEN_BIN").is_none() {
+                warn_if_stale(
+                    &bin,
+                    if cfg!(debug_assertions) {
+                        ""
+                    } else {
+                        " --release"
+                    },
                 );
             }
-        }
-        if !bin.is_file() {
-            panic!(
-                "btfgen binary not found at {}: run `cargo build{flag} -p btfgen` first \
-                 (or set BTFGEN_BIN)",
-                bin.display()
-            );
-        }
-        warn_if_stale(&bin, flag);
-        bin
-    })
-    .clone()
+            bin
+        })
+        .clone()
 }
 
 /// Warn (not fail: the encoder may be edited while tests run) when a source
