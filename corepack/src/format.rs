@@ -21,7 +21,7 @@ pub const FORMAT_VERSION: u16 = 2;
 pub const HEADER_LEN: usize = 64;
 /// Upper bound of one decompressed blob (a minimized BTF is kilobytes; a full vmlinux BTF
 /// is a few megabytes).
-pub const MAX_RAW_BLOB: u64 = 256 << 20;
+pub const MAX_RAW_BLOB: u64 = 64 << 20;
 /// Upper bound of the decompressed manifest (about 50 bytes per kernel entry).
 pub const MAX_RAW_MANIFEST: u64 = 64 << 20;
 /// Longest chain of dictionary references (blob → its dictionary blob → ...): reading one
@@ -237,14 +237,23 @@ fn need(bytes: &[u8], offset: u64, needed: u64, what: &'static str) -> Result<()
     Ok(())
 }
 
-/// Decompresses one zstd frame into at most `raw_len` bytes (a corrupt frame cannot inflate
-/// past it), with an optional raw-content dictionary.
+/// Decompresses one zstd frame, with an optional raw-content dictionary, into at most
+/// `raw_len` bytes. The output grows with what the frame really produces, so a header
+/// that claims a large `raw_len` for a small frame allocates nothing up front, and a frame
+/// that inflates past `raw_len` is cut off there (the caller then sees a length or
+/// checksum mismatch).
 fn decompress_exact(stored: &[u8], dict: Option<&[u8]>, raw_len: u64) -> std::io::Result<Vec<u8>> {
-    match dict {
-        None => zstd::bulk::decompress(stored, raw_len as usize),
-        Some(d) => zstd::bulk::Decompressor::with_dictionary(d)
-            .and_then(|mut z| z.decompress(stored, raw_len as usize)),
-    }
+    use std::io::Read;
+    let decoder = match dict {
+        None => zstd::stream::read::Decoder::with_buffer(stored)?,
+        Some(d) => zstd::stream::read::Decoder::with_dictionary(stored, d)?,
+    };
+    let mut out = Vec::with_capacity(stored.len().saturating_mul(4).min(raw_len as usize));
+    decoder
+        .single_frame()
+        .take(raw_len + 1)
+        .read_to_end(&mut out)?;
+    Ok(out)
 }
 
 impl<'a> Bundle<'a> {
