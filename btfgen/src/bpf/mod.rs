@@ -5,6 +5,7 @@ pub mod ext;
 
 use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
 
+use crate::btf::read::section_data;
 use crate::btf::{Btf, BtfError};
 pub use ext::{BtfExt, CoreRelo, ExtSection, FuncInfo, LineInfo};
 
@@ -120,7 +121,7 @@ pub enum BpfError {
     NoBtfExt,
     /// `.BTF` is invalid.
     #[error(".BTF: {0}")]
-    Btf(#[from] BtfError),
+    Btf(BtfError),
     /// `.BTF.ext` ends before a structure it declares.
     #[error("truncated .BTF.ext: {0}")]
     Truncated(&'static str),
@@ -130,6 +131,13 @@ pub enum BpfError {
     /// A CO-RE relocation of a kind this tool does not know.
     #[error("invalid .BTF.ext: unknown CO-RE relocation kind {0}")]
     UnknownKind(u32),
+}
+
+// Not `#[from]`, which would make the BTF error the source too and print it twice.
+impl From<BtfError> for BpfError {
+    fn from(e: BtfError) -> Self {
+        BpfError::Btf(e)
+    }
 }
 
 /// A BPF program or subprogram: a function symbol in an executable section.
@@ -168,8 +176,7 @@ impl BpfObject {
         }
         let section = |name: &str| -> Result<Option<Vec<u8>>, BpfError> {
             match file.section_by_name(name) {
-                Some(s) => s
-                    .uncompressed_data()
+                Some(s) => section_data(&s)
                     .map(|d| Some(d.into_owned()))
                     .map_err(|e| BpfError::Elf(format!("{name}: {e}"))),
                 None => Ok(None),

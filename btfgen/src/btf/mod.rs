@@ -1,7 +1,9 @@
 //! The BTF model: types ([`types`]), strings ([`strings`]), a reader ([`read`]),
-//! a writer ([`write`](mod@write)) and graph deduplication ([`dedup`]).
+//! a writer ([`write`](mod@write)), graph deduplication ([`dedup`]) and the check for
+//! reference loops no C type has ([`loops`]).
 
 pub mod dedup;
+pub mod loops;
 pub mod read;
 pub mod strings;
 pub mod types;

@@ -38,6 +38,9 @@ pub enum BtfError {
     /// The ELF container could not be parsed.
     #[error("bad ELF file: {0}")]
     Elf(object::Error),
+    /// The `.BTF` section could not be read or decompressed.
+    #[error("bad ELF file: .BTF: {0}")]
+    Section(String),
     /// Reading the file failed.
     #[error("{0}")]
     Io(std::io::Error),
@@ -53,6 +56,31 @@ impl From<std::io::Error> for BtfError {
     fn from(e: std::io::Error) -> Self {
         BtfError::Io(e)
     }
+}
+
+/// Most bytes a compressed ELF section may claim per byte stored: zlib cannot expand
+/// past 1032:1 and debug info compresses far less; a header claiming more would only
+/// make the reader allocate what the input cannot fill.
+const MAX_COMPRESSION_RATIO: u64 = 1032;
+
+/// The bytes of an ELF section, decompressed (`SHF_COMPRESSED`, `.zdebug_*`) when
+/// they are, after checking the size the compression header claims against
+/// [`MAX_COMPRESSION_RATIO`].
+pub(crate) fn section_data<'d>(
+    section: &impl ObjectSection<'d>,
+) -> Result<std::borrow::Cow<'d, [u8]>, String> {
+    let range = section.compressed_file_range().map_err(|e| e.to_string())?;
+    let bound = range
+        .compressed_size
+        .saturating_mul(MAX_COMPRESSION_RATIO)
+        .max(1 << 16);
+    if range.format != object::CompressionFormat::None && range.uncompressed_size > bound {
+        return Err(format!(
+            "compressed section claims {} bytes from {} (more than {MAX_COMPRESSION_RATIO}:1)",
+            range.uncompressed_size, range.compressed_size
+        ));
+    }
+    section.uncompressed_data().map_err(|e| e.to_string())
 }
 
 struct Cursor<'a> {
@@ -104,7 +132,7 @@ impl Btf {
         if data.starts_with(b"\x7fELF") {
             let file = object::File::parse(data)?;
             let section = file.section_by_name(".BTF").ok_or(BtfError::NoBtfSection)?;
-            let bytes = section.uncompressed_data()?;
+            let bytes = section_data(&section).map_err(BtfError::Section)?;
             parse(&bytes, base)
         } else if detect_endian(data).is_ok() {
             parse(data, base)
@@ -285,6 +313,18 @@ fn read_type(c: &mut Cursor<'_>, id: TypeId) -> Result<Type, BtfError> {
                 size: size_or_type,
                 members,
             };
+            // The writer uses the kind_flag layout (24-bit offsets) for any struct with
+            // bitfields or unaligned members: refuse what it could not write back.
+            if let Some(m) = comp
+                .members
+                .iter()
+                .find(|m| m.bit_offset > 0x00ff_ffff && comp.has_bitfields())
+            {
+                return Err(bad(format!(
+                    "member bit offset {} beyond 2^24 in a struct with bitfields",
+                    m.bit_offset
+                )));
+            }
             if code == kind::STRUCT {
                 Kind::Struct(comp)
             } else {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use btfgen::bpf::BpfObject;
+use btfgen::btf::loops::check_reference_loops;
 use btfgen::btf::Btf;
 use btfgen::json::quote;
 use btfgen::relo::resolve_object;
@@ -56,24 +57,26 @@ pub(super) fn kernel_files(path: &Path) -> anyhow::Result<Vec<(PathBuf, PathBuf)
     Ok(out)
 }
 
-/// Reads the optional base BTF.
+/// Reads the optional base BTF (refusing reference loops, as [`read_kernel`]).
 pub(super) fn read_base(base: &Option<PathBuf>) -> anyhow::Result<Option<Arc<Btf>>> {
     base.as_ref()
         .map(|p| {
             Btf::from_file(p)
-                .map(Arc::new)
+                .and_then(|b| check_reference_loops(&b).map(|()| Arc::new(b)))
                 .with_context(|| format!("base BTF {}", p.display()))
         })
         .transpose()
 }
 
-/// Reads a kernel BTF, split on `base` when given.
+/// Reads a kernel BTF, split on `base` when given, and refuses reference loops no C
+/// type has (the CO-RE engine, min and diff walk references).
 pub(super) fn read_kernel(path: &Path, base: &Option<Arc<Btf>>) -> anyhow::Result<Btf> {
     let r = match base {
         Some(b) => Btf::from_split_file(path, b.clone()),
         None => Btf::from_file(path),
     };
-    r.with_context(|| format!("{}", path.display()))
+    r.and_then(|b| check_reference_loops(&b).map(|()| b))
+        .with_context(|| format!("{}", path.display()))
 }
 
 /// Reads BPF objects.

@@ -23,6 +23,11 @@ const MAX_DEPTH: u32 = 512;
 /// Indentation is capped at this many tabs, as in libbpf.
 const MAX_INDENT: usize = 13;
 
+/// Most padding lines (`long: 64;`, ...) one dump writes. A real kernel's vmlinux.h has
+/// about 5,000 (Debian 6.1); a struct size or member offset near 2^32 would ask for tens of
+/// millions from a few bytes of BTF.
+const MAX_PAD_LINES: u32 = 1 << 16;
+
 const HEADER: &str = "#ifndef __VMLINUX_H__\n\
 #define __VMLINUX_H__\n\
 \n\
@@ -78,6 +83,8 @@ struct Emitter<'a, W> {
     tag_counts: HashMap<String, usize>,
     ident_counts: HashMap<String, usize>,
     depth: u32,
+    /// Padding lines still allowed ([`MAX_PAD_LINES`]).
+    pad_lines: u32,
 }
 
 fn pfx(lvl: usize) -> &'static str {
@@ -108,6 +115,7 @@ impl<'a, W: Write> Emitter<'a, W> {
             tag_counts: HashMap::new(),
             ident_counts: HashMap::new(),
             depth: 0,
+            pad_lines: MAX_PAD_LINES,
         }
     }
 
@@ -362,7 +370,7 @@ impl<'a, W: Write> Emitter<'a, W> {
                 self.layout.align_of(m.ty)
             };
             let in_bitfield = prev_bitfield && bits != 0;
-            self.emit_bit_padding(off, m_off, m_align, in_bitfield, lvl + 1)?;
+            self.emit_bit_padding(id, off, m_off, m_align, in_bitfield, lvl + 1)?;
             write!(self.out, "\n{}", pfx(lvl + 1))?;
             self.emit_type_decl(m.ty, &fname, lvl + 1)?;
             if bits != 0 {
@@ -377,7 +385,7 @@ impl<'a, W: Write> Emitter<'a, W> {
             self.w(";")?;
         }
         if is_struct {
-            self.emit_bit_padding(off, c.size as i64 * 8, align, false, lvl + 1)?;
+            self.emit_bit_padding(id, off, c.size as i64 * 8, align, false, lvl + 1)?;
         }
         // `struct empty {}` stays on one line.
         if !c.members.is_empty() || c.size != 0 {
@@ -395,6 +403,7 @@ impl<'a, W: Write> Emitter<'a, W> {
     /// relying on natural alignment where the compiler would pad the same way.
     fn emit_bit_padding(
         &mut self,
+        id: TypeId,
         mut cur: i64,
         next: i64,
         next_align: i64,
@@ -439,6 +448,10 @@ impl<'a, W: Write> Emitter<'a, W> {
             cur = new_off;
         }
         while cur != next {
+            self.pad_lines = self
+                .pad_lines
+                .checked_sub(1)
+                .ok_or(DumpError::TooMuchPadding(id))?;
             let bits = (next - cur).min(pad_bits);
             if bits == pad_bits {
                 write!(self.out, "\n{}{pad_type}: {pad_bits};", pfx(lvl))?;

@@ -32,6 +32,9 @@ pub enum DumpError {
     /// A chain of types nests deeper than any C declaration would (a malformed loop).
     #[error("type {0} nests too deeply (a reference loop?)")]
     TooDeep(TypeId),
+    /// Struct sizes and member offsets that leave gaps no real header has.
+    #[error("type {0} leaves more padding than a C header can hold (a corrupt size or offset?)")]
+    TooMuchPadding(TypeId),
     /// The output sink failed.
     #[error("cannot format output")]
     Fmt(#[from] std::fmt::Error),

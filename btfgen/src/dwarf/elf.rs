@@ -9,6 +9,7 @@ use object::{
 };
 
 use super::EncodeError;
+use crate::btf::read::section_data;
 
 /// The DWARF sections the converter reads (`.debug_line` only for its unit headers,
 /// which gimli parses with each unit).
@@ -68,8 +69,7 @@ impl<'data> ElfInput<'data> {
             let Some(section) = file.section_by_name(id.name()) else {
                 continue;
             };
-            let bytes = section
-                .uncompressed_data()
+            let bytes = section_data(&section)
                 .map_err(|e| EncodeError::BadElf(format!("section {}: {e}", id.name())))?;
             let bytes = if relocatable {
                 Cow::Owned(relocate(&file, &section, bytes.into_owned(), &base_of)?)
@@ -91,7 +91,7 @@ impl<'data> ElfInput<'data> {
             } else {
                 s.address()
             };
-            (start, start + s.size())
+            (start, start.saturating_add(s.size()))
         });
         let mut percpu_syms = HashMap::new();
         for sym in file.symbols() {
@@ -149,10 +149,12 @@ fn section_bases(file: &object::File<'_>) -> HashMap<SectionIndex, u64> {
         if !alloc || s.address() != 0 || s.size() == 0 {
             continue;
         }
-        let align = s.align().max(1);
-        next = next.div_ceil(align) * align;
-        bases.insert(s.index(), next);
-        next += s.size();
+        // Sizes and alignments come from the file: past 2^64, later sections keep 0.
+        let Some(start) = next.checked_next_multiple_of(s.align().max(1)) else {
+            break;
+        };
+        bases.insert(s.index(), start);
+        next = start.saturating_add(s.size());
     }
     bases
 }

@@ -73,8 +73,9 @@ pub fn decompress<'a>(name: &str, r: impl Read + 'a) -> io::Result<Box<dyn BufRe
     Ok(if base.ends_with(".gz") {
         Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(r)))
     } else if base.ends_with(".xz") {
-        Box::new(BufReader::new(liblzma::read::XzDecoder::new_multi_decoder(
+        Box::new(BufReader::new(liblzma::read::XzDecoder::new_stream(
             r,
+            crate::package::xz_stream()?,
         )))
     } else if base.ends_with(".zst") {
         Box::new(BufReader::new(zstd::Decoder::new(r)?))
@@ -569,11 +570,13 @@ pub fn rpm_from_file_name(href: &str) -> Option<Package> {
 fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
+    // Two hex digits, as bytes: slicing the str could split a character.
+    let hex = |d: u8| (d as char).to_digit(16);
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
+        if let [b'%', hi, lo, ..] = b[i..] {
+            if let (Some(hi), Some(lo)) = (hex(hi), hex(lo)) {
+                out.push((hi << 4 | lo) as u8);
                 i += 3;
                 continue;
             }
@@ -582,4 +585,17 @@ fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_escapes_next_to_multibyte_characters() {
+        assert_eq!(percent_decode("a%2Bb%zz%"), "a+b%zz%");
+        assert_eq!(percent_decode("%é%+1€"), "%é%+1€");
+        let p = rpm_from_file_name("k-1-2.x86_64%€.rpm").unwrap();
+        assert_eq!(p.arch, "x86_64%€");
+    }
 }

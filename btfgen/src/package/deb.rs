@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use super::{
-    classify, decoder, drain, relative, Algo, Counting, Cx, Digest, Error, Kind, Member, Vmlinux,
+    ar, classify, decoder, drain, relative, Algo, Counting, Cx, Digest, Error, Kind, Member,
+    Vmlinux,
 };
 
 const WHAT: &str = "Debian package";
@@ -27,15 +28,13 @@ fn compression(ext: &str) -> Option<&'static str> {
 
 pub(super) fn extract<R: Read>(reader: R, cx: &Cx) -> Result<Vmlinux, Error> {
     let (reader, count) = Counting::new(reader);
-    let mut ar = ar::Archive::new(reader);
+    let mut ar = ar::Reader::new(reader).map_err(|e| cx.read_error(WHAT, e))?;
     let mut first = true;
     let mut found = None;
     let mut md5sums = HashMap::new();
-    while let Some(entry) = ar.next_entry() {
-        let entry = entry.map_err(|e| cx.read_error(WHAT, e))?;
-        let id = String::from_utf8_lossy(entry.header().identifier()).into_owned();
+    while let Some(header) = ar.next().map_err(|e| cx.read_error(WHAT, e))? {
         // GNU ar spells names with a trailing '/'.
-        let id = id.trim_end_matches('/').to_string();
+        let id = header.name.trim_end_matches('/').to_string();
         if first && id != "debian-binary" {
             return Err(cx.corrupt(
                 WHAT,
@@ -50,11 +49,10 @@ pub(super) fn extract<R: Read>(reader: R, cx: &Cx) -> Result<Vmlinux, Error> {
         } else {
             continue;
         };
-        let (size, start) = (entry.header().size(), count.get());
+        let (size, start) = (header.size, count.get());
         let (dec, compression) = compression(ext)
-            .and_then(|c| decoder(c, entry))
+            .and_then(|c| decoder(c, &mut ar))
             .ok_or_else(|| cx.unsupported("ar member", &id))?;
-        // Dropping the ar entry (inside the decoder) reads the rest of its data.
         let v = if is_data {
             from_tar(cx.limit(dec), compression, &md5sums, cx).map(Some)
         } else {
@@ -63,6 +61,8 @@ pub(super) fn extract<R: Read>(reader: R, cx: &Cx) -> Result<Vmlinux, Error> {
                 None
             })
         };
+        // The rest of the member (after the tar's end), as far as the input goes.
+        ar.skip_rest().map_err(|e| cx.read_error(WHAT, e))?;
         let got = count.get() - start;
         // Truncation explains a missing vmlinux or a damaged tar.
         if got < size {
@@ -78,7 +78,7 @@ pub(super) fn extract<R: Read>(reader: R, cx: &Cx) -> Result<Vmlinux, Error> {
     }
     match found {
         Some(v) => {
-            let mut rest = ar.into_inner().map_err(|e| cx.read_error(WHAT, e))?;
+            let mut rest = ar.into_inner();
             drain(&mut rest).map_err(|e| cx.read_error(WHAT, e))?;
             Ok(v)
         }

@@ -30,6 +30,7 @@
 //! but such a package is not one to trust), and the bytes decompressed are bounded
 //! ([`Options::max_bytes`]) so that a decompression bomb cannot fill the disk.
 
+mod ar;
 mod cpio;
 mod deb;
 mod rpm;
@@ -87,6 +88,17 @@ impl Kind {
 /// Default bound on the bytes decompressed out of one package (8 GiB): the largest
 /// kernel debuginfo packages unpack to a few GB.
 pub const DEFAULT_MAX_BYTES: u64 = 8 << 30;
+
+/// Memory an xz or lzma decoder may use (its dictionary, which the stream header
+/// chooses): `xz -9` needs 65 MiB, and a header asking for gigabytes is refused.
+pub const XZ_MEMLIMIT: u64 = 256 << 20;
+
+/// A multi-stream xz decoder bounded by [`XZ_MEMLIMIT`] (parallel xz, pixz and
+/// `xz -T` write several streams).
+pub fn xz_stream() -> io::Result<liblzma::stream::Stream> {
+    liblzma::stream::Stream::new_stream_decoder(XZ_MEMLIMIT, liblzma::stream::CONCATENATED)
+        .map_err(io::Error::other)
+}
 
 /// Extraction settings.
 #[derive(Clone, Debug)]
@@ -533,11 +545,11 @@ fn decoder<'r, R: Read + 'r>(
     Some(match compression {
         // Multi-stream: parallel xz (pixz, xz -T) writes several streams.
         "xz" => (
-            Box::new(liblzma::read::XzDecoder::new_multi_decoder(r)),
+            Box::new(liblzma::read::XzDecoder::new_stream(r, xz_stream().ok()?)),
             "xz",
         ),
         "lzma" => {
-            let stream = liblzma::stream::Stream::new_lzma_decoder(u64::MAX).ok()?;
+            let stream = liblzma::stream::Stream::new_lzma_decoder(XZ_MEMLIMIT).ok()?;
             (
                 Box::new(liblzma::read::XzDecoder::new_stream(r, stream)),
                 "lzma",

@@ -244,11 +244,18 @@ fn read_header<R: BufRead>(r: &mut R, cx: &Cx, what: &'static str) -> Result<Hea
             format!("implausible size ({tags} tags, {data} bytes)"),
         ));
     }
-    let mut raw = vec![0u8; tags as usize * 16];
-    r.read_exact(&mut raw).map_err(|e| cx.read_error(what, e))?;
-    let mut store = vec![0u8; data as usize];
-    r.read_exact(&mut store)
-        .map_err(|e| cx.read_error(what, e))?;
+    // Read as the bytes arrive: the sizes come from the input, and a short input must
+    // not first cost the 256 MiB they may claim.
+    let mut exact = |n: u64| {
+        let mut buf = Vec::new();
+        match r.by_ref().take(n).read_to_end(&mut buf) {
+            Ok(got) if got as u64 == n => Ok(buf),
+            Ok(_) => Err(cx.read_error(what, std::io::ErrorKind::UnexpectedEof.into())),
+            Err(e) => Err(cx.read_error(what, e)),
+        }
+    };
+    let raw = exact(tags as u64 * 16)?;
+    let store = exact(data as u64)?;
     let be = |b: &[u8]| u32::from_be_bytes(b.try_into().unwrap());
     let index = raw
         .chunks_exact(16)
