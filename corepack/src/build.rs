@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use btfgen::bpf::{BpfError, BpfObject};
+use btfgen::btf::loops::check_reference_loops;
 use btfgen::btf::{Btf, BtfError};
 use btfgen::min::{minimize, MinError};
 use btfgen::relo::resolve_object;
@@ -137,10 +138,12 @@ pub fn build_bundle(
     let blobs: Vec<Result<Vec<u8>, BuildError>> = kernels
         .par_iter()
         .map(|k| {
-            let target = Btf::from_file(&k.path).map_err(|source| BuildError::Btf {
-                what: k.path.display().to_string(),
-                source,
-            })?;
+            let target = Btf::from_file(&k.path)
+                .and_then(|b| check_reference_loops(&b).map(|()| b))
+                .map_err(|source| BuildError::Btf {
+                    what: k.path.display().to_string(),
+                    source,
+                })?;
             let min = minimize(&target, &parsed).map_err(|source| BuildError::Minimize {
                 path: k.path.clone(),
                 source,
