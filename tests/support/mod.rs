@@ -33,27 +33,11 @@ fn package_of(tool: &str) -> &'static str {
     }
 }
 
-/// Panic unless `tool` is on PATH (or, for bpftool, in /usr/sbin), naming
-/// the Debian package to install.  Returns the path to run.
+/// Panic unless `tool` is on PATH (or in /usr/sbin, /sbin: bpftool lives there on
+/// Debian, off a user's PATH), naming the Debian package to install.  Returns the path
+/// to run.
 pub fn require_tool(tool: &str) -> PathBuf {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
-    // bpftool lives in /usr/sbin on Debian, which is not on a user's PATH.
-    dirs.push("/usr/sbin".into());
-    dirs.push("/sbin".into());
-    for d in dirs {
-        let p = d.join(tool);
-        if p.is_file() {
-            return p;
-        }
-    }
-    panic!(
-        "`{tool}` not found: install the Debian package {} (apt-get install {}); \
-         .ci/run installs every tool these tests need",
-        package_of(tool),
-        package_of(tool)
-    );
+    require_tool_from(tool, package_of(tool))
 }
 
 /// Run a command, panicking with its stderr if it cannot start or fails.
