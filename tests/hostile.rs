@@ -444,6 +444,13 @@ fn bpf_objects_broken() {
     let mut bad = obj.clone();
     bad[own.start + 4..own.start + 8].copy_from_slice(&u32::MAX.to_le_bytes());
     cases.push((".BTF hdr_len huge".into(), bad));
+    // Crashers: a program symbol whose offset + size overflows.
+    for entry in fs::read_dir(workspace_root().join("tests/corpus")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension() == Some(OsStr::new("bpf")) {
+            cases.push((p.display().to_string(), fs::read(&p).unwrap()));
+        }
+    }
     for (what, data) in cases {
         let (p, out) = inp.put("obj.o", &data);
         btfgen_refuses(

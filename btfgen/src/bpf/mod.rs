@@ -198,6 +198,14 @@ impl BpfObject {
             let (Ok(name), Ok(sec_name)) = (sym.name(), sec.name()) else {
                 continue;
             };
+            if sym.address().checked_add(sym.size()).is_none_or(|end| end > sec.size()) {
+                return Err(BpfError::Elf(format!(
+                    "program {name}: bytes {}..+{} lie outside its section {sec_name} ({} bytes)",
+                    sym.address(),
+                    sym.size(),
+                    sec.size()
+                )));
+            }
             programs.push(Program {
                 name: name.to_string(),
                 section: sec_name.to_string(),
@@ -214,6 +222,6 @@ impl BpfObject {
         let off = insn_off as u64;
         self.programs
             .iter()
-            .find(|p| p.section == section && p.offset <= off && off < p.offset + p.size)
+            .find(|p| p.section == section && p.offset <= off && off - p.offset < p.size)
     }
 }
