@@ -198,7 +198,11 @@ impl BpfObject {
             let (Ok(name), Ok(sec_name)) = (sym.name(), sec.name()) else {
                 continue;
             };
-            if sym.address().checked_add(sym.size()).is_none_or(|end| end > sec.size()) {
+            if sym
+                .address()
+                .checked_add(sym.size())
+                .is_none_or(|end| end > sec.size())
+            {
                 return Err(BpfError::Elf(format!(
                     "program {name}: bytes {}..+{} lie outside its section {sec_name} ({} bytes)",
                     sym.address(),
