@@ -316,6 +316,8 @@ struct Interner {
     /// (hash, offset); offset `NONE` = empty slot. Power-of-two length, ≤ 1/2 full.
     slots: Vec<(u64, u32)>,
     len: usize,
+    /// Caller keys of strings already interned (see [`Dedup::add_keyed`]).
+    keyed: FxMap<u64, StrOff>,
 }
 
 fn str_hash(s: &[u8]) -> u64 {
@@ -337,6 +339,7 @@ impl Interner {
             data,
             slots: vec![(0, NONE); 1 << 12],
             len: 0,
+            keyed: FxMap::default(),
         };
         if let Some(b) = &base {
             // Strings of the base (all levels) keep their offsets, lowest first.
@@ -1333,6 +1336,44 @@ impl Dedup {
     ///
     /// The fragment's types are moved out (no copy); its strings stay for the caller.
     pub fn add(&mut self, frag: &mut Btf) -> Vec<TypeId> {
+        self.fit_name_cache(frag);
+        self.intern_table(frag);
+        self.add_interned(frag)
+    }
+
+    /// [`Dedup::add`] for a fragment whose string table may hold duplicates and whose
+    /// names (all or some) come with a key each, `(fragment offset, key)`: strings with
+    /// equal keys, in this call and every other, must be equal (such as offsets into
+    /// the `.debug_str` a fragment was read from). A name seen before under its key is
+    /// found without reading or hashing its bytes; names without a key are looked up by
+    /// their bytes.
+    pub fn add_keyed(&mut self, frag: &mut Btf, keys: &[(StrOff, u64)]) -> Vec<TypeId> {
+        self.fit_name_cache(frag);
+        for &(off, key) in keys {
+            let Some(slot) = self.name_cache.get_mut(off as usize) else {
+                continue;
+            };
+            if *slot != NONE {
+                continue;
+            }
+            let strs = &mut self.strs;
+            let v = match strs.keyed.get(&key) {
+                Some(&v) => v,
+                None => {
+                    let v = frag.name_bytes(off).map_or(0, |b| strs.intern(b));
+                    strs.keyed.insert(key, v);
+                    v
+                }
+            };
+            *slot = v;
+            self.name_touched.push(off);
+        }
+        self.add_interned(frag)
+    }
+
+    /// Appends and deduplicates `frag`, whose strings are interned into `name_cache`
+    /// (those that are not are looked up on the way).
+    fn add_interned(&mut self, frag: &mut Btf) -> Vec<TypeId> {
         let types = std::mem::take(frag.types_mut());
         let lo = self.push_fragment(frag, types.into_iter());
         let hi = self.store.end();
@@ -1400,11 +1441,7 @@ impl Dedup {
                 INVALID
             }
         };
-        let need = frag.strings_end() as usize;
-        if self.name_cache.len() < need {
-            self.name_cache.resize(need, NONE);
-        }
-        self.intern_table(frag);
+        self.fit_name_cache(frag);
         self.store.types.reserve(types.len());
         let Dedup {
             store,
@@ -1438,6 +1475,14 @@ impl Dedup {
         }
         name_touched.clear();
         lo
+    }
+
+    /// Makes `name_cache` cover every offset of `frag`'s string table.
+    fn fit_name_cache(&mut self, frag: &Btf) {
+        let need = frag.strings_end() as usize;
+        if self.name_cache.len() < need {
+            self.name_cache.resize(need, NONE);
+        }
     }
 
     /// Interns every string of `frag`'s own string table and records the output
@@ -1688,6 +1733,8 @@ pub fn dedup(btf: &Btf) -> Btf {
         None => Dedup::new(),
     };
     d.set_endian(btf.endian());
+    d.fit_name_cache(btf);
+    d.intern_table(btf);
     d.push_fragment(btf, btf.types().iter().cloned());
     d.full_pass(true);
     d.build()

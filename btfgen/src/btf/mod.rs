@@ -183,6 +183,15 @@ impl Btf {
         self.strings.add(s)
     }
 
+    /// Appends a name to the own string table without looking for an existing copy
+    /// (see [`Strings::push`]); empty names are offset 0.
+    pub fn push_bytes(&mut self, s: &[u8]) -> StrOff {
+        if s.is_empty() {
+            return 0;
+        }
+        self.strings.push(s)
+    }
+
     /// The raw bytes of the name at `off` (base or own table).
     pub fn name_bytes(&self, off: StrOff) -> Option<&[u8]> {
         if off >= self.strings.start() {

@@ -44,12 +44,16 @@ impl Strings {
         }
     }
 
-    /// Makes room for `count` more strings of `bytes` bytes in all.
+    /// Makes room for `count` more strings (to be added; 0 for pushed ones) of `bytes`
+    /// bytes in all.
     pub fn reserve(&mut self, count: usize, bytes: usize) {
+        self.data.reserve(bytes);
+        if count == 0 {
+            return;
+        }
         if self.indexed < self.data.len() {
             self.reindex();
         }
-        self.data.reserve(bytes);
         let (hasher, data) = (&self.hasher, &self.data);
         self.index
             .reserve(count, |&r| hasher.hash_one(Self::at(data, r)));
@@ -105,6 +109,17 @@ impl Strings {
         let (hasher, data) = (&self.hasher, &self.data);
         self.index
             .insert_unique(hash, rel, |&r| hasher.hash_one(Self::at(data, r)));
+        self.start + rel
+    }
+
+    /// Appends `s` (which must not contain NUL) without looking for an existing copy
+    /// and returns its offset: for builders whose tables are deduplicated later, where
+    /// hashing every string twice would be wasted. A later [`Strings::add`] indexes
+    /// the pushed strings first.
+    pub fn push(&mut self, s: &[u8]) -> u32 {
+        let rel = self.data.len() as u32;
+        self.data.extend_from_slice(s);
+        self.data.push(0);
         self.start + rel
     }
 

@@ -91,7 +91,7 @@ impl<'a> FuncRecord<'a> {
             let name = chase(decls, p, |d| d.name);
             self.named &= name.is_some_and(|n| !n.is_empty());
             let ty = lookup.resolve(chase(decls, p, |d| d.ty).unwrap_or(0))?;
-            let name = name.map_or(0, |n| frag.add_bytes(n));
+            let name = name.map_or(0, |n| frag.push_bytes(n));
             self.proto.params.push(Param { name, ty });
         }
         if self.named && !self.name.is_empty() {

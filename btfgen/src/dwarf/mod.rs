@@ -324,7 +324,7 @@ impl<'a, 'i> Merge<'a, 'i> {
     }
 
     fn add(&mut self, mut c: Converted<'a>) {
-        let map = self.dedup.add(&mut c.frag);
+        let map = self.dedup.add_keyed(&mut c.frag, &c.name_keys);
         let id = |t: TypeId| map.get(t as usize).copied().unwrap_or(0);
         let frag = &c.frag;
         for f in c.funcs {

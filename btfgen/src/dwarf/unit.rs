@@ -31,6 +31,10 @@ pub(crate) struct Converted<'a> {
     pub funcs: Vec<FuncRecord<'a>>,
     /// Per-CPU variable candidates, with fragment-local type ids.
     pub vars: Vec<VarRecord<'a>>,
+    /// Fragment names read from `.debug_str` or `.debug_line_str`, with a key naming
+    /// that place: equal keys are equal strings in every fragment of the file (see
+    /// [`name_key`]). The fragment's string table is not deduplicated.
+    pub name_keys: Vec<(StrOff, u64)>,
 }
 
 /// What a DIE under construction collects from its children.
@@ -54,6 +58,7 @@ enum Ctx {
 #[derive(Default)]
 struct Die<'a> {
     name: Option<&'a [u8]>,
+    name_key: Option<u64>,
     ty: Option<u32>,
     byte_size: Option<u64>,
     bit_size: Option<u64>,
@@ -110,6 +115,7 @@ pub(crate) struct Converter<'a, 'o> {
     bitfields: Vec<PendingBitfield>,
     funcs: Vec<FuncRecord<'a>>,
     vars: Vec<VarRecord<'a>>,
+    name_keys: Vec<(StrOff, u64)>,
     ranges: Vec<(u32, u32)>,
     index_int: Option<TypeId>,
 }
@@ -132,6 +138,7 @@ impl<'a, 'o> Converter<'a, 'o> {
             bitfields: Vec::new(),
             funcs: Vec::new(),
             vars: Vec::new(),
+            name_keys: Vec::new(),
             ranges: Vec::new(),
             index_int: None,
         }
@@ -160,8 +167,15 @@ impl<'a, 'o> Converter<'a, 'o> {
         &mut self.frag.types_mut()[idx].kind
     }
 
+    /// Appends the DIE's name to the fragment's string table (duplicates are left to
+    /// the dedup, which looks names up by their key).
     fn name(&mut self, die: &Die<'a>) -> StrOff {
-        die.name.map_or(0, |n| self.frag.add_bytes(n))
+        let Some(n) = die.name else { return 0 };
+        let off = self.frag.push_bytes(n);
+        if let (Some(key), true) = (die.name_key, off != 0) {
+            self.name_keys.push((off, key));
+        }
+        off
     }
 
     /// Walks every DIE of `header`'s unit.
@@ -172,12 +186,12 @@ impl<'a, 'o> Converter<'a, 'o> {
         let to_u32 = |v: u64| u32::try_from(v).map_err(|_| EncodeError::TooLarge);
         self.ranges.push((to_u32(base)?, to_u32(end)?));
         // Sized from what a vmlinux averages per byte of unit: about one type per 48
-        // bytes, a distinct name per 100.
+        // bytes, a name per 100 (names are pushed, not looked up: see `name`).
         let len = (end - base) as usize;
         self.frag.types_mut().reserve(len / 56);
         self.type_keys.reserve(len / 56);
         self.keys.reserve(len / 56);
-        self.frag.strings_mut().reserve(len / 112, len / 10);
+        self.frag.strings_mut().reserve(0, len / 8);
         self.decls.reserve(len / 128);
         // Open DIEs: depth, what their children report to, and their own type, which
         // is ordered when the DIE closes.
@@ -313,7 +327,17 @@ impl<'a, 'o> Converter<'a, 'o> {
     ) -> Result<(), EncodeError> {
         let value = attr.raw_value();
         match attr.name() {
-            dw::DW_AT_name => die.name = Some(self.dwarf.attr_string(unit, value)?.slice()),
+            dw::DW_AT_name => {
+                die.name_key = name_key(&value);
+                die.name = Some(match value {
+                    // Most names: found with memchr (gimli looks for the NUL bytewise).
+                    AttributeValue::DebugStrRef(o) => match c_str(&self.dwarf.debug_str, o.0) {
+                        Some(s) => s,
+                        None => self.dwarf.attr_string(unit, value)?.slice(),
+                    },
+                    _ => self.dwarf.attr_string(unit, value)?.slice(),
+                });
+            }
             dw::DW_AT_type => die.ty = Some(reference(value, base)?),
             dw::DW_AT_abstract_origin | dw::DW_AT_specification => {
                 die.origin = Some(reference(value, base)?)
@@ -491,7 +515,7 @@ impl<'a, 'o> Converter<'a, 'o> {
             dw::DW_TAG_array_type => {
                 let index = INDEX_INT_KEY;
                 if self.index_int.is_none() {
-                    let name = self.frag.add_str("int");
+                    let name = self.frag.push_bytes(b"int");
                     let int = Int {
                         size: 4,
                         encoding: INT_SIGNED,
@@ -618,7 +642,7 @@ impl<'a, 'o> Converter<'a, 'o> {
         };
         if bytes == 0 || !bytes.is_power_of_two() || bytes > 16 {
             // pahole's stand-in for DW_ATE_unsigned_24 and other odd sizes.
-            let name = self.frag.add_str("__SANITIZED_FAKE_INT__");
+            let name = self.frag.push_bytes(b"__SANITIZED_FAKE_INT__");
             let int = Int {
                 size: 4,
                 encoding,
@@ -682,7 +706,7 @@ impl<'a, 'o> Converter<'a, 'o> {
             return Ok(());
         };
         let value = self.dwarf.attr_string(unit, value)?.slice();
-        let value = self.frag.add_bytes(value);
+        let value = self.frag.push_bytes(value);
         match (die.name, parent) {
             (Some(b"btf_type_tag"), Ctx::Pointer(idx)) => {
                 // Each tag is put between the pointer and what it pointed to so far:
@@ -843,6 +867,7 @@ impl<'a, 'o> Converter<'a, 'o> {
             frag: self.frag,
             funcs,
             vars,
+            name_keys: self.name_keys,
         })
     }
 }
@@ -960,6 +985,24 @@ fn reference(value: AttributeValue<R<'_>>, base: u64) -> Result<u32, EncodeError
         }
     };
     u32::try_from(off).map_err(|_| EncodeError::TooLarge)
+}
+
+/// Where a string attribute's bytes live, as a key that is the same for every DIE of
+/// the file naming the same place: the `.debug_str` offset, or the `.debug_line_str`
+/// offset with bit 63 set. Inline strings and indexed forms have none.
+fn name_key(value: &AttributeValue<R<'_>>) -> Option<u64> {
+    match *value {
+        AttributeValue::DebugStrRef(o) => Some(o.0 as u64 & !(1 << 63)),
+        AttributeValue::DebugLineStrRef(o) => Some(o.0 as u64 | 1 << 63),
+        _ => None,
+    }
+}
+
+/// The NUL-terminated string at `offset` of `.debug_str` (`None`: out of bounds or
+/// unterminated, which gimli then reports).
+fn c_str<'a>(debug_str: &gimli::DebugStr<R<'a>>, offset: usize) -> Option<&'a [u8]> {
+    let tail = gimli::Section::reader(debug_str).slice().get(offset..)?;
+    Some(&tail[..memchr::memchr(0, tail)?])
 }
 
 fn flag(value: &AttributeValue<R<'_>>) -> bool {
