@@ -36,7 +36,8 @@ pub struct Args {
     /// Output container.
     #[arg(long, value_enum, default_value_t = Format::Raw)]
     format: Format,
-    /// Worker threads (default: one per CPU). The output is the same for any value.
+    /// Threads (default: one per CPU; 1: no other thread). The output is the same for
+    /// any value.
     #[arg(short, long)]
     jobs: Option<usize>,
     /// Emit split BTF on this base BTF (raw or ELF), as for kernel modules on vmlinux.

@@ -1,9 +1,12 @@
 //! The DWARF → BTF converter: ELF input (`elf`), per-unit conversion (`unit`),
 //! functions (`funcs`) and per-CPU variables (`vars`), deduplicated in unit order.
 //!
-//! Units are converted in parallel on a rayon pool; the calling thread deduplicates
-//! their fragments strictly in unit order, so the output is the same for any number of
-//! threads. At most a small window of converted units waits in memory.
+//! Units are converted in parallel: `jobs - 1` workers on a rayon pool, and the calling
+//! thread, which deduplicates their fragments strictly in unit order (so the output is
+//! the same for any number of threads) and converts the next unclaimed unit itself
+//! whenever the one it needs is not ready yet. `jobs` threads are thus busy at once, as
+//! many as there are CPUs by default. At most a small window of converted units waits
+//! in memory.
 
 mod elf;
 mod funcs;
@@ -78,7 +81,8 @@ impl From<gimli::Error> for EncodeError {
 /// What to encode and how.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// Worker threads for unit conversion (0: one per CPU).
+    /// Threads, the calling one included (0: one per CPU); 1 converts and deduplicates
+    /// on the calling thread alone.
     pub jobs: usize,
     /// Emit FUNC + FUNC_PROTO for functions.
     pub funcs: bool,
@@ -193,10 +197,11 @@ fn run<'a>(
     } else {
         opts.jobs
     };
+    let workers = jobs - 1;
     let window = jobs * 4;
     let big_endian = input.endian == gimli::RunTimeEndian::Big;
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
+        .num_threads(workers.max(1))
         .build()
         .map_err(|e| EncodeError::Threads(e.to_string()))?;
 
@@ -219,7 +224,7 @@ fn run<'a>(
     let (tx, rx) = mpsc::channel::<(usize, Result<Converted<'a>, EncodeError>)>();
     let mut result = Ok(());
     pool.in_place_scope(|s| {
-        for _ in 0..jobs {
+        for _ in 0..workers {
             let tx = tx.clone();
             let (next, cancel, consumed, groups) = (&next, &cancel, &consumed, &groups);
             s.spawn(move |_| loop {
@@ -248,29 +253,41 @@ fn run<'a>(
         drop(tx);
         let mut pending = BTreeMap::new();
         let mut want = 0;
-        for (i, r) in rx.iter() {
-            pending.insert(i, r);
-            while let Some(r) = pending.remove(&want) {
-                want += 1;
-                {
-                    let (lock, cv) = &consumed;
-                    *lock.lock().unwrap_or_else(|p| p.into_inner()) = want;
-                    cv.notify_all();
-                }
-                progress.inc(1);
-                match r {
-                    Ok(c) => merge.add(c),
-                    Err(e) => {
-                        result = Err(e);
-                        // Under the lock, so that no worker misses the wake-up.
-                        let _guard = consumed.0.lock().unwrap_or_else(|p| p.into_inner());
-                        cancel.store(true, Ordering::Relaxed);
-                        consumed.1.notify_all();
-                    }
-                }
+        while want < groups.len() {
+            while let Ok((i, r)) = rx.try_recv() {
+                pending.insert(i, r);
             }
-            if result.is_err() {
-                break;
+            let Some(r) = pending.remove(&want) else {
+                // The next unit is not converted yet: convert one here, or wait.
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i < groups.len() {
+                    pending.insert(i, convert_group(dwarf, groups[i], opts, big_endian));
+                } else if let Ok((i, r)) = rx.recv() {
+                    pending.insert(i, r);
+                } else {
+                    // Every unit was claimed, yet a result is missing.
+                    result = Err(EncodeError::Threads("a worker thread stopped".into()));
+                    break;
+                }
+                continue;
+            };
+            want += 1;
+            {
+                let (lock, cv) = &consumed;
+                *lock.lock().unwrap_or_else(|p| p.into_inner()) = want;
+                cv.notify_all();
+            }
+            progress.inc(1);
+            match r {
+                Ok(c) => merge.add(c),
+                Err(e) => {
+                    result = Err(e);
+                    // Under the lock, so that no worker misses the wake-up.
+                    let _guard = consumed.0.lock().unwrap_or_else(|p| p.into_inner());
+                    cancel.store(true, Ordering::Relaxed);
+                    consumed.1.notify_all();
+                    break;
+                }
             }
         }
     });
