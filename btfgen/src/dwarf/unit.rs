@@ -229,7 +229,7 @@ impl<'a, 'o> Converter<'a, 'o> {
                 }
             }
             self.open_key = if abbrev.has_children() { offset } else { 0 };
-            let ctx = self.convert(&unit, tag, parent, offset, die)?;
+            let ctx = self.convert(&unit, tag, parent, offset, &die)?;
             self.open_key = 0;
             if ctx.is_none() && depth == 0 {
                 // A unit we do not encode (Rust, or a skeleton of split DWARF).
@@ -368,7 +368,7 @@ impl<'a, 'o> Converter<'a, 'o> {
         tag: gimli::DwTag,
         parent: Ctx,
         key: u32,
-        die: Die<'a>,
+        die: &Die<'a>,
     ) -> Result<Option<Ctx>, EncodeError> {
         let ty = |die: &Die<'a>| die.ty.unwrap_or(0);
         let ctx = match tag {
@@ -380,7 +380,7 @@ impl<'a, 'o> Converter<'a, 'o> {
             }
             dw::DW_TAG_skeleton_unit => return Err(EncodeError::SplitDwarf),
             dw::DW_TAG_base_type => {
-                let (name, kind) = self.base_type(&die)?;
+                let (name, kind) = self.base_type(die)?;
                 self.push(key, Type { name, kind });
                 Ctx::Other
             }
@@ -390,7 +390,7 @@ impl<'a, 'o> Converter<'a, 'o> {
                 key,
                 Type {
                     name: 0,
-                    kind: Kind::Ptr(ty(&die)),
+                    kind: Kind::Ptr(ty(die)),
                 },
             )),
             dw::DW_TAG_const_type => {
@@ -398,7 +398,7 @@ impl<'a, 'o> Converter<'a, 'o> {
                     key,
                     Type {
                         name: 0,
-                        kind: Kind::Const(ty(&die)),
+                        kind: Kind::Const(ty(die)),
                     },
                 );
                 Ctx::Other
@@ -408,7 +408,7 @@ impl<'a, 'o> Converter<'a, 'o> {
                     key,
                     Type {
                         name: 0,
-                        kind: Kind::Volatile(ty(&die)),
+                        kind: Kind::Volatile(ty(die)),
                     },
                 );
                 Ctx::Other
@@ -418,29 +418,29 @@ impl<'a, 'o> Converter<'a, 'o> {
                     key,
                     Type {
                         name: 0,
-                        kind: Kind::Restrict(ty(&die)),
+                        kind: Kind::Restrict(ty(die)),
                     },
                 );
                 Ctx::Other
             }
             dw::DW_TAG_atomic_type => {
                 // BTF has no _Atomic: like LLVM's BPF backend, encode the plain type.
-                self.aliases.push((key, ty(&die)));
+                self.aliases.push((key, ty(die)));
                 Ctx::Other
             }
             dw::DW_TAG_typedef => {
-                let name = self.name(&die);
+                let name = self.name(die);
                 Ctx::Typedef(self.push(
                     key,
                     Type {
                         name,
-                        kind: Kind::Typedef(ty(&die)),
+                        kind: Kind::Typedef(ty(die)),
                     },
                 ))
             }
             dw::DW_TAG_structure_type | dw::DW_TAG_class_type | dw::DW_TAG_union_type => {
                 let union = tag == dw::DW_TAG_union_type;
-                let name = self.name(&die);
+                let name = self.name(die);
                 if die.declaration {
                     if name != 0 {
                         self.push(
@@ -467,13 +467,13 @@ impl<'a, 'o> Converter<'a, 'o> {
             }
             dw::DW_TAG_member => {
                 if let Ctx::Composite(idx) = parent {
-                    self.member(idx, &die)
+                    self.member(idx, die)
                 } else {
                     Ctx::Other
                 }
             }
             dw::DW_TAG_enumeration_type => {
-                let name = self.name(&die);
+                let name = self.name(die);
                 let size = die.byte_size.unwrap_or(4) as u32;
                 let body = Enum {
                     size,
@@ -495,7 +495,7 @@ impl<'a, 'o> Converter<'a, 'o> {
             }
             dw::DW_TAG_enumerator => {
                 if let Ctx::Enum(idx) = parent {
-                    let name = self.name(&die);
+                    let name = self.name(die);
                     let value = die.const_value.as_ref().map_or(0, const_int);
                     match self.ty_mut(idx) {
                         Kind::Enum(e) => {
@@ -532,7 +532,7 @@ impl<'a, 'o> Converter<'a, 'o> {
                     self.index_int = Some(idx as TypeId + 1);
                 }
                 let kind = Kind::Array(Array {
-                    elem: ty(&die),
+                    elem: ty(die),
                     index,
                     nelems: u32::MAX,
                 });
@@ -540,7 +540,7 @@ impl<'a, 'o> Converter<'a, 'o> {
             }
             dw::DW_TAG_subrange_type => {
                 if let Ctx::Array(idx) = parent {
-                    let n = subrange_len(&die);
+                    let n = subrange_len(die);
                     if let Kind::Array(a) = self.ty_mut(idx) {
                         a.nelems = if a.nelems == u32::MAX {
                             n
@@ -553,7 +553,7 @@ impl<'a, 'o> Converter<'a, 'o> {
             }
             dw::DW_TAG_subroutine_type => {
                 let kind = Kind::FuncProto(FuncProto {
-                    ret: ty(&die),
+                    ret: ty(die),
                     params: Vec::new(),
                 });
                 Ctx::Proto(self.push(key, Type { name: 0, kind }))
@@ -566,8 +566,8 @@ impl<'a, 'o> Converter<'a, 'o> {
                             Param { name: 0, ty: 0 }
                         } else {
                             Param {
-                                name: self.name(&die),
-                                ty: ty(&die),
+                                name: self.name(die),
+                                ty: ty(die),
                             }
                         };
                         if let Kind::FuncProto(fp) = self.ty_mut(idx) {
@@ -577,7 +577,7 @@ impl<'a, 'o> Converter<'a, 'o> {
                     }
                     Ctx::Func(f) => {
                         if !vararg {
-                            self.decls.insert(key, decl_info(&die));
+                            self.decls.insert(key, decl_info(die));
                         }
                         let i = self.funcs[f].add_param(key, vararg);
                         Ctx::FuncParam(f, i)
@@ -586,7 +586,7 @@ impl<'a, 'o> Converter<'a, 'o> {
                 }
             }
             dw::DW_TAG_subprogram => {
-                self.decls.insert(key, decl_info(&die));
+                self.decls.insert(key, decl_info(die));
                 if die.declaration {
                     Ctx::Other
                 } else {
@@ -595,8 +595,8 @@ impl<'a, 'o> Converter<'a, 'o> {
                 }
             }
             dw::DW_TAG_variable => {
-                self.decls.insert(key, decl_info(&die));
-                match self.var_address(unit, &die)? {
+                self.decls.insert(key, decl_info(die));
+                match self.var_address(unit, die)? {
                     Some(addr) if !die.declaration => {
                         self.vars.push(VarRecord::new(key, addr));
                         Ctx::Var(self.vars.len() - 1)
@@ -605,7 +605,7 @@ impl<'a, 'o> Converter<'a, 'o> {
                 }
             }
             DW_TAG_LLVM_ANNOTATION => {
-                self.annotation(unit, parent, key, &die)?;
+                self.annotation(unit, parent, key, die)?;
                 Ctx::Other
             }
             dw::DW_TAG_unspecified_type => Ctx::Other,
