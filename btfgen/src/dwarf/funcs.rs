@@ -10,7 +10,7 @@
 //!   match the code would make fentry programs read the wrong arguments;
 //! - the first instance in compilation-unit order is emitted, as `BTF_FUNC_STATIC`.
 
-use hashbrown::HashMap;
+use hashbrown::{HashMap, HashSet};
 use std::fmt::Write;
 
 use super::unit::{DeclInfo, Lookup};
@@ -73,14 +73,21 @@ impl<'a> FuncRecord<'a> {
         self.params.len() as u32 - 1
     }
 
-    /// Fills in name, prototype and signature once the whole unit has been read.
+    /// Fills in name, prototype and signature once the whole unit has been read;
+    /// `false` (and nothing more resolved) when the name is not in `functions`, the
+    /// names of `STT_FUNC` symbols (most subprograms of a kernel unit are inline-only
+    /// copies of header functions).
     pub fn resolve(
         &mut self,
         decls: &HashMap<u32, DeclInfo<'a>>,
         lookup: &Lookup<'_>,
         frag: &mut Btf,
-    ) -> Result<(), EncodeError> {
+        functions: &HashSet<&'a [u8]>,
+    ) -> Result<bool, EncodeError> {
         self.name = chase(decls, self.key, |d| d.name).unwrap_or(b"");
+        if !functions.contains(self.name) {
+            return Ok(false);
+        }
         let ret = chase(decls, self.key, |d| d.ty).unwrap_or(0);
         self.proto.ret = lookup.resolve(ret)?;
         for &p in &self.params {
@@ -97,7 +104,7 @@ impl<'a> FuncRecord<'a> {
         if self.named && !self.name.is_empty() {
             self.signature = signature(frag, &self.proto);
         }
-        Ok(())
+        Ok(true)
     }
 }
 

@@ -158,12 +158,13 @@ pub fn encode(data: &[u8], opts: &Options) -> Result<Encoded, EncodeError> {
 type Header<'a> = gimli::UnitHeader<unit::R<'a>>;
 
 fn convert_group<'a>(
+    input: &ElfInput<'a>,
     dwarf: &gimli::Dwarf<unit::R<'a>>,
     group: &[Header<'a>],
     opts: &Options,
-    big_endian: bool,
 ) -> Result<Converted<'a>, EncodeError> {
-    let mut c = Converter::new(dwarf, opts, big_endian);
+    let big_endian = input.endian == gimli::RunTimeEndian::Big;
+    let mut c = Converter::new(dwarf, opts, big_endian, &input.functions);
     for h in group {
         let offset = h.offset().0 as u64;
         let in_unit = |e| EncodeError::InUnit {
@@ -203,7 +204,6 @@ fn run<'a>(
     // vmlinux's 1.3 s; converted units are small, so 32 per thread cost no memory
     // that shows in the peak.
     let window = jobs * 32;
-    let big_endian = input.endian == gimli::RunTimeEndian::Big;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(workers.max(1))
         .build()
@@ -247,7 +247,7 @@ fn run<'a>(
                     break;
                 }
                 if tx
-                    .send((i, convert_group(dwarf, groups[i], opts, big_endian)))
+                    .send((i, convert_group(input, dwarf, groups[i], opts)))
                     .is_err()
                 {
                     break;
@@ -265,7 +265,7 @@ fn run<'a>(
                 // The next unit is not converted yet: convert one here, or wait.
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i < groups.len() {
-                    pending.insert(i, convert_group(dwarf, groups[i], opts, big_endian));
+                    pending.insert(i, convert_group(input, dwarf, groups[i], opts));
                 } else if let Ok((i, r)) = rx.recv() {
                     pending.insert(i, r);
                 } else {
@@ -349,7 +349,8 @@ impl<'a, 'i> Merge<'a, 'i> {
         let id = |t: TypeId| map.get(t as usize).copied().unwrap_or(0);
         let frag = &c.frag;
         for f in c.funcs {
-            if !f.named || f.name.is_empty() || !self.input.functions.contains(f.name) {
+            // (Only names of function symbols come here: see FuncRecord::resolve.)
+            if !f.named || f.name.is_empty() {
                 continue;
             }
             if let Some(g) = self.funcs.get_mut(f.name) {

@@ -6,7 +6,7 @@
 //! DIE offsets ("keys"); [`Converter::finish`] maps them to fragment type ids once every
 //! DIE of the group has been seen.
 
-use hashbrown::HashMap;
+use hashbrown::{HashMap, HashSet};
 
 use gimli::{constants as dw, AttributeValue, EndianSlice, RunTimeEndian};
 
@@ -108,6 +108,8 @@ pub(crate) struct Converter<'a, 'o> {
     dwarf: &'o gimli::Dwarf<R<'a>>,
     opts: &'o Options,
     big_endian: bool,
+    /// Names of `STT_FUNC` symbols: only these can become FUNCs.
+    functions: &'o HashSet<&'a [u8]>,
     frag: Btf,
     keys: Vec<(u32, TypeId)>,
     type_keys: Vec<u32>,
@@ -129,11 +131,17 @@ pub(crate) struct Converter<'a, 'o> {
 }
 
 impl<'a, 'o> Converter<'a, 'o> {
-    pub fn new(dwarf: &'o gimli::Dwarf<R<'a>>, opts: &'o Options, big_endian: bool) -> Self {
+    pub fn new(
+        dwarf: &'o gimli::Dwarf<R<'a>>,
+        opts: &'o Options,
+        big_endian: bool,
+        functions: &'o HashSet<&'a [u8]>,
+    ) -> Self {
         Converter {
             dwarf,
             opts,
             big_endian,
+            functions,
             frag: Btf::new(),
             keys: Vec::new(),
             type_keys: Vec::new(),
@@ -886,9 +894,11 @@ impl<'a, 'o> Converter<'a, 'o> {
             }
         }
         let decls = std::mem::take(&mut self.decls);
-        let mut funcs = std::mem::take(&mut self.funcs);
-        for f in &mut funcs {
-            f.resolve(&decls, &lookup, &mut self.frag)?;
+        let mut funcs = Vec::new();
+        for mut f in std::mem::take(&mut self.funcs) {
+            if f.resolve(&decls, &lookup, &mut self.frag, self.functions)? {
+                funcs.push(f);
+            }
         }
         let mut vars = std::mem::take(&mut self.vars);
         for v in &mut vars {
