@@ -1386,17 +1386,34 @@ impl Dedup {
     /// [`Dedup::add_resolved`]) and whose names are output offsets (from
     /// [`Dedup::add_str`]), deduplicated against existing equal types; VAR and DATASEC
     /// are always appended. Returns its id.
-    pub fn add_resolved(&mut self, mut t: Type) -> TypeId {
+    pub fn add_resolved(&mut self, t: Type) -> TypeId {
+        self.add_resolved_all(vec![t])[0]
+    }
+
+    /// [`Dedup::add_resolved`] for many types in one deduplication run: a ref below
+    /// [`Dedup::next_id`] is an output id, and `next_id() + i` is the `i`-th type of
+    /// `types`. Returns the output id of each.
+    pub fn add_resolved_all(&mut self, types: Vec<Type>) -> Vec<TypeId> {
         let lo = self.store.end();
-        t.kind.for_each_ref_mut(|r| {
-            if *r >= lo {
-                *r = INVALID;
-            }
-        });
-        self.store.types.push(t);
-        let mut ids = [lo];
+        let hi = lo + types.len() as u32;
+        self.store.types.reserve(types.len());
+        for mut t in types {
+            t.kind.for_each_ref_mut(|r| {
+                if *r >= hi {
+                    *r = INVALID;
+                }
+            });
+            self.store.types.push(t);
+        }
+        let mut ids: Vec<u32> = (lo..hi).collect();
         self.process_incremental(lo, &mut ids);
-        ids[0]
+        ids
+    }
+
+    /// The id the next added type has before deduplication (see
+    /// [`Dedup::add_resolved_all`]).
+    pub fn next_id(&self) -> TypeId {
+        self.store.end()
     }
 
     /// Finishes: drops resolved FWDs, resolves remaining FWDs to the unique

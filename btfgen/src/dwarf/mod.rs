@@ -431,11 +431,19 @@ impl<'a, 'i> Merge<'a, 'i> {
         }
     }
 
-    /// Emits functions (by name) and the per-CPU DATASEC, then finishes the dedup.
+    /// Emits functions (by name) and the per-CPU DATASEC, deduplicated in one run,
+    /// then finishes the dedup.
     fn finish(mut self) -> (Btf, usize) {
         let mut names: Vec<&[u8]> = self.funcs.keys().copied().collect();
         names.sort_unstable();
         let mut inconsistent = 0;
+        // The batch's own types have ids `first` + their index in it.
+        let first = self.dedup.next_id();
+        let mut batch = Vec::new();
+        let push = |batch: &mut Vec<Type>, name: StrOff, kind: Kind| {
+            batch.push(Type { name, kind });
+            first + batch.len() as u32 - 1
+        };
         for name in names {
             let Some(g) = self.funcs.remove(name) else {
                 continue;
@@ -444,47 +452,39 @@ impl<'a, 'i> Merge<'a, 'i> {
                 inconsistent += 1;
                 continue;
             }
-            let proto = self.dedup.add_resolved(Type {
-                name: 0,
-                kind: Kind::FuncProto(g.proto),
-            });
+            let proto = push(&mut batch, 0, Kind::FuncProto(g.proto));
             let name = self.dedup.add_str(name);
-            let func = self.dedup.add_resolved(Type {
-                name,
-                kind: Kind::Func {
-                    proto,
-                    linkage: linkage::STATIC,
-                },
-            });
+            let func = Kind::Func {
+                proto,
+                linkage: linkage::STATIC,
+            };
+            let func = push(&mut batch, name, func);
             for (value, component) in g.tags {
-                self.dedup.add_resolved(Type {
-                    name: value,
-                    kind: Kind::DeclTag {
+                push(
+                    &mut batch,
+                    value,
+                    Kind::DeclTag {
                         ty: func,
                         component,
                     },
-                });
+                );
             }
         }
         if !self.vars.is_empty() {
             let mut secinfo = Vec::new();
             let mut size = 0;
             for (offset, v) in std::mem::take(&mut self.vars) {
-                let var = self.dedup.add_resolved(Type {
-                    name: v.name,
-                    kind: Kind::Var {
-                        ty: v.ty,
-                        linkage: v.linkage,
-                    },
-                });
+                let var = Kind::Var {
+                    ty: v.ty,
+                    linkage: v.linkage,
+                };
+                let var = push(&mut batch, v.name, var);
                 for t in v.tags {
-                    self.dedup.add_resolved(Type {
-                        name: t,
-                        kind: Kind::DeclTag {
-                            ty: var,
-                            component: -1,
-                        },
-                    });
+                    let tag = Kind::DeclTag {
+                        ty: var,
+                        component: -1,
+                    };
+                    push(&mut batch, t, tag);
                 }
                 secinfo.push(VarSecInfo {
                     ty: var,
@@ -494,14 +494,13 @@ impl<'a, 'i> Merge<'a, 'i> {
                 size = size.max(offset as u32 + v.size);
             }
             let name = self.dedup.add_str(elf::PERCPU_SECTION.as_bytes());
-            self.dedup.add_resolved(Type {
-                name,
-                kind: Kind::Datasec(Datasec {
-                    size,
-                    vars: secinfo,
-                }),
+            let datasec = Kind::Datasec(Datasec {
+                size,
+                vars: secinfo,
             });
+            push(&mut batch, name, datasec);
         }
+        self.dedup.add_resolved_all(batch);
         (self.dedup.finish(), inconsistent)
     }
 }
