@@ -8,6 +8,7 @@
 //! many as there are CPUs by default. At most a small window of converted units waits
 //! in memory.
 
+mod die;
 mod elf;
 mod funcs;
 mod unit;

@@ -10,6 +10,7 @@ use hashbrown::{HashMap, HashSet};
 
 use gimli::{constants as dw, AttributeValue, EndianSlice, RunTimeEndian};
 
+use super::die::{Abbrevs, Cursor};
 use super::funcs::FuncRecord;
 use super::vars::VarRecord;
 use super::{EncodeError, Options};
@@ -212,13 +213,21 @@ impl<'a, 'o> Converter<'a, 'o> {
         // Open DIEs: depth, what their children report to, and their own type, which
         // is ordered when the DIE closes.
         let mut stack: Vec<(isize, Ctx, Option<u32>)> = Vec::new();
-        let mut raw = unit.entries_raw(None)?;
-        while !raw.is_empty() {
-            let depth = raw.next_depth();
-            let offset = to_u32(base + raw.next_offset().0 as u64)?;
-            let Some(abbrev) = raw.read_abbreviation()? else {
+        let mut abbrevs = Abbrevs::new(&unit.abbreviations, unit.encoding(), used_attr);
+        let mut cursor = Cursor::new(&unit)?;
+        let mut next_depth: isize = 0;
+        while !cursor.is_empty() {
+            let depth = next_depth;
+            let offset = to_u32(base + cursor.offset() as u64)?;
+            let code = cursor.code()?;
+            if code == 0 {
+                next_depth -= 1;
                 continue;
-            };
+            }
+            let abbrev = abbrevs.get(code)?;
+            if abbrev.children {
+                next_depth += 1;
+            }
             while stack.last().is_some_and(|&(d, _, _)| d >= depth) {
                 self.close(stack.pop());
             }
@@ -226,32 +235,27 @@ impl<'a, 'o> Converter<'a, 'o> {
                 Some(&(d, ctx, _)) if d == depth - 1 => ctx,
                 _ => Ctx::Other,
             };
-            let tag = abbrev.tag();
+            let tag = abbrev.tag;
             if !self.wanted(tag, parent, depth) {
-                raw.skip_attributes(abbrev.attributes())?;
-                if abbrev.has_children() {
+                cursor.skip(abbrev)?;
+                if abbrev.children {
                     stack.push((depth, Ctx::Other, None));
                 }
                 continue;
             }
             let mut die = Die::default();
-            for spec in abbrev.attributes() {
-                if used_attr(spec.name()) {
-                    let attr = raw.read_attribute(*spec)?;
-                    self.read_attr(&unit, base, &mut die, attr)?;
-                } else {
-                    // decl_file/line/column, sibling, ...: skipped without decoding.
-                    raw.skip_attributes(std::slice::from_ref(spec))?;
-                }
-            }
-            self.open_key = if abbrev.has_children() { offset } else { 0 };
+            // decl_file/line/column, sibling, ...: skipped without decoding.
+            cursor.read(abbrev, |name, value| {
+                self.read_attr(&unit, base, &mut die, name, value)
+            })?;
+            self.open_key = if abbrev.children { offset } else { 0 };
             let ctx = self.convert(&unit, tag, parent, offset, &die)?;
             self.open_key = 0;
             if ctx.is_none() && depth == 0 {
                 // A unit we do not encode (Rust, or a skeleton of split DWARF).
                 return Ok(());
             }
-            if abbrev.has_children() {
+            if abbrev.children {
                 stack.push((depth, ctx.unwrap_or(Ctx::Other), self.open.take()));
             }
         }
@@ -339,10 +343,10 @@ impl<'a, 'o> Converter<'a, 'o> {
         unit: &gimli::Unit<R<'a>>,
         base: u64,
         die: &mut Die<'a>,
-        attr: gimli::Attribute<R<'a>>,
+        name: gimli::DwAt,
+        value: AttributeValue<R<'a>>,
     ) -> Result<(), EncodeError> {
-        let value = attr.raw_value();
-        match attr.name() {
+        match name {
             dw::DW_AT_name => {
                 die.name_key = name_key(&value);
                 die.name = Some(match value {
@@ -358,19 +362,19 @@ impl<'a, 'o> Converter<'a, 'o> {
             dw::DW_AT_abstract_origin | dw::DW_AT_specification => {
                 die.origin = Some(reference(value, base)?)
             }
-            dw::DW_AT_byte_size => die.byte_size = attr.udata_value(),
-            dw::DW_AT_bit_size => die.bit_size = attr.udata_value(),
+            dw::DW_AT_byte_size => die.byte_size = value.udata_value(),
+            dw::DW_AT_bit_size => die.bit_size = value.udata_value(),
             dw::DW_AT_bit_offset => die.bit_offset = Some(const_int(&value)),
-            dw::DW_AT_data_bit_offset => die.data_bit_offset = attr.udata_value(),
+            dw::DW_AT_data_bit_offset => die.data_bit_offset = value.udata_value(),
             dw::DW_AT_data_member_location => die.member_location = Some(value),
-            dw::DW_AT_encoding => die.encoding = attr.udata_value().map(|v| v as u8),
+            dw::DW_AT_encoding => die.encoding = value.udata_value().map(|v| v as u8),
             dw::DW_AT_upper_bound => die.upper_bound = Some(value),
             dw::DW_AT_count => die.count = Some(value),
             dw::DW_AT_const_value => die.const_value = Some(value),
             dw::DW_AT_location => die.location = Some(value),
             dw::DW_AT_declaration => die.declaration = flag(&value),
             dw::DW_AT_external => die.external = flag(&value),
-            dw::DW_AT_language => die.language = attr.udata_value().map(|v| v as u16),
+            dw::DW_AT_language => die.language = value.udata_value().map(|v| v as u16),
             _ => {}
         }
         Ok(())
