@@ -407,17 +407,24 @@ impl Interner {
     }
 
     fn insert(&mut self, h: u64, off: StrOff) {
-        if (self.len + 1) * 2 > self.slots.len() {
-            let bigger = vec![(0, NONE); self.slots.len() * 2];
-            let old = std::mem::replace(&mut self.slots, bigger);
-            for (sh, o) in old {
-                if o != NONE {
-                    self.place(sh, o);
-                }
-            }
-        }
+        self.reserve(1);
         self.place(h, off);
         self.len += 1;
+    }
+
+    /// Grows the index so that `n` more strings keep it at most half full.
+    fn reserve(&mut self, n: usize) {
+        let need = (self.len + n) * 2;
+        if need <= self.slots.len() {
+            return;
+        }
+        let bigger = vec![(0, NONE); need.next_power_of_two()];
+        let old = std::mem::replace(&mut self.slots, bigger);
+        for (sh, o) in old {
+            if o != NONE {
+                self.place(sh, o);
+            }
+        }
     }
 
     fn place(&mut self, h: u64, off: StrOff) {
@@ -1325,6 +1332,14 @@ impl Dedup {
     /// Interns a name into the output string table.
     pub fn add_str(&mut self, s: &[u8]) -> StrOff {
         self.strs.intern(s)
+    }
+
+    /// Makes room for `strings` more names and `types` more types, so that adding them
+    /// grows no table (a vmlinux adds some 40,000 function names and 80,000 types at
+    /// the very end, when nothing else runs in parallel).
+    pub fn reserve(&mut self, strings: usize, types: usize) {
+        self.strs.reserve(strings);
+        self.store.types.reserve(types);
     }
 
     /// Appends and deduplicates `frag`, a base-style BTF (ids from 1, its own string
