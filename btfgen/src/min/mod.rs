@@ -8,7 +8,7 @@
 //! to unmarked types become `void`. The result is then checked by resolving every
 //! relocation against it again.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use crate::bpf::{BpfObject, RelocKind};
 use crate::btf::{Btf, Enum, Kind, Type, TypeId};
@@ -44,8 +44,29 @@ pub enum MinError {
 /// What is kept: whole types (without members) and members or enumerators by index.
 #[derive(Default)]
 struct Marks {
-    types: BTreeSet<TypeId>,
+    types: Kept,
     members: HashSet<(TypeId, u32)>,
+}
+
+/// Kept types in the order they were first marked, which is the output's order: it
+/// follows the objects' relocations, not the kernel's type ids, so the minimized BTFs of
+/// two kernels that keep the same types list them in the same order (and differ only
+/// in offsets and sizes, which a bundle stores as a few bytes).
+#[derive(Default)]
+struct Kept {
+    order: Vec<TypeId>,
+    set: HashSet<TypeId>,
+}
+
+impl Kept {
+    /// Adds `id`; false if it was kept already.
+    fn insert(&mut self, id: TypeId) -> bool {
+        let new = self.set.insert(id);
+        if new {
+            self.order.push(id);
+        }
+        new
+    }
 }
 
 impl Marks {
@@ -205,10 +226,11 @@ fn describe(r: &Result<Resolution, CoreError>) -> String {
     }
 }
 
-/// Builds a base BTF of the marked types in id order, keeping marked members only.
+/// Builds a base BTF of the marked types in marking order, keeping marked members only.
 fn build(src: &Btf, marks: &Marks) -> Btf {
-    let ids: BTreeMap<TypeId, TypeId> = marks
+    let ids: HashMap<TypeId, TypeId> = marks
         .types
+        .order
         .iter()
         .enumerate()
         .map(|(i, &old)| (old, i as TypeId + 1))
@@ -216,7 +238,7 @@ fn build(src: &Btf, marks: &Marks) -> Btf {
     let mut out = Btf::new();
     out.set_endian(src.endian());
     let kept = |id: TypeId, i: usize| marks.members.contains(&(id, i as u32));
-    for &old in &marks.types {
+    for &old in &marks.types.order {
         let Some(t) = src.get(old) else { continue };
         let mut kind = t.kind.clone();
         match &mut kind {
