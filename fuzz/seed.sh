@@ -130,12 +130,25 @@ cat >"$C/meta_packages/index.html" <<TXT
 <A HREF='kernel-6.2.0-2.el9.aarch64.rpm'>y</A> <a href="../">up</a> &amp;</body></html>
 TXT
 
-# corepack: a bundle of the core object's own BTF as two kernels, and demo's as a third.
+# corepack: a bundle of the core object's own BTF as two kernels, the same types with
+# other offsets as a third (stored as a patch), and demo's as a fourth.
 k=$T/btfdir/debian/12/x86_64
 mkdir -p "$k" "$T/btfdir/ubuntu/22.04/x86_64"
 cp "$C/btf/core.bpf.btf" "$k/6.1.0-1-amd64.btf"
 cp "$C/btf/core.bpf.btf" "$k/6.1.0-2-amd64.btf"
+clang -target bpf -O2 -g -DSEED_KERNEL_PAD -c fuzz/seeds/core.bpf.c -o "$T/padded.o"
+llvm-objcopy --dump-section .BTF="$k/6.1.0-3-amd64.btf" "$T/padded.o"
 cp "$C/btf/demo-gcc5.btf" "$T/btfdir/ubuntu/22.04/x86_64/5.15.0-1-generic.btf"
 "$COREPACK" build --object "$C/bpf_core/core.bpf.o" --btf-dir "$T/btfdir" -o "$C/corepack/core.corepack"
+# The same bundle as the target's third reading takes it: a 2-byte length, the
+# decompressed manifest, then the blobs (FORMAT.md: manifest length at 12..16, the
+# manifest from byte 28).
+python3 - "$C/corepack/core.corepack" "$C/corepack/core.raw-manifest" <<'PY'
+import struct, subprocess, sys
+b = open(sys.argv[1], "rb").read()
+n = struct.unpack_from("<I", b, 12)[0]
+m = subprocess.run(["zstd", "-dc"], input=b[28:28 + n], capture_output=True, check=True).stdout
+open(sys.argv[2], "wb").write(struct.pack("<H", len(m)) + m + b[28 + n:])
+PY
 
 du -sh "$C"

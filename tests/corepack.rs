@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use corepack::{
-    select_btf, BtfSource, Bundle, BundleBuilder, BundleError, Environment, KernelId, SelectError,
+    select_btf, BtfSource, Bundle, BundleBuilder, BundleError, Codec, Environment, KernelId,
+    SelectError,
 };
 
 /// Fake "BTF" blobs: mostly shared bytes (as minimized BTFs of different kernels are),
@@ -95,14 +96,17 @@ fn round_trip_with_dedup() {
     assert_eq!(bundle.entries()[4].kernel.arch, "x86_64");
     assert_eq!(bundle.entries()[5].kernel.arch, "aarch64");
     assert_eq!(bundle.entries_raw_bytes(), stats.raw_bytes);
-    // Later blobs use an earlier blob as raw-content dictionary when that is smaller.
-    assert_eq!(bundle.blobs()[0].dict, corepack::format::NO_DICT);
-    assert!(bundle.blobs()[1..]
+    // Later blobs are stored against an earlier blob (as a patch or with it as zstd
+    // dictionary) when that is smaller.
+    assert_eq!(bundle.blobs()[0].codec, Codec::Zstd);
+    assert!(bundle
+        .blobs()
         .iter()
         .enumerate()
-        .all(|(i, b)| (b.dict as usize) <= i));
+        .all(|(i, b)| b.codec.base().is_none_or(|base| (base as usize) < i)));
+    assert!(bundle.blobs().iter().any(|b| b.codec.base().is_some()));
     let (plain, plain_stats) = {
-        let mut b = BundleBuilder::new("execsnoop", "1.2.3").dictionary(false);
+        let mut b = BundleBuilder::new("execsnoop", "1.2.3").references(false);
         for e in bundle.entries() {
             b.add_kernel(e.kernel.clone(), &bundle.blob(e.blob as usize).unwrap())
                 .unwrap();
@@ -112,10 +116,7 @@ fn round_trip_with_dedup() {
     assert!(plain_stats.stored_bytes > stats.stored_bytes);
     let plain = Bundle::open(&plain).unwrap();
     plain.verify().unwrap();
-    assert!(plain
-        .blobs()
-        .iter()
-        .all(|b| b.dict == corepack::format::NO_DICT));
+    assert!(plain.blobs().iter().all(|b| b.codec == Codec::Zstd));
     assert_eq!(
         plain
             .blob_for("x86_64", "5.4.0-42-generic", "ubuntu", "18.04")
@@ -151,11 +152,11 @@ fn round_trip_with_dedup() {
     assert_eq!(get("x86_64", "5.4.0-42-generic", "ubuntu", "22.04"), None);
 }
 
-/// Blob `i` and the dictionary blobs reading it decompresses.
+/// Blob `i` and the earlier blobs reading it decodes.
 fn dict_chain(b: &Bundle<'_>, mut i: usize) -> Vec<usize> {
     let mut chain = vec![i];
-    while b.blobs()[i].dict != corepack::format::NO_DICT {
-        i = b.blobs()[i].dict as usize;
+    while let Some(base) = b.blobs()[i].codec.base() {
+        i = base as usize;
         chain.push(i);
     }
     chain
@@ -177,9 +178,9 @@ fn one_blob_read_ignores_other_blobs() {
         let s = data_start + info.offset as usize;
         (other, s..s + info.stored_len as usize)
     };
-    // Corrupt a blob outside this kernel's dictionary chain: reading this kernel's blob
-    // neither decompresses nor checks it, so still succeeds; the whole-bundle verify
-    // catches it (the data section's checksum), as does reading that blob.
+    // Corrupt a blob outside this kernel's chain: reading this kernel's blob neither
+    // decodes nor checks it, so still succeeds; reading that blob, and the whole-bundle
+    // verify, catch it (its check, before anything is decoded).
     for b in &mut bytes[range] {
         *b = 0;
     }
@@ -191,14 +192,12 @@ fn one_blob_read_ignores_other_blobs() {
         Some(blob(3, 5000))
     );
     match bundle.blob(idx) {
-        Err(BundleError::BlobChecksum { index, .. } | BundleError::Decompress { index, .. }) => {
-            assert_eq!(index, idx)
-        }
+        Err(BundleError::BlobChecksum { index, .. }) => assert_eq!(index, idx),
         other => panic!("expected a checksum error on blob {idx}, got {other:?}"),
     }
     assert!(matches!(
         bundle.verify(),
-        Err(BundleError::DataChecksum { .. })
+        Err(BundleError::BlobChecksum { index, .. }) if index == idx
     ));
 }
 
@@ -258,7 +257,7 @@ fn header_errors_are_specific() {
         BundleError::UnsupportedVersion { found: 1 }
     ));
     let mut b = bytes.clone();
-    b[70] ^= 1; // inside the manifest
+    b[corepack::format::HEADER_LEN + 2] ^= 1; // inside the manifest
     assert!(matches!(
         Bundle::open(&b).unwrap_err(),
         BundleError::ManifestChecksum { .. }
@@ -506,7 +505,7 @@ fn corrupt_dictionary_blob_fails_dependent_read() {
         .blob_for("x86_64", "5.15.0-91-generic", "ubuntu", "22.04")
         .unwrap_err();
     assert!(
-        matches!(err, BundleError::BlobChecksum { index, .. } | BundleError::Decompress { index, .. } if index == dict),
+        matches!(err, BundleError::BlobChecksum { index, .. } if index == dict),
         "{err}"
     );
 }

@@ -178,10 +178,8 @@ pub fn verify_relocations(
     bundle: &Bundle<'_>,
     objects: &[Object],
 ) -> Result<RelocReport, BuildError> {
-    use sha2::Digest;
     for o in objects {
-        let sha: [u8; 32] = sha2::Sha256::digest(&o.bytes).into();
-        if !bundle.objects().iter().any(|b| b.sha256 == sha) {
+        if !bundle.objects().iter().any(|b| b.matches(&o.bytes)) {
             return Err(BuildError::UnknownObject(o.name.clone()));
         }
     }

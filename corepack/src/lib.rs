@@ -19,8 +19,8 @@ pub mod select;
 pub mod trace;
 
 pub use format::{
-    normalize_arch, BlobInfo, BuildStats, Bundle, BundleBuilder, BundleError, Entry, KernelId,
-    ObjectInfo, FORMAT_VERSION, MAGIC,
+    normalize_arch, BlobInfo, BuildStats, Bundle, BundleBuilder, BundleError, Codec, Entry,
+    KernelId, ObjectInfo, FORMAT_VERSION, MAGIC,
 };
 pub use select::{
     select_btf, select_with, BtfSource, Environment, SelectError, Selection, SourcePolicy,

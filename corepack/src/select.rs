@@ -99,7 +99,7 @@ pub enum BtfSource {
     Explicit(PathBuf),
     /// The kernel's own BTF.
     Kernel(PathBuf),
-    /// A bundle entry: its kernel, and the decompressed, checksum-verified BTF.
+    /// A bundle entry: its kernel, and the checked, decoded BTF.
     Bundle {
         entry: usize,
         kernel: KernelId,
@@ -311,9 +311,8 @@ pub fn select_btf(
     }
     let pick = |i: usize, reason: String| -> Result<Selection, SelectError> {
         let e = &entries[i];
-        // The stored bytes' checksum first: a tampered bundle is refused before any of it
-        // is decompressed; the blob's own checksum then covers the decompressed BTF.
-        bundle.check_data()?;
+        // Each blob of the entry's chain is checked before it is decoded: a tampered
+        // bundle is refused before any of it is decompressed.
         let btf = bundle.blob(e.blob as usize)?;
         Ok(Selection {
             source: BtfSource::Bundle {

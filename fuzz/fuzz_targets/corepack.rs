@@ -1,9 +1,11 @@
 //! The `.corepack` reader through its public API: open, every blob, verify.
 //!
-//! Each input is read twice: as it is, and with the header's manifest checksum made
-//! to match (the header layout of FORMAT.md: manifest length at bytes 16..20, its
-//! SHA-256 at 32..64), so that mutations reach the manifest and blob readers behind
-//! the checksum.
+//! Each input is read three ways: as it is; with the header's manifest check made to
+//! match (FORMAT.md: manifest length at bytes 12..16, its check at 20..28), so that
+//! mutations reach the manifest and blob readers behind the check; and as a 2-byte
+//! length, an uncompressed manifest and the blobs, wrapped into a bundle here, so that
+//! mutations of the manifest's fields and the blob codecs are not lost in its zstd
+//! frame.
 #![no_main]
 
 use corepack::Bundle;
@@ -20,18 +22,42 @@ fn read(data: &[u8]) {
     let _ = bundle.verify();
 }
 
-/// `data` with its manifest checksum recomputed, when it has a whole manifest.
-fn fix_checksum(data: &[u8]) -> Option<Vec<u8>> {
-    let len = u32::from_le_bytes(data.get(16..20)?.try_into().ok()?) as usize;
-    let manifest = data.get(64..64usize.checked_add(len)?)?;
+fn check(manifest: &[u8]) -> [u8; 8] {
+    Sha256::digest(manifest)[..8].try_into().unwrap()
+}
+
+/// `data` with its manifest check recomputed, when it has a whole manifest.
+fn fix_check(data: &[u8]) -> Option<Vec<u8>> {
+    let len = u32::from_le_bytes(data.get(12..16)?.try_into().ok()?) as usize;
+    let manifest = data.get(28..28usize.checked_add(len)?)?;
     let mut fixed = data.to_vec();
-    fixed[32..64].copy_from_slice(&Sha256::digest(manifest));
+    fixed[20..28].copy_from_slice(&check(manifest));
     Some(fixed)
+}
+
+/// A bundle around the uncompressed manifest and blobs `data` holds.
+fn wrap(data: &[u8]) -> Option<Vec<u8>> {
+    let len = u16::from_le_bytes(data.get(..2)?.try_into().ok()?) as usize;
+    let raw = data.get(2..2 + len)?;
+    let blobs = &data[2 + len..];
+    let manifest = zstd::bulk::compress(raw, 1).ok()?;
+    let mut b = corepack::MAGIC.to_vec();
+    b.extend_from_slice(&corepack::FORMAT_VERSION.to_le_bytes());
+    b.extend_from_slice(&[0, 0]);
+    b.extend_from_slice(&(manifest.len() as u32).to_le_bytes());
+    b.extend_from_slice(&(raw.len() as u32).to_le_bytes());
+    b.extend_from_slice(&check(&manifest));
+    b.extend_from_slice(&manifest);
+    b.extend_from_slice(blobs);
+    Some(b)
 }
 
 fuzz_target!(|data: &[u8]| {
     read(data);
-    if let Some(fixed) = fix_checksum(data) {
+    if let Some(fixed) = fix_check(data) {
         read(&fixed);
+    }
+    if let Some(wrapped) = wrap(data) {
+        read(&wrapped);
     }
 });

@@ -10,6 +10,10 @@ struct inner {
 } __attribute__((preserve_access_index));
 
 struct outer {
+#ifdef SEED_KERNEL_PAD
+	/* Another "kernel" for the corepack seed: every later offset moves. */
+	long pad;
+#endif
 	long x;
 	struct inner in[2];
 	union {
@@ -20,6 +24,9 @@ struct outer {
 } __attribute__((preserve_access_index));
 
 struct outer___v2 {
+#ifdef SEED_KERNEL_PAD
+	long pad;
+#endif
 	int x;
 } __attribute__((preserve_access_index));
 

@@ -33,8 +33,8 @@ pub fn inspect(bytes: &[u8], json: bool) -> anyhow::Result<()> {
             .objects()
             .iter()
             .map(|x| {
-                let sha: String = x.sha256.iter().map(|v| format!("{v:02x}")).collect();
-                format!("{{\"name\":{},\"sha256\":\"{sha}\"}}", json_str(&x.name))
+                let digest: String = x.digest.iter().map(|v| format!("{v:02x}")).collect();
+                format!("{{\"name\":{},\"digest\":\"{digest}\"}}", json_str(&x.name))
             })
             .collect();
         o.push_str(&objs.join(","));
@@ -45,14 +45,15 @@ pub fn inspect(bytes: &[u8], json: bool) -> anyhow::Result<()> {
             .map(|e| {
                 let bl = &b.blobs()[e.blob as usize];
                 format!(
-                    "{{\"arch\":{},\"uname\":{},\"id\":{},\"version_id\":{},\"blob\":{},\"raw_bytes\":{},\"stored_bytes\":{}}}",
+                    "{{\"arch\":{},\"uname\":{},\"id\":{},\"version_id\":{},\"blob\":{},\"raw_bytes\":{},\"stored_bytes\":{},\"codec\":\"{}\"}}",
                     json_str(&e.kernel.arch),
                     json_str(&e.kernel.uname),
                     json_str(&e.kernel.os_id),
                     json_str(&e.kernel.version_id),
                     e.blob,
                     bl.raw_len,
-                    bl.stored_len
+                    bl.stored_len,
+                    bl.codec.name()
                 )
             })
             .collect();
@@ -63,8 +64,8 @@ pub fn inspect(bytes: &[u8], json: bool) -> anyhow::Result<()> {
     }
     println!("program   {} {}", b.program, b.program_version);
     for x in b.objects() {
-        let sha: String = x.sha256.iter().map(|v| format!("{v:02x}")).collect();
-        println!("object    {} sha256:{sha}", x.name);
+        let digest: String = x.digest.iter().map(|v| format!("{v:02x}")).collect();
+        println!("object    {} sha256:{digest}…", x.name);
     }
     println!(
         "kernels   {} in {} distinct blobs (dedup {:.2}x)",
@@ -82,14 +83,15 @@ pub fn inspect(bytes: &[u8], json: bool) -> anyhow::Result<()> {
     for e in b.entries() {
         let bl = &b.blobs()[e.blob as usize];
         println!(
-            "kernel    {} {} {} {} blob {} ({} bytes, {} stored)",
+            "kernel    {} {} {} {} blob {} ({} bytes, {} stored as {})",
             e.kernel.os_id,
             e.kernel.version_id,
             e.kernel.arch,
             e.kernel.uname,
             e.blob,
             bl.raw_len,
-            bl.stored_len
+            bl.stored_len,
+            bl.codec.name()
         );
     }
     Ok(())

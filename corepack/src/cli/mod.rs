@@ -52,7 +52,7 @@ enum Cmd {
     },
     /// Trace execs with the bundled BPF program, its BTF chosen for this kernel.
     Trace(trace::TraceArgs),
-    /// Check every checksum; with --object, also that every blob resolves every relocation.
+    /// Check every blob; with --object, also that every blob resolves every relocation.
     Verify {
         bundle: PathBuf,
         #[arg(long = "object")]

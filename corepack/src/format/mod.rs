@@ -1,0 +1,187 @@
+//! The `.corepack` file format, version 3. The normative description is `FORMAT.md`.
+//!
+//! Layout (integers in the header little-endian; the manifest is LEB128, see [`wire`]):
+//!
+//! ```text
+//! header    magic "COREPACK" (8) | version u16 | flags u16 (0)
+//!           manifest_len u32 | manifest_raw_len u32 | manifest check [8]
+//! manifest  manifest_len bytes: one zstd frame of manifest_raw_len bytes
+//! data      the blobs, back to back in blob order, to the end of the file
+//! ```
+//!
+//! - `wire`: the manifest's integers and strings.
+//! - `codec`: how one blob is stored ([`Codec`]).
+//! - `read`: [`Bundle`], which validates a bundle and reads one kernel's BTF.
+//! - `write`: [`BundleBuilder`].
+
+mod codec;
+mod read;
+mod wire;
+mod write;
+
+use sha2::{Digest, Sha256};
+
+pub use codec::Codec;
+pub use read::Bundle;
+pub use write::{BuildStats, BundleBuilder};
+
+/// The first eight bytes of every bundle.
+pub const MAGIC: [u8; 8] = *b"COREPACK";
+/// The format version this library reads and writes.
+pub const FORMAT_VERSION: u16 = 3;
+/// Size of the fixed header.
+pub const HEADER_LEN: usize = 28;
+/// Bytes of a check: the first bytes of a SHA-256.
+pub const CHECK_LEN: usize = 8;
+/// Upper bound of one decoded blob (a minimized BTF is kilobytes; a full vmlinux BTF is a
+/// few megabytes).
+pub const MAX_RAW_BLOB: u64 = 64 << 20;
+/// Upper bound of the decompressed manifest.
+pub const MAX_RAW_MANIFEST: u64 = 64 << 20;
+/// Longest chain of blobs stored against an earlier blob (blob → its base → ...): reading
+/// one blob decodes at most this many.
+pub const MAX_CHAIN: usize = 16;
+
+/// A check value: the first [`CHECK_LEN`] bytes of the SHA-256 of `bytes`.
+pub type Check = [u8; CHECK_LEN];
+
+pub(crate) fn check(bytes: &[u8]) -> Check {
+    let h = Sha256::digest(bytes);
+    let mut c = [0; CHECK_LEN];
+    c.copy_from_slice(&h[..CHECK_LEN]);
+    c
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Errors of reading (and writing) a bundle.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("not a corepack bundle: bad magic {0:02x?}")]
+    BadMagic([u8; 8]),
+    #[error("unsupported corepack format version {found} (this reader supports {FORMAT_VERSION})")]
+    UnsupportedVersion { found: u16 },
+    #[error("truncated bundle: {what} needs {needed} bytes at offset {offset}, only {available} present")]
+    Truncated {
+        what: &'static str,
+        offset: u64,
+        needed: u64,
+        available: u64,
+    },
+    #[error("bundle has {0} trailing bytes after the last blob")]
+    TrailingBytes(u64),
+    #[error("nonzero flags in the header")]
+    Flags,
+    #[error("manifest checksum mismatch (expected {expected}, computed {computed})")]
+    ManifestChecksum { expected: String, computed: String },
+    #[error("manifest: zstd decompression failed: {0}")]
+    ManifestDecompress(std::io::Error),
+    #[error("invalid manifest: {0}")]
+    Manifest(String),
+    #[error("blob {index}: checksum mismatch (expected {expected}, computed {computed})")]
+    BlobChecksum {
+        index: usize,
+        expected: String,
+        computed: String,
+    },
+    #[error("blob {index}: cannot decode: {reason}")]
+    Decode { index: usize, reason: String },
+    #[error("blob {index}: decoded to {found} bytes, manifest says {expected}")]
+    BlobLength {
+        index: usize,
+        expected: u64,
+        found: u64,
+    },
+    #[error("entry {entry} refers to blob {blob}, but the bundle has {count} blobs")]
+    BlobIndex {
+        entry: usize,
+        blob: u64,
+        count: usize,
+    },
+    #[error("zstd compression failed: {0}")]
+    Compress(std::io::Error),
+    #[error("blob {0} does not decode to what was added (a writer bug; nothing was written)")]
+    RoundTrip(usize),
+    #[error("{0} too large for the format")]
+    TooLarge(&'static str),
+}
+
+/// The arch name a bundle stores: `uname -m` spelling, so BTFHub's `arm64` and Debian's
+/// `amd64` compare equal to `aarch64` and `x86_64`.
+pub fn normalize_arch(arch: &str) -> String {
+    match arch {
+        "amd64" | "x86-64" | "x64" => "x86_64".into(),
+        "arm64" => "aarch64".into(),
+        "ppc64el" => "ppc64le".into(),
+        "i386" | "i486" | "i586" | "i686" | "x86" => "x86".into(),
+        other => other.to_string(),
+    }
+}
+
+/// What identifies one kernel in the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KernelId {
+    /// Normalized (see [`normalize_arch`]).
+    pub arch: String,
+    /// `uname -r`.
+    pub uname: String,
+    /// os-release `ID` (e.g. `ubuntu`).
+    pub os_id: String,
+    /// os-release `VERSION_ID` (e.g. `20.04`).
+    pub version_id: String,
+}
+
+impl KernelId {
+    /// A kernel id with the arch normalized.
+    pub fn new(arch: &str, uname: &str, os_id: &str, version_id: &str) -> Self {
+        KernelId {
+            arch: normalize_arch(arch),
+            uname: uname.into(),
+            os_id: os_id.into(),
+            version_id: version_id.into(),
+        }
+    }
+}
+
+/// One kernel entry of the manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub kernel: KernelId,
+    /// Index into [`Bundle::blobs`].
+    pub blob: u32,
+}
+
+/// A BPF object the bundle was minimized for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    /// The object's file name.
+    pub name: String,
+    /// The first [`CHECK_LEN`] bytes of the object file's SHA-256.
+    pub digest: Check,
+}
+
+impl ObjectInfo {
+    /// Whether `bytes` is this object.
+    pub fn matches(&self, bytes: &[u8]) -> bool {
+        check(bytes) == self.digest
+    }
+}
+
+/// Where a blob is stored, how, and what its stored bytes hash to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobInfo {
+    /// Offset in the data section (the sum of the earlier blobs' stored lengths; not
+    /// stored in the file).
+    pub offset: u64,
+    /// Length of the stored bytes.
+    pub stored_len: u64,
+    /// Length of the decoded BTF.
+    pub raw_len: u64,
+    /// How the stored bytes decode (chains through earlier blobs are at most
+    /// [`MAX_CHAIN`] long).
+    pub codec: Codec,
+    /// Check of the stored bytes.
+    pub check: Check,
+}

@@ -1,0 +1,313 @@
+//! Reading a bundle: [`Bundle::open`] validates everything but the blobs' contents
+//! without decoding any blob; [`Bundle::blob`] checks and decodes one blob (and the
+//! earlier blobs it is stored against).
+
+use std::collections::HashSet;
+
+use super::codec::{patch, zstd_decompress, Codec};
+use super::wire::Reader;
+use super::*;
+
+/// A validated bundle, borrowing its bytes.
+#[derive(Debug, Clone)]
+pub struct Bundle<'a> {
+    /// The program the bundle was built for.
+    pub program: String,
+    /// Its version.
+    pub program_version: String,
+    objects: Vec<ObjectInfo>,
+    blobs: Vec<BlobInfo>,
+    entries: Vec<Entry>,
+    data: &'a [u8],
+}
+
+fn need(bytes: &[u8], offset: u64, needed: u64, what: &'static str) -> Result<(), BundleError> {
+    let available = (bytes.len() as u64).saturating_sub(offset);
+    if available < needed {
+        return Err(BundleError::Truncated {
+            what,
+            offset,
+            needed,
+            available,
+        });
+    }
+    Ok(())
+}
+
+fn le_u32(b: &[u8]) -> u64 {
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64
+}
+
+impl<'a> Bundle<'a> {
+    /// Parses and validates a bundle: magic, version, flags, the manifest's check, its
+    /// structure, every blob's bounds and base, entry indices, and that the blobs end
+    /// exactly where the file does. Decodes no blob.
+    pub fn open(bytes: &'a [u8]) -> Result<Self, BundleError> {
+        need(bytes, 0, MAGIC.len() as u64, "magic")?;
+        let mut magic = [0; 8];
+        magic.copy_from_slice(&bytes[..8]);
+        if magic != MAGIC {
+            return Err(BundleError::BadMagic(magic));
+        }
+        need(bytes, 0, HEADER_LEN as u64, "header")?;
+        let h = &bytes[..HEADER_LEN];
+        let version = u16::from_le_bytes([h[8], h[9]]);
+        if version != FORMAT_VERSION {
+            return Err(BundleError::UnsupportedVersion { found: version });
+        }
+        if h[10..12] != [0, 0] {
+            return Err(BundleError::Flags);
+        }
+        let manifest_len = le_u32(&h[12..16]);
+        let manifest_raw_len = le_u32(&h[16..20]);
+        if manifest_raw_len > MAX_RAW_MANIFEST {
+            return Err(BundleError::Manifest(format!(
+                "claims {manifest_raw_len} decompressed bytes (limit {MAX_RAW_MANIFEST})"
+            )));
+        }
+        let mut expected = [0; CHECK_LEN];
+        expected.copy_from_slice(&h[20..20 + CHECK_LEN]);
+        need(bytes, HEADER_LEN as u64, manifest_len, "manifest")?;
+        let data_start = HEADER_LEN + manifest_len as usize;
+        let stored_manifest = &bytes[HEADER_LEN..data_start];
+        let computed = check(stored_manifest);
+        if computed != expected {
+            return Err(BundleError::ManifestChecksum {
+                expected: hex(&expected),
+                computed: hex(&computed),
+            });
+        }
+        let manifest = zstd_decompress(stored_manifest, None, manifest_raw_len)
+            .map_err(BundleError::ManifestDecompress)?;
+        if manifest.len() as u64 != manifest_raw_len {
+            return Err(BundleError::Manifest(format!(
+                "decompressed to {} bytes, the header says {manifest_raw_len}",
+                manifest.len()
+            )));
+        }
+        let data = &bytes[data_start..];
+        let mut r = Reader::new(&manifest);
+        let program = r.str("program name")?;
+        let program_version = r.str("program version")?;
+
+        let n = r.count("object count", 1 + CHECK_LEN)?;
+        let mut objects = Vec::with_capacity(n);
+        for _ in 0..n {
+            objects.push(ObjectInfo {
+                name: r.str("object name")?,
+                digest: r.array("object digest")?,
+            });
+        }
+
+        let n = r.count("blob count", 3 + CHECK_LEN)?;
+        let mut blobs: Vec<BlobInfo> = Vec::with_capacity(n);
+        let mut depth: Vec<usize> = Vec::with_capacity(n);
+        let mut offset = 0u64;
+        for index in 0..n {
+            let tag = r.u8("blob codec")?;
+            let codec = Codec::read(tag, &mut r, index)
+                .map_err(|e| BundleError::Manifest(format!("blob {index}: {e}")))?;
+            let b = BlobInfo {
+                offset,
+                stored_len: r.uint("blob stored length")?,
+                raw_len: r.uint("blob length")?,
+                codec,
+                check: r.array("blob check")?,
+            };
+            if b.raw_len > MAX_RAW_BLOB {
+                return Err(BundleError::Manifest(format!(
+                    "blob {index} claims {} decoded bytes (limit {MAX_RAW_BLOB})",
+                    b.raw_len
+                )));
+            }
+            let d = match codec.base() {
+                None => 1,
+                Some(base) => {
+                    let base = base as usize;
+                    if depth[base] >= MAX_CHAIN {
+                        return Err(BundleError::Manifest(format!(
+                            "blob {index} is stored against blob {base}, whose chain is already {MAX_CHAIN} long"
+                        )));
+                    }
+                    if matches!(codec, Codec::Patch { .. }) && blobs[base].raw_len != b.raw_len {
+                        return Err(BundleError::Manifest(format!(
+                            "blob {index} patches blob {base}, which has another length"
+                        )));
+                    }
+                    depth[base] + 1
+                }
+            };
+            need(data, offset, b.stored_len, "blob").map_err(|e| shift(e, data_start as u64))?;
+            offset += b.stored_len;
+            blobs.push(b);
+            depth.push(d);
+        }
+        if offset < data.len() as u64 {
+            return Err(BundleError::TrailingBytes(data.len() as u64 - offset));
+        }
+
+        let n = r.count("distro count", 3)?;
+        let mut groups = Vec::with_capacity(n);
+        for _ in 0..n {
+            groups.push((
+                r.str("distro arch")?,
+                r.str("distro os id")?,
+                r.str("distro version id")?,
+            ));
+        }
+        let n = r.count("entry count", 4)?;
+        let mut entries: Vec<Entry> = Vec::with_capacity(n);
+        let mut seen = HashSet::with_capacity(n);
+        for entry in 0..n {
+            let (arch, os_id, version_id) = groups[r.index("entry distro", groups.len())?].clone();
+            // Front-coded: a prefix of the previous entry's name, then the rest.
+            let prev = entries.last().map_or("", |e| e.kernel.uname.as_str());
+            let shared = r.index("entry uname prefix", prev.len() + 1)?;
+            let prefix = prev.get(..shared).ok_or_else(|| {
+                BundleError::Manifest(format!("entry {entry}: uname prefix splits a character"))
+            })?;
+            let uname = format!("{prefix}{}", r.str("entry uname")?);
+            let blob = r.uint("entry blob")?;
+            if blob >= blobs.len() as u64 {
+                return Err(BundleError::BlobIndex {
+                    entry,
+                    blob,
+                    count: blobs.len(),
+                });
+            }
+            let kernel = KernelId {
+                arch,
+                uname,
+                os_id,
+                version_id,
+            };
+            if !seen.insert(kernel.clone()) {
+                return Err(BundleError::Manifest(format!(
+                    "entry {entry} repeats {kernel:?}"
+                )));
+            }
+            entries.push(Entry {
+                kernel,
+                blob: blob as u32,
+            });
+        }
+        r.finish()?;
+        Ok(Bundle {
+            program,
+            program_version,
+            objects,
+            blobs,
+            entries,
+            data,
+        })
+    }
+
+    /// The kernel entries, in the order they were added.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The BPF objects the bundle was minimized for.
+    pub fn objects(&self) -> &[ObjectInfo] {
+        &self.objects
+    }
+
+    /// The distinct blobs.
+    pub fn blobs(&self) -> &[BlobInfo] {
+        &self.blobs
+    }
+
+    /// Reads one blob: checks its stored bytes, decodes the blob it is stored against
+    /// (a chain of at most [`MAX_CHAIN`]), then decodes it into at most its manifest
+    /// length. Other blobs are not touched.
+    pub fn blob(&self, index: usize) -> Result<Vec<u8>, BundleError> {
+        let b = self.blobs.get(index).ok_or_else(|| {
+            BundleError::Manifest(format!("no blob {index} (bundle has {})", self.blobs.len()))
+        })?;
+        let stored = &self.data[b.offset as usize..(b.offset + b.stored_len) as usize];
+        let computed = check(stored);
+        if computed != b.check {
+            return Err(BundleError::BlobChecksum {
+                index,
+                expected: hex(&b.check),
+                computed: hex(&computed),
+            });
+        }
+        let base = match b.codec.base() {
+            Some(i) => Some(self.blob(i as usize)?),
+            None => None,
+        };
+        let decode = |reason: String| BundleError::Decode { index, reason };
+        let raw = match b.codec {
+            Codec::Zstd | Codec::ZstdDict { .. } => {
+                zstd_decompress(stored, base.as_deref(), b.raw_len)
+                    .map_err(|e| decode(e.to_string()))?
+            }
+            Codec::Patch { .. } => {
+                patch::apply(base.as_deref().unwrap_or_default(), stored).map_err(decode)?
+            }
+        };
+        if raw.len() as u64 != b.raw_len {
+            return Err(BundleError::BlobLength {
+                index,
+                expected: b.raw_len,
+                found: raw.len() as u64,
+            });
+        }
+        Ok(raw)
+    }
+
+    /// The entry for exactly this kernel, if the bundle has one.
+    pub fn find(&self, arch: &str, uname: &str, os_id: &str, version_id: &str) -> Option<&Entry> {
+        let k = KernelId::new(arch, uname, os_id, version_id);
+        self.entries.iter().find(|e| e.kernel == k)
+    }
+
+    /// The BTF of exactly this kernel (arch normalized), or `Ok(None)` if the bundle has
+    /// no such entry. Decodes that one blob (and its chain) only.
+    pub fn blob_for(
+        &self,
+        arch: &str,
+        uname: &str,
+        os_id: &str,
+        version_id: &str,
+    ) -> Result<Option<Vec<u8>>, BundleError> {
+        match self.find(arch, uname, os_id, version_id) {
+            Some(e) => self.blob(e.blob as usize).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Checks and decodes every blob. With [`Bundle::open`] (the manifest's check, and
+    /// that the blobs exactly fill the rest of the file) this covers every byte.
+    pub fn verify(&self) -> Result<(), BundleError> {
+        (0..self.blobs.len()).try_for_each(|i| self.blob(i).map(drop))
+    }
+
+    /// Sum of decoded sizes over entries (what the kernels would take undeduplicated
+    /// and uncompressed).
+    pub fn entries_raw_bytes(&self) -> u64 {
+        self.entries
+            .iter()
+            .map(|e| self.blobs[e.blob as usize].raw_len)
+            .sum()
+    }
+}
+
+/// A truncation found in the data section, with its offset in the file.
+fn shift(e: BundleError, by: u64) -> BundleError {
+    match e {
+        BundleError::Truncated {
+            what,
+            offset,
+            needed,
+            available,
+        } => BundleError::Truncated {
+            what,
+            offset: offset + by,
+            needed,
+            available,
+        },
+        other => other,
+    }
+}

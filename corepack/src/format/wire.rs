@@ -1,0 +1,155 @@
+//! The manifest's encoding: unsigned LEB128 integers, strings as a LEB128 length and
+//! UTF-8 bytes, and fixed-size byte arrays.
+
+use super::BundleError;
+
+/// Appends manifest fields.
+#[derive(Default)]
+pub(crate) struct Writer(pub Vec<u8>);
+
+impl Writer {
+    pub fn uint(&mut self, mut v: u64) {
+        loop {
+            let b = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                self.0.push(b);
+                return;
+            }
+            self.0.push(b | 0x80);
+        }
+    }
+
+    pub fn str(&mut self, s: &str) {
+        self.uint(s.len() as u64);
+        self.0.extend_from_slice(s.as_bytes());
+    }
+
+    pub fn bytes(&mut self, b: &[u8]) {
+        self.0.extend_from_slice(b);
+    }
+}
+
+/// Reads manifest fields; every error names the field and its offset.
+pub(crate) struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+fn bad(what: &str, pos: usize, why: &str) -> BundleError {
+    BundleError::Manifest(format!("{what} at manifest offset {pos}: {why}"))
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(buf: &'a [u8]) -> Self {
+        Reader { buf, pos: 0 }
+    }
+
+    fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    /// Whether every byte has been read.
+    pub fn is_empty(&self) -> bool {
+        self.remaining() == 0
+    }
+
+    pub fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], BundleError> {
+        if self.remaining() < n {
+            return Err(bad(what, self.pos, "runs past the end"));
+        }
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    pub fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], BundleError> {
+        let mut a = [0; N];
+        a.copy_from_slice(self.take(N, what)?);
+        Ok(a)
+    }
+
+    pub fn u8(&mut self, what: &str) -> Result<u8, BundleError> {
+        Ok(self.take(1, what)?[0])
+    }
+
+    /// An unsigned LEB128 integer of at most 64 bits, in its shortest form.
+    pub fn uint(&mut self, what: &str) -> Result<u64, BundleError> {
+        let start = self.pos;
+        let mut v = 0u64;
+        for i in 0..10 {
+            let b = self.u8(what)?;
+            let bits = (b & 0x7f) as u64;
+            if i == 9 && bits > 1 {
+                return Err(bad(what, start, "overflows 64 bits"));
+            }
+            v |= bits << (7 * i);
+            if b & 0x80 == 0 {
+                if b == 0 && i > 0 {
+                    return Err(bad(what, start, "not in its shortest form"));
+                }
+                return Ok(v);
+            }
+        }
+        Err(bad(what, start, "overflows 64 bits"))
+    }
+
+    pub fn str(&mut self, what: &str) -> Result<String, BundleError> {
+        let at = self.pos;
+        let n = self.uint(what)?;
+        let n = usize::try_from(n).map_err(|_| bad(what, at, "too long"))?;
+        let b = self.take(n, what)?;
+        String::from_utf8(b.to_vec()).map_err(|_| bad(what, at, "not UTF-8"))
+    }
+
+    /// A count of records at least `min_size` bytes each, checked against what remains,
+    /// so that a corrupt count cannot make the reader allocate.
+    pub fn count(&mut self, what: &str, min_size: usize) -> Result<usize, BundleError> {
+        let at = self.pos;
+        let n = self.uint(what)?;
+        match usize::try_from(n) {
+            Ok(n) if n.saturating_mul(min_size) <= self.remaining() => Ok(n),
+            _ => Err(bad(what, at, &format!("{n} exceeds the manifest"))),
+        }
+    }
+
+    /// An index below `limit`.
+    pub fn index(&mut self, what: &str, limit: usize) -> Result<usize, BundleError> {
+        let at = self.pos;
+        let v = self.uint(what)?;
+        match usize::try_from(v) {
+            Ok(i) if i < limit => Ok(i),
+            _ => Err(bad(what, at, &format!("{v} is not below {limit}"))),
+        }
+    }
+
+    /// Errors unless every byte was read.
+    pub fn finish(self) -> Result<(), BundleError> {
+        match self.remaining() {
+            0 => Ok(()),
+            n => Err(BundleError::Manifest(format!(
+                "{n} unparsed bytes at the end of the manifest"
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_round_trip_and_bad_ones_are_refused() {
+        for v in [0, 1, 127, 128, 300, u32::MAX as u64, u64::MAX] {
+            let mut w = Writer::default();
+            w.uint(v);
+            let mut r = Reader::new(&w.0);
+            assert_eq!(r.uint("v").unwrap(), v);
+            r.finish().unwrap();
+        }
+        // Overlong (0x80 0x00 is 0 in two bytes), overflowing, and cut integers.
+        for bad in [&[0x80, 0x00][..], &[0xff; 10], &[0x80]] {
+            assert!(Reader::new(bad).uint("v").is_err(), "{bad:x?}");
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! Writing a bundle: [`BundleBuilder`] deduplicates blobs by content, stores each in the
+//! smallest of its codecs, and checks that every blob decodes to what was added before it
+//! returns the bytes.
+
+use std::collections::HashMap;
+
+use super::codec::{patch, zstd_compress, Codec};
+use super::wire::Writer;
+use super::*;
+
+/// What a build produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildStats {
+    pub entries: usize,
+    /// Distinct blobs after deduplication.
+    pub blobs: usize,
+    /// Entries whose BTF was identical to an earlier entry's.
+    pub deduplicated: usize,
+    /// Sum of raw sizes over all entries.
+    pub raw_bytes: u64,
+    /// Sum of raw sizes of distinct blobs.
+    pub unique_raw_bytes: u64,
+    /// Size of the data section (the stored blobs).
+    pub stored_bytes: u64,
+    /// Size of the whole bundle.
+    pub bundle_bytes: u64,
+}
+
+/// How many earlier blobs, fewest differing bytes first, are tried as a blob's zstd
+/// dictionary.
+pub const DICT_CANDIDATES: usize = 4;
+/// How many earlier blobs of the same length, most recent first, are tried as the base of
+/// a patch.
+pub const PATCH_CANDIDATES: usize = 1024;
+
+/// Writes a bundle.
+#[derive(Debug, Clone)]
+pub struct BundleBuilder {
+    program: String,
+    program_version: String,
+    objects: Vec<ObjectInfo>,
+    raw: Vec<Vec<u8>>,
+    by_content: HashMap<Vec<u8>, u32>,
+    entries: Vec<Entry>,
+    level: i32,
+    references: bool,
+}
+
+impl BundleBuilder {
+    /// A builder for `program` at `program_version`.
+    pub fn new(program: &str, program_version: &str) -> Self {
+        BundleBuilder {
+            program: program.into(),
+            program_version: program_version.into(),
+            objects: Vec::new(),
+            raw: Vec::new(),
+            by_content: HashMap::new(),
+            entries: Vec::new(),
+            level: 19,
+            references: true,
+        }
+    }
+
+    /// zstd level (default 19).
+    pub fn level(mut self, level: i32) -> Self {
+        self.level = level;
+        self
+    }
+
+    /// Whether blobs may be stored against earlier blobs, as patches or with them as zstd
+    /// dictionary (default true). Without, every blob is its own zstd frame.
+    pub fn references(mut self, on: bool) -> Self {
+        self.references = on;
+        self
+    }
+
+    /// Records a BPF object the bundle was minimized for (its name and digest).
+    pub fn add_object(&mut self, name: &str, bytes: &[u8]) {
+        self.objects.push(ObjectInfo {
+            name: name.into(),
+            digest: check(bytes),
+        });
+    }
+
+    /// Adds one kernel's BTF. Returns the blob index (shared with earlier identical BTF).
+    /// A kernel given twice is an error.
+    pub fn add_kernel(&mut self, kernel: KernelId, btf: &[u8]) -> Result<u32, BundleError> {
+        let kernel = KernelId {
+            arch: normalize_arch(&kernel.arch),
+            ..kernel
+        };
+        if self.entries.iter().any(|e| e.kernel == kernel) {
+            return Err(BundleError::Manifest(format!(
+                "kernel {kernel:?} added twice"
+            )));
+        }
+        if btf.len() as u64 > MAX_RAW_BLOB {
+            return Err(BundleError::TooLarge("blob"));
+        }
+        let blob = match self.by_content.get(btf) {
+            Some(&i) => i,
+            None => {
+                let i = u32::try_from(self.raw.len())
+                    .map_err(|_| BundleError::TooLarge("blob count"))?;
+                self.raw.push(btf.to_vec());
+                self.by_content.insert(btf.to_vec(), i);
+                i
+            }
+        };
+        self.entries.push(Entry { kernel, blob });
+        Ok(blob)
+    }
+
+    /// Stores blob `i` in the smallest way: a patch of the earlier same-length blob that
+    /// gives the shortest one, a zstd frame against one of the [`DICT_CANDIDATES`]
+    /// earlier blobs with the fewest differing bytes, or a plain zstd frame. Only blobs
+    /// whose chains have room are candidates.
+    fn store(&self, i: usize, depth: &[usize]) -> Result<(Vec<u8>, Codec), BundleError> {
+        let raw = &self.raw[i];
+        let mut best = (
+            zstd_compress(raw, None, self.level).map_err(BundleError::Compress)?,
+            Codec::Zstd,
+        );
+        if !self.references {
+            return Ok(best);
+        }
+        let open = |j: &usize| depth[*j] < MAX_CHAIN;
+        for j in (0..i)
+            .rev()
+            .filter(open)
+            .filter(|&j| self.raw[j].len() == raw.len())
+            .take(PATCH_CANDIDATES)
+        {
+            if let Some(p) = patch::encode(&self.raw[j], raw) {
+                if p.len() < best.0.len() {
+                    best = (p, Codec::Patch { base: j as u32 });
+                }
+            }
+        }
+        let distance = |other: &[u8]| {
+            let same = raw.iter().zip(other).filter(|(a, b)| a == b).count();
+            raw.len().max(other.len()) - same
+        };
+        let mut near: Vec<(usize, usize)> = (0..i)
+            .filter(open)
+            .map(|j| (distance(&self.raw[j]), j))
+            .collect();
+        near.sort_unstable();
+        for &(_, j) in near.iter().take(DICT_CANDIDATES) {
+            let z = zstd_compress(raw, Some(&self.raw[j]), self.level)
+                .map_err(BundleError::Compress)?;
+            if z.len() < best.0.len() {
+                best = (z, Codec::ZstdDict { base: j as u32 });
+            }
+        }
+        Ok(best)
+    }
+
+    /// Serializes the bundle, after checking that every blob decodes to what was added.
+    pub fn finish(&self) -> Result<(Vec<u8>, BuildStats), BundleError> {
+        let mut data = Vec::new();
+        let mut infos = Vec::with_capacity(self.raw.len());
+        let mut depth = Vec::with_capacity(self.raw.len());
+        for (i, raw) in self.raw.iter().enumerate() {
+            let (stored, codec) = self.store(i, &depth)?;
+            depth.push(codec.base().map_or(1, |b| depth[b as usize] + 1));
+            infos.push(BlobInfo {
+                offset: data.len() as u64,
+                stored_len: stored.len() as u64,
+                raw_len: raw.len() as u64,
+                codec,
+                check: check(&stored),
+            });
+            data.extend_from_slice(&stored);
+        }
+
+        let mut m = Writer::default();
+        m.str(&self.program);
+        m.str(&self.program_version);
+        m.uint(self.objects.len() as u64);
+        for o in &self.objects {
+            m.str(&o.name);
+            m.bytes(&o.digest);
+        }
+        m.uint(infos.len() as u64);
+        for b in &infos {
+            b.codec.write(&mut m);
+            m.uint(b.stored_len);
+            m.uint(b.raw_len);
+            m.bytes(&b.check);
+        }
+        // Distros (arch, os-release ID and VERSION_ID) once each, in order of first use;
+        // each entry names its distro by index.
+        let mut groups: Vec<(&str, &str, &str)> = Vec::new();
+        let mut group_of = Vec::with_capacity(self.entries.len());
+        for e in &self.entries {
+            let k = &e.kernel;
+            let g = (k.arch.as_str(), k.os_id.as_str(), k.version_id.as_str());
+            let i = groups.iter().position(|x| *x == g).unwrap_or_else(|| {
+                groups.push(g);
+                groups.len() - 1
+            });
+            group_of.push(i);
+        }
+        m.uint(groups.len() as u64);
+        for (arch, os_id, version_id) in &groups {
+            m.str(arch);
+            m.str(os_id);
+            m.str(version_id);
+        }
+        // Kernel names front-coded: the bytes shared with the previous entry's name, then
+        // the rest (consecutive names share most of theirs).
+        m.uint(self.entries.len() as u64);
+        let mut prev = "";
+        for (e, g) in self.entries.iter().zip(group_of) {
+            let name = e.kernel.uname.as_str();
+            let shared = common_prefix(prev, name);
+            m.uint(g as u64);
+            m.uint(shared as u64);
+            m.str(&name[shared..]);
+            m.uint(e.blob as u64);
+            prev = name;
+        }
+        let m = m.0;
+        if m.len() as u64 > MAX_RAW_MANIFEST {
+            return Err(BundleError::TooLarge("manifest"));
+        }
+        let manifest_raw_len = m.len() as u32;
+        let m = zstd_compress(&m, None, self.level).map_err(BundleError::Compress)?;
+        let manifest_len = u32::try_from(m.len()).map_err(|_| BundleError::TooLarge("manifest"))?;
+        let mut out = Vec::with_capacity(HEADER_LEN + m.len() + data.len());
+        out.extend_from_slice(&MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out.extend_from_slice(&manifest_len.to_le_bytes());
+        out.extend_from_slice(&manifest_raw_len.to_le_bytes());
+        out.extend_from_slice(&check(&m));
+        debug_assert_eq!(out.len(), HEADER_LEN);
+        out.extend_from_slice(&m);
+        out.extend_from_slice(&data);
+
+        let bundle = Bundle::open(&out)?;
+        for (i, raw) in self.raw.iter().enumerate() {
+            if bundle.blob(i)? != *raw {
+                return Err(BundleError::RoundTrip(i));
+            }
+        }
+        let stats = BuildStats {
+            entries: self.entries.len(),
+            blobs: self.raw.len(),
+            deduplicated: self.entries.len() - self.raw.len(),
+            raw_bytes: self
+                .entries
+                .iter()
+                .map(|e| self.raw[e.blob as usize].len() as u64)
+                .sum(),
+            unique_raw_bytes: self.raw.iter().map(|r| r.len() as u64).sum(),
+            stored_bytes: data.len() as u64,
+            bundle_bytes: out.len() as u64,
+        };
+        Ok((out, stats))
+    }
+}
+
+/// Length of the longest common prefix of `a` and `b` that ends on a character boundary.
+fn common_prefix(a: &str, b: &str) -> usize {
+    a.char_indices()
+        .zip(b.chars())
+        .find(|((_, x), y)| x != y)
+        .map_or(a.len().min(b.len()), |((i, _), _)| i)
+}
