@@ -194,13 +194,45 @@ impl<'a> Cursor<'a> {
     ) -> Result<(), EncodeError> {
         for a in abbrev.attrs.iter() {
             if a.used {
-                let value = self.value(a.form, a.implicit)?;
+                let value = self.value_inline(a.form, a.implicit)?;
                 f(a.name, value)?;
             } else {
                 self.skip_attr(a)?;
             }
         }
         Ok(())
+    }
+
+    /// [`Cursor::value`] with the forms producers use for the converter's attributes
+    /// most (type references, string offsets, small constants) decoded in line.
+    #[inline(always)]
+    fn value_inline(
+        &mut self,
+        form: DwForm,
+        implicit: i64,
+    ) -> Result<AttributeValue<R<'a>>, EncodeError> {
+        use AttributeValue as V;
+        let word4 = self.encoding.format == gimli::Format::Dwarf32;
+        Ok(match form {
+            dw::DW_FORM_ref4 => V::UnitRef(gimli::UnitOffset(self.u32()? as usize)),
+            dw::DW_FORM_strp if word4 => V::DebugStrRef(gimli::DebugStrOffset(self.u32()? as usize)),
+            dw::DW_FORM_data1 => V::Data1(self.u8()?),
+            dw::DW_FORM_data2 => V::Data2(self.uint(2)? as u16),
+            dw::DW_FORM_implicit_const => V::Sdata(implicit),
+            dw::DW_FORM_flag_present => V::Flag(true),
+            _ => return self.value(form, implicit),
+        })
+    }
+
+    /// A 4-byte unsigned integer in the unit's byte order.
+    #[inline(always)]
+    fn u32(&mut self) -> Result<u32, EncodeError> {
+        let b: [u8; 4] = self.bytes(4)?.try_into().map_err(|_| eof(self.offset()))?;
+        Ok(if self.endian == RunTimeEndian::Big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
     }
 
     #[inline]
