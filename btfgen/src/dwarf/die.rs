@@ -215,7 +215,9 @@ impl<'a> Cursor<'a> {
         let word4 = self.encoding.format == gimli::Format::Dwarf32;
         Ok(match form {
             dw::DW_FORM_ref4 => V::UnitRef(gimli::UnitOffset(self.u32()? as usize)),
-            dw::DW_FORM_strp if word4 => V::DebugStrRef(gimli::DebugStrOffset(self.u32()? as usize)),
+            dw::DW_FORM_strp if word4 => {
+                V::DebugStrRef(gimli::DebugStrOffset(self.u32()? as usize))
+            }
             dw::DW_FORM_data1 => V::Data1(self.u8()?),
             dw::DW_FORM_data2 => V::Data2(self.uint(2)? as u16),
             dw::DW_FORM_implicit_const => V::Sdata(implicit),

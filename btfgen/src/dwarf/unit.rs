@@ -124,6 +124,11 @@ pub(crate) struct Converter<'a, 'o> {
     decls: HashMap<u32, DeclInfo<'a>>,
     enum64_base: Vec<(usize, u32)>,
     bitfields: Vec<PendingBitfield>,
+    /// Members of the open structs and unions, innermost last.
+    members: Vec<Member>,
+    /// Open structs and unions with children: type index, and where their members
+    /// start in `members`.
+    open_composites: Vec<(usize, usize)>,
     funcs: Vec<FuncRecord<'a>>,
     vars: Vec<VarRecord<'a>>,
     name_keys: Vec<(StrOff, u64)>,
@@ -153,6 +158,8 @@ impl<'a, 'o> Converter<'a, 'o> {
             decls: HashMap::new(),
             enum64_base: Vec::new(),
             bitfields: Vec::new(),
+            members: Vec::new(),
+            open_composites: Vec::new(),
             funcs: Vec::new(),
             vars: Vec::new(),
             name_keys: Vec::new(),
@@ -267,8 +274,31 @@ impl<'a, 'o> Converter<'a, 'o> {
 
     /// Orders the type of a DIE whose children have all been read.
     fn close(&mut self, entry: Option<(isize, Ctx, Option<u32>)>) {
-        if let Some((_, _, Some(idx))) = entry {
+        let Some((_, ctx, order)) = entry else { return };
+        if let Ctx::Composite(idx) = ctx {
+            self.close_composite(idx);
+        }
+        if let Some(idx) = order {
             self.order.push(idx);
+        }
+    }
+
+    /// Moves the members of the struct or union at `idx`, collected in `members`, into
+    /// it: one allocation of the exact size instead of regrowing its vector member by
+    /// member.
+    #[cold]
+    fn close_composite(&mut self, idx: usize) {
+        let Some(&(open, start)) = self.open_composites.last() else {
+            return;
+        };
+        if open != idx {
+            return;
+        }
+        self.open_composites.pop();
+        let members = self.members[start..].to_vec();
+        self.members.truncate(start);
+        if let Kind::Struct(c) | Kind::Union(c) = self.ty_mut(idx) {
+            c.members = members;
         }
     }
 
@@ -482,7 +512,11 @@ impl<'a, 'o> Converter<'a, 'o> {
                     } else {
                         Kind::Struct(body)
                     };
-                    Ctx::Composite(self.push(key, Type { name, kind }))
+                    let idx = self.push(key, Type { name, kind });
+                    if self.open_key != 0 {
+                        self.open_composites.push((idx, self.members.len()));
+                    }
+                    Ctx::Composite(idx)
                 }
             }
             dw::DW_TAG_member => {
@@ -689,11 +723,14 @@ impl<'a, 'o> Converter<'a, 'o> {
         if let Some(dbo) = die.data_bit_offset {
             bit_offset = dbo;
         }
-        let (Kind::Struct(c) | Kind::Union(c)) = self.ty_mut(idx) else {
+        let Some(&(open, start)) = self.open_composites.last() else {
             return Ctx::Other;
         };
-        let member = c.members.len();
-        c.members.push(Member {
+        if open != idx {
+            return Ctx::Other;
+        }
+        let member = self.members.len() - start;
+        self.members.push(Member {
             name,
             ty: die.ty.unwrap_or(0),
             bit_offset: bit_offset as u32,
