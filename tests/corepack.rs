@@ -460,6 +460,11 @@ fn build_from_kernel_btf_dir() {
     let objects = corepack::build::read_objects(std::slice::from_ref(&obj)).unwrap();
     let (bytes, stats) = corepack::build::build_bundle("fields", "1", &objects, &kernels).unwrap();
     assert_eq!((stats.entries, stats.blobs, stats.deduplicated), (3, 1, 2));
+    // Real BTF re-encoded as columns compresses better than the raw blob.
+    assert_eq!(
+        Bundle::open(&bytes).unwrap().blobs()[0].codec,
+        Codec::Columns
+    );
 
     let bundle = Bundle::open(&bytes).unwrap();
     bundle.verify().unwrap();

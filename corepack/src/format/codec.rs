@@ -9,7 +9,7 @@
 
 use std::io::Read;
 
-use super::wire::{Reader, Writer};
+use super::wire::{unzigzag, zigzag, Reader, Writer};
 
 /// How a blob's stored bytes decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,14 +21,21 @@ pub enum Codec {
     /// Blob `base`, decoded, with some of its little-endian 32-bit words changed (see
     /// [`patch`]); the same length as `base`.
     Patch { base: u32 },
+    /// One zstd frame of the BTF re-encoded as columns (see [`columns`]).
+    Columns,
+    /// One zstd frame of the BTF re-encoded as columns, whose raw-content dictionary is
+    /// blob `base`, decoded and re-encoded as columns.
+    ColumnsDict { base: u32 },
 }
 
 impl Codec {
     /// The earlier blob this one decodes against.
     pub fn base(&self) -> Option<u32> {
         match *self {
-            Codec::Zstd => None,
-            Codec::ZstdDict { base } | Codec::Patch { base } => Some(base),
+            Codec::Zstd | Codec::Columns => None,
+            Codec::ZstdDict { base } | Codec::Patch { base } | Codec::ColumnsDict { base } => {
+                Some(base)
+            }
         }
     }
 
@@ -38,6 +45,8 @@ impl Codec {
             Codec::Zstd => 0,
             Codec::ZstdDict { .. } => 1,
             Codec::Patch { .. } => 2,
+            Codec::Columns => 3,
+            Codec::ColumnsDict { .. } => 4,
         }
     }
 
@@ -52,6 +61,8 @@ impl Codec {
             0 => Ok(Codec::Zstd),
             1 => Ok(Codec::ZstdDict { base: base(r)? }),
             2 => Ok(Codec::Patch { base: base(r)? }),
+            3 => Ok(Codec::Columns),
+            4 => Ok(Codec::ColumnsDict { base: base(r)? }),
             t => Err(format!("unknown blob codec {t}")),
         }
     }
@@ -70,6 +81,8 @@ impl Codec {
             Codec::Zstd => "zstd",
             Codec::ZstdDict { .. } => "zstd+dict",
             Codec::Patch { .. } => "patch",
+            Codec::Columns => "columns",
+            Codec::ColumnsDict { .. } => "columns+dict",
         }
     }
 }
@@ -114,7 +127,7 @@ pub(crate) fn zstd_decompress(
 /// a wrapping 32-bit difference. Words are the blob's bytes in little-endian 4-byte
 /// groups, the last one zero-padded.
 pub(crate) mod patch {
-    use super::{Reader, Writer};
+    use super::{unzigzag, zigzag, Reader, Writer};
 
     fn word(b: &[u8], i: usize) -> u32 {
         let mut w = [0u8; 4];
@@ -163,8 +176,7 @@ pub(crate) mod patch {
             w.uint((start - last) as u64);
             w.uint((end - start) as u64);
             for k in start..end {
-                let d = word(raw, k).wrapping_sub(word(base, k)) as i32;
-                w.uint(((d << 1) ^ (d >> 31)) as u32 as u64);
+                w.uint(zigzag(word(raw, k).wrapping_sub(word(base, k)) as i32));
             }
             last = end;
             i = end;
@@ -195,8 +207,7 @@ pub(crate) mod patch {
             }
             for k in start..end {
                 let z = r.uint("patch delta").map_err(|e| e.to_string())?;
-                let z = u32::try_from(z).map_err(|_| "patch delta over 32 bits".to_string())?;
-                let d = (z >> 1) as i32 ^ -((z & 1) as i32);
+                let d = unzigzag(z).ok_or("patch delta over 32 bits")?;
                 let w = word(&out, k).wrapping_add(d as u32);
                 set_word(&mut out, k, w);
             }

@@ -15,6 +15,7 @@
 //! - `write`: [`BundleBuilder`].
 
 mod codec;
+mod columns;
 mod read;
 mod wire;
 mod write;

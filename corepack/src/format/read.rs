@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 use super::codec::{patch, zstd_decompress, Codec};
+use super::columns;
 use super::wire::Reader;
 use super::*;
 
@@ -245,6 +246,17 @@ impl<'a> Bundle<'a> {
             }
             Codec::Patch { .. } => {
                 patch::apply(base.as_deref().unwrap_or_default(), stored).map_err(decode)?
+            }
+            Codec::Columns | Codec::ColumnsDict { .. } => {
+                let dict = match &base {
+                    Some(b) => Some(columns::encode(b).ok_or_else(|| {
+                        decode("its base blob is not BTF that re-encodes as columns".into())
+                    })?),
+                    None => None,
+                };
+                let c = zstd_decompress(stored, dict.as_deref(), b.raw_len)
+                    .map_err(|e| decode(e.to_string()))?;
+                columns::decode(&c, b.raw_len as usize).map_err(decode)?
             }
         };
         if raw.len() as u64 != b.raw_len {

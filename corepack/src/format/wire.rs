@@ -3,6 +3,18 @@
 
 use super::BundleError;
 
+/// A signed 32-bit value as an unsigned one, small magnitudes small (0, -1, 1, -2 → 0, 1,
+/// 2, 3).
+pub(crate) fn zigzag(d: i32) -> u64 {
+    ((d << 1) ^ (d >> 31)) as u32 as u64
+}
+
+/// The inverse of [`zigzag`]; `None` past 32 bits.
+pub(crate) fn unzigzag(z: u64) -> Option<i32> {
+    let z = u32::try_from(z).ok()?;
+    Some((z >> 1) as i32 ^ -((z & 1) as i32))
+}
+
 /// Appends manifest fields.
 #[derive(Default)]
 pub(crate) struct Writer(pub Vec<u8>);

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use super::codec::{patch, zstd_compress, Codec};
+use super::columns;
 use super::wire::Writer;
 use super::*;
 
@@ -112,45 +113,55 @@ impl BundleBuilder {
     }
 
     /// Stores blob `i` in the smallest way: a patch of the earlier same-length blob that
-    /// gives the shortest one, a zstd frame against one of the [`DICT_CANDIDATES`]
-    /// earlier blobs with the fewest differing bytes, or a plain zstd frame. Only blobs
-    /// whose chains have room are candidates.
-    fn store(&self, i: usize, depth: &[usize]) -> Result<(Vec<u8>, Codec), BundleError> {
+    /// gives the shortest one, a zstd frame of the BTF or of its columns (`cols[i]`),
+    /// plain or against one of the [`DICT_CANDIDATES`] earlier blobs with the fewest
+    /// differing bytes. Only blobs whose chains have room are bases.
+    fn store(
+        &self,
+        i: usize,
+        depth: &[usize],
+        cols: &[Option<Vec<u8>>],
+    ) -> Result<(Vec<u8>, Codec), BundleError> {
         let raw = &self.raw[i];
-        let mut best = (
-            zstd_compress(raw, None, self.level).map_err(BundleError::Compress)?,
-            Codec::Zstd,
-        );
-        if !self.references {
-            return Ok(best);
+        let zstd = |data: &[u8], dict: Option<&[u8]>| {
+            zstd_compress(data, dict, self.level).map_err(BundleError::Compress)
+        };
+        let mut best = (zstd(raw, None)?, Codec::Zstd);
+        let mut consider = |stored: Vec<u8>, codec: Codec| {
+            if stored.len() < best.0.len() {
+                best = (stored, codec);
+            }
+        };
+        if let Some(c) = &cols[i] {
+            consider(zstd(c, None)?, Codec::Columns);
         }
-        let open = |j: &usize| depth[*j] < MAX_CHAIN;
-        for j in (0..i)
-            .rev()
-            .filter(open)
-            .filter(|&j| self.raw[j].len() == raw.len())
-            .take(PATCH_CANDIDATES)
-        {
-            if let Some(p) = patch::encode(&self.raw[j], raw) {
-                if p.len() < best.0.len() {
-                    best = (p, Codec::Patch { base: j as u32 });
+        if self.references {
+            let open = |j: &usize| depth[*j] < MAX_CHAIN;
+            for j in (0..i)
+                .rev()
+                .filter(open)
+                .filter(|&j| self.raw[j].len() == raw.len())
+                .take(PATCH_CANDIDATES)
+            {
+                if let Some(p) = patch::encode(&self.raw[j], raw) {
+                    consider(p, Codec::Patch { base: j as u32 });
                 }
             }
-        }
-        let distance = |other: &[u8]| {
-            let same = raw.iter().zip(other).filter(|(a, b)| a == b).count();
-            raw.len().max(other.len()) - same
-        };
-        let mut near: Vec<(usize, usize)> = (0..i)
-            .filter(open)
-            .map(|j| (distance(&self.raw[j]), j))
-            .collect();
-        near.sort_unstable();
-        for &(_, j) in near.iter().take(DICT_CANDIDATES) {
-            let z = zstd_compress(raw, Some(&self.raw[j]), self.level)
-                .map_err(BundleError::Compress)?;
-            if z.len() < best.0.len() {
-                best = (z, Codec::ZstdDict { base: j as u32 });
+            let distance = |other: &[u8]| {
+                let same = raw.iter().zip(other).filter(|(a, b)| a == b).count();
+                raw.len().max(other.len()) - same
+            };
+            let mut near: Vec<(usize, usize)> = (0..i)
+                .filter(open)
+                .map(|j| (distance(&self.raw[j]), j))
+                .collect();
+            near.sort_unstable();
+            for &(_, j) in near.iter().take(DICT_CANDIDATES) {
+                let base = j as u32;
+                consider(zstd(raw, Some(&self.raw[j]))?, Codec::ZstdDict { base });
+                if let (Some(c), Some(dict)) = (&cols[i], &cols[j]) {
+                    consider(zstd(c, Some(dict))?, Codec::ColumnsDict { base });
+                }
             }
         }
         Ok(best)
@@ -161,8 +172,9 @@ impl BundleBuilder {
         let mut data = Vec::new();
         let mut infos = Vec::with_capacity(self.raw.len());
         let mut depth = Vec::with_capacity(self.raw.len());
+        let cols: Vec<Option<Vec<u8>>> = self.raw.iter().map(|r| columns::encode(r)).collect();
         for (i, raw) in self.raw.iter().enumerate() {
-            let (stored, codec) = self.store(i, &depth)?;
+            let (stored, codec) = self.store(i, &depth, &cols)?;
             depth.push(codec.base().map_or(1, |b| depth[b as usize] + 1));
             infos.push(BlobInfo {
                 offset: data.len() as u64,
