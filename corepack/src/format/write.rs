@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use sha2::Digest;
+
 use super::codec::{patch, zstd_compress, Codec};
 use super::columns;
 use super::wire::Writer;
@@ -41,7 +43,8 @@ pub struct BundleBuilder {
     program_version: String,
     objects: Vec<ObjectInfo>,
     raw: Vec<Vec<u8>>,
-    by_content: HashMap<Vec<u8>, u32>,
+    /// Distinct blobs by the SHA-256 of their bytes.
+    by_hash: HashMap<[u8; 32], u32>,
     entries: Vec<Entry>,
     level: i32,
     references: bool,
@@ -55,7 +58,7 @@ impl BundleBuilder {
             program_version: program_version.into(),
             objects: Vec::new(),
             raw: Vec::new(),
-            by_content: HashMap::new(),
+            by_hash: HashMap::new(),
             entries: Vec::new(),
             level: 19,
             references: true,
@@ -98,13 +101,14 @@ impl BundleBuilder {
         if btf.len() as u64 > MAX_RAW_BLOB {
             return Err(BundleError::TooLarge("blob"));
         }
-        let blob = match self.by_content.get(btf) {
+        let hash: [u8; 32] = sha2::Sha256::digest(btf).into();
+        let blob = match self.by_hash.get(&hash) {
             Some(&i) => i,
             None => {
                 let i = u32::try_from(self.raw.len())
                     .map_err(|_| BundleError::TooLarge("blob count"))?;
                 self.raw.push(btf.to_vec());
-                self.by_content.insert(btf.to_vec(), i);
+                self.by_hash.insert(hash, i);
                 i
             }
         };
