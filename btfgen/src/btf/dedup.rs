@@ -1334,12 +1334,11 @@ impl Dedup {
         self.strs.intern(s)
     }
 
-    /// Makes room for `strings` more names and `types` more types, so that adding them
-    /// grows no table (a vmlinux adds some 40,000 function names and 80,000 types at
-    /// the very end, when nothing else runs in parallel).
-    pub fn reserve(&mut self, strings: usize, types: usize) {
-        self.strs.reserve(strings);
-        self.store.types.reserve(types);
+    /// Makes room for `n` more names, so that adding them grows no table (a vmlinux adds
+    /// some 40,000 function names at the very end, when nothing else runs in parallel;
+    /// [`Dedup::add_resolved_all`] reserves for its types itself).
+    pub fn reserve_strings(&mut self, n: usize) {
+        self.strs.reserve(n);
     }
 
     /// Appends and deduplicates `frag`, a base-style BTF (ids from 1, its own string

@@ -438,12 +438,13 @@ impl<'a, 'i> Merge<'a, 'i> {
         let mut names: Vec<&[u8]> = self.funcs.keys().copied().collect();
         names.sort_unstable();
         let mut inconsistent = 0;
-        // A FUNC_PROTO and a FUNC per function, a VAR per variable, and the DATASEC.
-        let size = 2 * names.len() + self.vars.len() + 1;
-        self.dedup.reserve(names.len() + self.vars.len() + 1, size);
+        // A name per function and variable, and the DATASEC's; a FUNC_PROTO and a FUNC
+        // per function, a VAR per variable, and the DATASEC.
+        self.dedup
+            .reserve_strings(names.len() + self.vars.len() + 1);
         // The batch's own types have ids `first` + their index in it.
         let first = self.dedup.next_id();
-        let mut batch = Vec::with_capacity(size);
+        let mut batch = Vec::with_capacity(2 * names.len() + self.vars.len() + 1);
         let push = |batch: &mut Vec<Type>, name: StrOff, kind: Kind| {
             batch.push(Type { name, kind });
             first + batch.len() as u32 - 1

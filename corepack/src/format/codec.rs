@@ -3,9 +3,10 @@
 //! Minimized BTFs of related kernels are the same type graph with a few member offsets
 //! or sizes changed, so most blobs are stored as a [`Codec::Patch`] of an earlier blob:
 //! the 32-bit words that differ, as small signed deltas (a few bytes per blob). Blobs
-//! with a different shape are zstd frames, plain or with an earlier blob as raw-content
-//! dictionary. Frames carry no magic-independent extras: no checksum, dictionary id or
-//! content size (the manifest has the length and a check of every blob).
+//! with a different shape are zstd frames of the BTF or of its columns (`columns.rs`),
+//! plain or with an earlier blob as raw-content dictionary. Frames carry no checksum,
+//! dictionary id or content size: the manifest has the length and a check of every
+//! blob.
 
 use std::io::Read;
 
