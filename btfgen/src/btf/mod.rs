@@ -9,6 +9,9 @@ pub mod strings;
 pub mod types;
 pub mod write;
 
+#[cfg(test)]
+pub(crate) mod test_util;
+
 use std::borrow::Cow;
 use std::sync::Arc;
 
