@@ -257,7 +257,7 @@ fn header_errors_are_specific() {
         BundleError::UnsupportedVersion { found: 1 }
     ));
     let mut b = bytes.clone();
-    b[corepack::format::HEADER_LEN + 2] ^= 1; // inside the manifest
+    b[corepack::HEADER_LEN + 2] ^= 1; // inside the manifest
     assert!(matches!(
         Bundle::open(&b).unwrap_err(),
         BundleError::ManifestChecksum { .. }
@@ -420,7 +420,7 @@ fn select_no_match_names_kernel_and_nearest() {
 
 #[test]
 fn os_release_parsing() {
-    use corepack::select::os_release_field;
+    use corepack::os_release_field;
     assert_eq!(os_release_field(DEBIAN_12, "ID"), "debian");
     assert_eq!(os_release_field(DEBIAN_12, "VERSION_ID"), "12");
     assert_eq!(

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use btfgen_tests::kernel::{try_load_btf, Load};
 use btfgen_tests::{corepack_bin, run_ok, Work};
-use corepack::select::os_release_field;
+use corepack::os_release_field;
 
 const KERNEL_BTF: &str = "/sys/kernel/btf/vmlinux";
 

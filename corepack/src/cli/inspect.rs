@@ -6,7 +6,7 @@ use btfgen::json::quote as json_str;
 use corepack::Bundle;
 
 /// Prints what the bundle holds, as text or one JSON object.
-pub fn inspect(bytes: &[u8], json: bool) -> anyhow::Result<()> {
+pub(super) fn inspect(bytes: &[u8], json: bool) -> anyhow::Result<()> {
     let b = Bundle::open(bytes)?;
     let raw = b.entries_raw_bytes();
     let unique: u64 = b.blobs().iter().map(|x| x.raw_len).sum();

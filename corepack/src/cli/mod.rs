@@ -16,7 +16,7 @@ use corepack::Bundle;
     version,
     about = "Bundles of minimized BTF for fleets of mixed kernels"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -75,7 +75,7 @@ fn with_tracer(mut objects: Vec<Object>, tracer: bool) -> anyhow::Result<Vec<Obj
 }
 
 /// Runs one subcommand.
-pub fn run(cli: Cli) -> anyhow::Result<()> {
+pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.cmd {
         Cmd::Build {
             objects,

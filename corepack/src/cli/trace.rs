@@ -12,7 +12,7 @@ use corepack::{select_with, BtfSource, Bundle, Environment, SourcePolicy};
 
 /// Options of `corepack trace`.
 #[derive(Args)]
-pub struct TraceArgs {
+pub(super) struct TraceArgs {
     /// Bundle to select from (default: the one embedded at build time, if any).
     #[arg(long)]
     bundle: Option<PathBuf>,
@@ -43,7 +43,7 @@ fn read_raw_btf(path: &Path) -> anyhow::Result<Vec<u8>> {
 }
 
 /// Runs the tracer until Ctrl-C (or `--count` events).
-pub fn trace(args: TraceArgs) -> anyhow::Result<()> {
+pub(super) fn trace(args: TraceArgs) -> anyhow::Result<()> {
     let file;
     let bundle_bytes: Option<&[u8]> = match &args.bundle {
         Some(path) => {

@@ -148,7 +148,7 @@ pub(crate) mod patch {
     }
 
     /// The patch turning `base` into `raw`, when both have the same length.
-    pub fn encode(base: &[u8], raw: &[u8]) -> Option<Vec<u8>> {
+    pub(crate) fn encode(base: &[u8], raw: &[u8]) -> Option<Vec<u8>> {
         if base.len() != raw.len() {
             return None;
         }
@@ -186,7 +186,7 @@ pub(crate) mod patch {
     }
 
     /// Applies `patch` to `base`.
-    pub fn apply(base: &[u8], patch: &[u8]) -> Result<Vec<u8>, String> {
+    pub(crate) fn apply(base: &[u8], patch: &[u8]) -> Result<Vec<u8>, String> {
         let mut out = base.to_vec();
         let n = words(&out);
         let mut r = Reader::new(patch);

@@ -13,18 +13,18 @@ const HEADER_LEN: usize = 24;
 
 /// Kinds, in BTF's numbering.
 mod kind {
-    pub const INT: u8 = 1;
-    pub const ARRAY: u8 = 3;
-    pub const STRUCT: u8 = 4;
-    pub const UNION: u8 = 5;
-    pub const ENUM: u8 = 6;
-    pub const FUNC_PROTO: u8 = 13;
-    pub const VAR: u8 = 14;
-    pub const DATASEC: u8 = 15;
-    pub const DECL_TAG: u8 = 17;
-    pub const ENUM64: u8 = 19;
+    pub(super) const INT: u8 = 1;
+    pub(super) const ARRAY: u8 = 3;
+    pub(super) const STRUCT: u8 = 4;
+    pub(super) const UNION: u8 = 5;
+    pub(super) const ENUM: u8 = 6;
+    pub(super) const FUNC_PROTO: u8 = 13;
+    pub(super) const VAR: u8 = 14;
+    pub(super) const DATASEC: u8 = 15;
+    pub(super) const DECL_TAG: u8 = 17;
+    pub(super) const ENUM64: u8 = 19;
     /// Kinds whose third word is a type id rather than a size.
-    pub fn has_type(k: u8) -> bool {
+    pub(super) fn has_type(k: u8) -> bool {
         matches!(k, 2 | 8..=14 | 17 | 18)
     }
 }

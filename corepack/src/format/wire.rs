@@ -20,7 +20,7 @@ pub(crate) fn unzigzag(z: u64) -> Option<i32> {
 pub(crate) struct Writer(pub Vec<u8>);
 
 impl Writer {
-    pub fn uint(&mut self, mut v: u64) {
+    pub(crate) fn uint(&mut self, mut v: u64) {
         loop {
             let b = (v & 0x7f) as u8;
             v >>= 7;
@@ -32,12 +32,12 @@ impl Writer {
         }
     }
 
-    pub fn str(&mut self, s: &str) {
+    pub(crate) fn str(&mut self, s: &str) {
         self.uint(s.len() as u64);
         self.0.extend_from_slice(s.as_bytes());
     }
 
-    pub fn bytes(&mut self, b: &[u8]) {
+    pub(crate) fn bytes(&mut self, b: &[u8]) {
         self.0.extend_from_slice(b);
     }
 }
@@ -53,7 +53,7 @@ fn bad(what: &str, pos: usize, why: &str) -> BundleError {
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(buf: &'a [u8]) -> Self {
+    pub(crate) fn new(buf: &'a [u8]) -> Self {
         Reader { buf, pos: 0 }
     }
 
@@ -62,11 +62,11 @@ impl<'a> Reader<'a> {
     }
 
     /// Whether every byte has been read.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.remaining() == 0
     }
 
-    pub fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], BundleError> {
+    pub(crate) fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], BundleError> {
         if self.remaining() < n {
             return Err(bad(what, self.pos, "runs past the end"));
         }
@@ -75,18 +75,18 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
 
-    pub fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], BundleError> {
+    pub(crate) fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], BundleError> {
         let mut a = [0; N];
         a.copy_from_slice(self.take(N, what)?);
         Ok(a)
     }
 
-    pub fn u8(&mut self, what: &str) -> Result<u8, BundleError> {
+    pub(crate) fn u8(&mut self, what: &str) -> Result<u8, BundleError> {
         Ok(self.take(1, what)?[0])
     }
 
     /// An unsigned LEB128 integer of at most 64 bits, in its shortest form.
-    pub fn uint(&mut self, what: &str) -> Result<u64, BundleError> {
+    pub(crate) fn uint(&mut self, what: &str) -> Result<u64, BundleError> {
         let start = self.pos;
         let mut v = 0u64;
         for i in 0..10 {
@@ -106,7 +106,7 @@ impl<'a> Reader<'a> {
         Err(bad(what, start, "overflows 64 bits"))
     }
 
-    pub fn str(&mut self, what: &str) -> Result<String, BundleError> {
+    pub(crate) fn str(&mut self, what: &str) -> Result<String, BundleError> {
         let at = self.pos;
         let n = self.uint(what)?;
         let n = usize::try_from(n).map_err(|_| bad(what, at, "too long"))?;
@@ -116,7 +116,7 @@ impl<'a> Reader<'a> {
 
     /// A count of records at least `min_size` bytes each, checked against what remains,
     /// so that a corrupt count cannot make the reader allocate.
-    pub fn count(&mut self, what: &str, min_size: usize) -> Result<usize, BundleError> {
+    pub(crate) fn count(&mut self, what: &str, min_size: usize) -> Result<usize, BundleError> {
         let at = self.pos;
         let n = self.uint(what)?;
         match usize::try_from(n) {
@@ -126,7 +126,7 @@ impl<'a> Reader<'a> {
     }
 
     /// An index below `limit`.
-    pub fn index(&mut self, what: &str, limit: usize) -> Result<usize, BundleError> {
+    pub(crate) fn index(&mut self, what: &str, limit: usize) -> Result<usize, BundleError> {
         let at = self.pos;
         let v = self.uint(what)?;
         match usize::try_from(v) {
@@ -136,7 +136,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Errors unless every byte was read.
-    pub fn finish(self) -> Result<(), BundleError> {
+    pub(crate) fn finish(self) -> Result<(), BundleError> {
         match self.remaining() {
             0 => Ok(()),
             n => Err(BundleError::Manifest(format!(

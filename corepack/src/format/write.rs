@@ -31,10 +31,10 @@ pub struct BuildStats {
 
 /// How many earlier blobs, fewest differing bytes first, are tried as a blob's zstd
 /// dictionary.
-pub const DICT_CANDIDATES: usize = 4;
+pub(super) const DICT_CANDIDATES: usize = 4;
 /// How many earlier blobs of the same length, most recent first, are tried as the base of
 /// a patch.
-pub const PATCH_CANDIDATES: usize = 1024;
+pub(super) const PATCH_CANDIDATES: usize = 1024;
 
 /// Writes a bundle.
 #[derive(Debug, Clone)]

@@ -1,6 +1,6 @@
 //! The bundled exec tracer (feature `trace`): a BPF program on the `sched_process_exec`
 //! tracepoint (`bpf/trace.bpf.c`, compiled by clang at build time), loaded with aya after
-//! CO-RE relocation against the BTF [`crate::select`] chose.
+//! CO-RE relocation against the BTF [`crate::select_btf`] chose.
 //!
 //! - [`OBJECT`]: the compiled BPF object, for `corepack build --tracer`.
 //! - [`embedded_bundle`]: the bundle built into the binary, if any.
