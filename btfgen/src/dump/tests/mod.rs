@@ -4,6 +4,7 @@
 //! the tests themselves run no tool.
 
 mod c;
+mod find;
 mod json;
 mod order;
 mod text;

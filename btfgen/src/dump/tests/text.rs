@@ -84,3 +84,16 @@ fn split_btf_lists_its_own_types_with_split_ids() {
         "[2] PTR '(anon)' type_id=1\n[3] TYPEDEF 'intp' type_id=2\n"
     );
 }
+
+#[test]
+fn a_section_variable_of_type_void_shows_as_unknown() {
+    let mut b = Builder::new();
+    b.int("int", 4);
+    b.datasec(".data", 4, &[(0, 0, 4)]);
+    // As bpftool v7.1 prints it for the same (hand-written) BTF.
+    assert_eq!(
+        text(&b.build(), None),
+        "[1] INT 'int' size=4 bits_offset=0 nr_bits=32 encoding=SIGNED\n\
+         [2] DATASEC '.data' size=4 vlen=1\n\ttype_id=0 offset=0 size=4 (UNKNOWN '(anon)')\n"
+    );
+}
