@@ -26,7 +26,12 @@ fn named() -> Btf {
 
 #[test]
 fn names_select_definitions_by_kind() {
-    let table: &[(&[&str], Result<&[TypeId], &str>)] = &[
+    /// The names, and the ids they select or the error.
+    type Case = (
+        &'static [&'static str],
+        Result<&'static [TypeId], &'static str>,
+    );
+    let table: &[Case] = &[
         (&["s"], Ok(&[2, 3, 6, 7])),
         (&["struct s"], Ok(&[2])),
         (&["union s"], Ok(&[3])),
