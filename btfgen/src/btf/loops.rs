@@ -163,3 +163,7 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+#[path = "loops_tests.rs"]
+mod table_tests;

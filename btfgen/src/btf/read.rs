@@ -582,3 +582,7 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "read_tests.rs"]
+mod wire_tests;

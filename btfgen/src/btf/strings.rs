@@ -148,3 +148,7 @@ impl Strings {
         self.indexed = self.data.len();
     }
 }
+
+#[cfg(test)]
+#[path = "strings_tests.rs"]
+mod tests;

@@ -482,3 +482,6 @@ fn compare(a: &Desc, b: &Desc) -> Vec<Change> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests;

@@ -91,3 +91,6 @@ pub fn with_dependencies(btf: &Btf, roots: &[TypeId]) -> Vec<TypeId> {
     }
     seen.into_iter().collect()
 }
+
+#[cfg(test)]
+mod tests;
