@@ -277,3 +277,157 @@ impl State {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::btf::test_util::Builder;
+    use crate::btf::Btf;
+
+    /// A store of `btf`'s types (no base) and a state where every id is canonical.
+    fn setup(btf: Btf) -> (Store, State) {
+        let types = btf.types().to_vec();
+        let end = types.len() as u32 + 1;
+        let s = Store {
+            base: None,
+            base_end: 1,
+            types,
+        };
+        let st = State {
+            map: (0..end).collect(),
+            hypot: vec![UNPROCESSED; end as usize],
+            ..State::default()
+        };
+        (s, st)
+    }
+
+    /// Two copies of `n` nested structs `s{k} { s{k-1} m; }` around `s0 { int x; }`
+    /// sharing one int; returns the two outermost.
+    fn nested(b: &mut Builder, n: usize) -> (TypeId, TypeId) {
+        let int = b.int("int", 4);
+        let mut tops = [0; 2];
+        for top in &mut tops {
+            let mut inner = b.strukt("s0", 4, &[("x", int, 0)]);
+            for k in 1..n {
+                inner = b.strukt(&format!("s{k}"), 4, &[("m", inner, 0)]);
+            }
+            *top = inner;
+        }
+        (tops[0], tops[1])
+    }
+
+    #[test]
+    fn identical_types_fallback() {
+        let mut b = Builder::new();
+        let int = b.int("int", 4);
+        let long = b.int("long", 8);
+        let arr_int = b.array(int, int, 4);
+        let arr_long = b.array(long, long, 4);
+        let arr_5 = b.array(int, int, 5);
+        let sa = b.strukt("s", 4, &[("a", int, 0)]);
+        let sb = b.strukt("s", 4, &[("a", int, 0)]);
+        let sc = b.strukt("s", 4, &[("b", int, 0)]);
+        let pa = b.ptr(sa);
+        let pb = b.ptr(sb);
+        let pc = b.ptr(sc);
+        let (n16a, n16b) = nested(&mut b, 16);
+        let (n17a, n17b) = nested(&mut b, 17);
+        let (s, st) = setup(b.build());
+        let cases = [
+            // libbpf compares only the lengths of two arrays here (it reads the
+            // second array's element and index from the first array).
+            ("arrays of different elements", arr_int, arr_long, true),
+            ("arrays of different lengths", arr_int, arr_5, false),
+            ("pointers to two copies of a struct", pa, pb, true),
+            (
+                "pointers to structs with another member name",
+                pa,
+                pc,
+                false,
+            ),
+            ("INTs of different size", int, long, false),
+            ("void and void", 0, 0, true),
+            ("void and a type", 0, int, false),
+            // Each struct level costs one unit of depth 16: s15 is compared at depth
+            // 16, s0 at depth 1; one level more runs out.
+            ("16 nested levels", n16a, n16b, true),
+            ("17 nested levels", n17a, n17b, false),
+        ];
+        for (what, a, b, want) in cases {
+            let mut budget = IDENT_BUDGET;
+            assert_eq!(
+                st.identical(&s, a, b, IDENT_DEPTH, &mut budget),
+                want,
+                "{what}"
+            );
+        }
+    }
+
+    #[test]
+    fn identical_gives_up_when_the_budget_runs_out() {
+        // Two distinct chains of pointers to one int: each link costs one visit.
+        let chains = |len: u32| {
+            let mut b = Builder::new();
+            let int = b.int("int", 4);
+            let (mut x, mut y) = (int, int);
+            for _ in 0..len {
+                x = b.ptr(x);
+                y = b.ptr(y);
+            }
+            let (s, st) = setup(b.build());
+            let mut budget = IDENT_BUDGET;
+            st.identical(&s, x, y, IDENT_DEPTH, &mut budget)
+        };
+        // `len` links then the int: len + 1 visits.
+        assert!(chains(IDENT_BUDGET - 1));
+        assert!(!chains(IDENT_BUDGET));
+    }
+
+    #[test]
+    fn equivalence_maps_canonical_to_candidate_and_resolves_fwds() {
+        let mut b = Builder::new();
+        let int = b.int("int", 4); // 1
+                                   // Canonical graph: struct a { struct b *p; }, struct b { int x; }.
+        let cb = b.strukt("b", 4, &[("x", int, 0)]); // 2
+        let cp = b.ptr(cb); // 3
+        let ca = b.strukt("a", 8, &[("p", cp, 0)]); // 4
+                                                    // Candidate: struct a { struct b *p; } with b only declared.
+        let fb = b.fwd("b", false); // 5
+        let fp = b.ptr(fb); // 6
+        let fa = b.strukt("a", 8, &[("p", fp, 0)]); // 7
+                                                    // Another candidate: b declared as a union.
+        let ub = b.fwd("b", true); // 8
+        let up = b.ptr(ub); // 9
+        let ua = b.strukt("a", 8, &[("p", up, 0)]); // 10
+                                                    // A third whose b has another member name, two levels down.
+        let xb = b.strukt("b", 4, &[("y", int, 0)]); // 11
+        let xp = b.ptr(xb); // 12
+        let xa = b.strukt("a", 8, &[("p", xp, 0)]); // 13
+        let (s, mut st) = setup(b.build());
+
+        assert!(st.is_equiv(&s, fa, ca));
+        // Visited in preorder: a, the pointers, then b against the FWD.
+        assert_eq!(st.hypot_list, [ca, cp, cb]);
+        assert_eq!([st.hypot[ca as usize], st.hypot[cp as usize]], [fa, fp]);
+        assert_eq!(st.hypot[cb as usize], fb);
+        st.merge_hypot(&s);
+        assert_eq!(st.resolve(fb), cb, "the FWD resolves to the struct");
+        assert_eq!(
+            st.resolve(fp),
+            fp,
+            "reference types are left to the ref pass"
+        );
+
+        for (cand, what) in [(ua, "union FWD for a struct"), (xa, "member name")] {
+            st.clear_hypot();
+            assert!(!st.is_equiv(&s, cand, ca), "{what}");
+        }
+        assert!(
+            st.hypot_list.len() > 1,
+            "the failed check got past the roots"
+        );
+        st.clear_hypot();
+        assert!(st.hypot_list.is_empty());
+        assert!(st.hypot.iter().all(|&h| h == UNPROCESSED));
+    }
+}

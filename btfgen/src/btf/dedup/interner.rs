@@ -170,3 +170,76 @@ impl Interner {
         Some(&tail[..end])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::btf::test_util::Builder;
+
+    #[test]
+    fn equal_strings_share_one_offset() {
+        let mut i = Interner::new(None);
+        // A base table starts with the empty string at 0: "\0foo\0bar\0".
+        let foo = i.intern(b"foo");
+        let bar = i.intern(b"bar");
+        assert_eq!((foo, bar), (1, 5));
+        assert_eq!(i.intern(b"foo"), foo);
+        assert_eq!(
+            i.intern(b"foo\0ignored"),
+            foo,
+            "bytes after a NUL are not part of it"
+        );
+        assert_eq!(i.intern(b""), 0);
+        assert_eq!(i.intern(b"\0x"), 0);
+        assert_eq!(i.data, b"\0foo\0bar\0");
+        assert_eq!(i.bytes(bar), Some(&b"bar"[..]));
+        assert_eq!(i.bytes(0), Some(&b""[..]));
+        assert_eq!(i.bytes(100), None);
+    }
+
+    #[test]
+    fn base_strings_keep_their_offsets() {
+        // Two levels: a base and a split BTF on it, each with its own strings.
+        let mut b = Builder::new();
+        b.int("int", 4);
+        b.int("long", 8);
+        let base = Arc::new(b.build());
+        let mut s = Builder::split(base.clone());
+        s.int("char", 1);
+        let split = Arc::new(s.build());
+        let int_off = base.get(1).unwrap().name;
+        let char_off = split.get(3).unwrap().name;
+        assert!(char_off >= base.strings_end());
+
+        let mut i = Interner::new(Some(split.clone()));
+        assert_eq!(i.start, split.strings_end());
+        assert_eq!(i.intern(b"int"), int_off);
+        assert_eq!(i.intern(b"char"), char_off);
+        assert!(i.data.is_empty(), "nothing new was added");
+        let new = i.intern(b"short");
+        assert_eq!(new, split.strings_end());
+        assert_eq!(i.bytes(int_off), Some(&b"int"[..]));
+        assert_eq!(i.bytes(new), Some(&b"short"[..]));
+    }
+
+    #[test]
+    fn index_grows_and_stays_at_most_half_full() {
+        let mut i = Interner::new(None);
+        assert_eq!(i.slots.len(), 4096);
+        // 3,000 more strings need 6,000 slots: the next power of two is 8,192.
+        i.reserve(3000);
+        assert_eq!(i.slots.len(), 8192);
+        i.reserve(10);
+        assert_eq!(i.slots.len(), 8192, "room already reserved");
+        let offs: Vec<StrOff> = (0..10_000)
+            .map(|n| i.intern(format!("s{n}").as_bytes()))
+            .collect();
+        assert_eq!(i.len, 10_000);
+        assert!(i.slots.len().is_power_of_two() && i.slots.len() >= 2 * i.len);
+        // Every string is still found at its first offset after the growths.
+        for (n, &off) in offs.iter().enumerate() {
+            assert_eq!(i.intern(format!("s{n}").as_bytes()), off);
+        }
+        assert_eq!(i.len, 10_000);
+    }
+}

@@ -122,6 +122,7 @@ impl Dedup {
         Self::with_base(Some(base))
     }
 
+    /// A deduplicator whose output is split on `base` (or is a base BTF).
     fn with_base(base: Option<Arc<Btf>>) -> Self {
         let base_end = base.as_ref().map_or(1, |b| b.type_count());
         let endian = base.as_ref().map_or(Endian::native(), |b| b.endian());

@@ -332,3 +332,127 @@ pub(super) fn base_taint(s: &Store) -> Vec<bool> {
     }
     state.into_iter().map(|x| x == TAINTED).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::super::dedup;
+    use super::*;
+    use crate::btf::test_util::Builder;
+
+    #[test]
+    fn base_taint_marks_declarations_and_refs_to_them() {
+        let mut b = Builder::new();
+        let int = b.int("int", 4); // 1
+        let fwd = b.fwd("s", false); // 2
+        let edecl = b.enm("e", &[]); // 3
+        let efull = b.enm("f", &[("A", 0)]); // 4
+        let p_fwd = b.ptr(fwd); // 5
+        let cp_fwd = b.konst(p_fwd); // 6: two reference types away
+        let p_int = b.ptr(int); // 7
+        let v_decl = b.volatile(edecl); // 8
+        let s = b.strukt("t", 8, &[("p", p_fwd, 0)]); // 9: not a reference type
+        let p_s = b.ptr(s); // 10: reaches the FWD only through a struct
+        let proto = b.func_proto(int, &[("x", p_fwd)]); // 11
+        let p_efull = b.ptr(efull); // 12
+                                    // 13 → 14 → 13: a pointer cycle reaching no declaration.
+        let c1 = b.ptr(14);
+        let c2 = b.ptr(c1);
+        let store = Store {
+            base: Some(Arc::new(b.build())),
+            base_end: 15,
+            types: Vec::new(),
+        };
+        let taint = base_taint(&store);
+        assert_eq!(taint.len(), 15);
+        let tainted = [fwd, edecl, p_fwd, cp_fwd, v_decl, proto];
+        let clean = [int, efull, p_int, s, p_s, p_efull, c1, c2];
+        for id in tainted {
+            assert!(taint[id as usize], "{id} is tainted");
+        }
+        for id in clean {
+            assert!(!taint[id as usize], "{id} is clean");
+        }
+    }
+
+    /// `resolve_fwds`: a FWD left over maps to the one struct (union) of its name and
+    /// kind, and stays when there is none or more than one.
+    #[test]
+    fn leftover_fwds_resolve_to_the_unique_struct_of_their_name() {
+        /// (is a union, size) of an aggregate named "s".
+        type Agg = (bool, u32);
+        // Each case: a FWD (union or not) of "s" with a pointer to it, then the
+        // aggregates named "s", each a distinct layout.
+        let cases: [(&str, bool, &[Agg], bool); 5] = [
+            ("one struct", false, &[(false, 4)], true),
+            ("no struct", false, &[], false),
+            ("two structs", false, &[(false, 4), (false, 8)], false),
+            ("a union for a struct FWD", false, &[(true, 4)], false),
+            ("a union FWD and a union", true, &[(true, 4)], true),
+        ];
+        for (what, union, aggs, resolved) in cases {
+            let mut b = Builder::new();
+            let int = b.int("int", 4);
+            let fwd = b.fwd("s", union);
+            b.ptr(fwd);
+            for &(is_union, size) in aggs {
+                if is_union {
+                    b.union("s", size, &[("x", int, 0)]);
+                } else {
+                    b.strukt("s", size, &[("x", int, 0)]);
+                }
+            }
+            let out = dedup(&b.build());
+            let code = |to: TypeId| out.get(to).unwrap().kind.code();
+            let fwds = out.iter().filter(|(id, _)| code(*id) == kind::FWD).count();
+            assert_eq!(fwds, usize::from(!resolved), "{what}");
+            // The pointer follows: to the aggregate when resolved, else to the FWD.
+            let to = out
+                .types()
+                .iter()
+                .find_map(|t| match t.kind {
+                    Kind::Ptr(to) => Some(to),
+                    _ => None,
+                })
+                .unwrap();
+            let want = match (resolved, union) {
+                (false, _) => kind::FWD,
+                (true, false) => kind::STRUCT,
+                (true, true) => kind::UNION,
+            };
+            assert_eq!(code(to), want, "{what}");
+        }
+    }
+
+    /// The ref pass merges equal reference types built over already canonical ids, and
+    /// one built over a duplicate after the duplicate is merged.
+    #[test]
+    fn ref_pass_merges_equal_reference_types() {
+        let mut b = Builder::new();
+        let int = b.int("int", 4); // 1
+        let int2 = b.int("int", 4); // 2: merged into 1 by the prim pass
+        let p1 = b.ptr(int); // 3
+        let p2 = b.ptr(int2); // 4: equal to 3 once 2 is 1
+        let c1 = b.konst(p1); // 5
+        let c2 = b.konst(p2); // 6
+        b.array(c1, int, 3); // 7
+        b.array(c2, int2, 3); // 8: equal to 7
+        b.array(c2, int2, 4); // 9: another length
+        let out = dedup(&b.build());
+        // Survivors keep their first-occurrence order: 1, 3, 5, 7, 9 become 1..=5.
+        let array = |nelems| {
+            Kind::Array(Array {
+                elem: 3,
+                index: 1,
+                nelems,
+            })
+        };
+        let want = [Kind::Ptr(1), Kind::Const(2), array(3), array(4)];
+        assert_eq!(out.types().len(), 5);
+        assert_eq!(out.get(1).unwrap().kind.code(), kind::INT);
+        for (id, k) in (2..).zip(want) {
+            assert_eq!(out.get(id).unwrap().kind, k, "[{id}]");
+        }
+    }
+}
