@@ -19,7 +19,7 @@
 //!   neither hang nor overflow the stack. Reference-type cycles are left unmerged where
 //!   libbpf would fail with `-ELOOP`.
 //!
-//! One concern per file, in the order a type meets them:
+//! One concern per file:
 //!
 //! | file | what |
 //! |------|------|
