@@ -11,9 +11,10 @@ use super::columns;
 use super::wire::Writer;
 use super::*;
 
-/// What a build produced.
+/// What a build produced (returned by [`BundleBuilder::finish`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BuildStats {
+    /// Kernel entries (one per [`BundleBuilder::add_kernel`]).
     pub entries: usize,
     /// Distinct blobs after deduplication.
     pub blobs: usize,
