@@ -415,3 +415,6 @@ impl fmt::Display for BtfSource {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
