@@ -417,4 +417,6 @@ impl fmt::Display for BtfSource {
 }
 
 #[cfg(test)]
+mod parse_tests;
+#[cfg(test)]
 mod tests;
