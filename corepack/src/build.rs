@@ -16,19 +16,43 @@ use crate::format::{BuildStats, Bundle, BundleBuilder, BundleError, KernelId};
 /// Why a bundle could not be built or its relocations verified.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
+    /// Reading a file or listing a directory failed.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The file or directory.
         path: PathBuf,
+        /// The error of the read.
         source: std::io::Error,
     },
+    /// A BPF object does not parse.
     #[error("{name}: {source}")]
-    Object { name: String, source: BpfError },
+    Object {
+        /// The object's name (its path, or the name given to [`Object::from_bytes`]).
+        name: String,
+        /// What is wrong with it.
+        source: BpfError,
+    },
+    /// A kernel's BTF file cannot be read or parsed, or has a loop of reference types.
     #[error("{what}: {source}")]
-    Btf { what: String, source: BtfError },
+    Btf {
+        /// The kernel BTF file's path.
+        what: String,
+        /// What is wrong with it.
+        source: BtfError,
+    },
+    /// Minimizing a kernel's BTF for the objects failed.
     #[error("minimizing {}: {source}", path.display())]
-    Minimize { path: PathBuf, source: MinError },
+    Minimize {
+        /// The kernel BTF file.
+        path: PathBuf,
+        /// The minimizer's error.
+        source: MinError,
+    },
+    /// Writing the bundle failed (see [`BundleError`]'s writer errors).
     #[error(transparent)]
     Bundle(#[from] BundleError),
+    /// [`verify_relocations`] was given an object whose digest none of the bundle's
+    /// objects has; holds its name.
     #[error("{0}: not one of the objects the bundle was built for")]
     UnknownObject(String),
     /// Relocations libbpf would refuse, one line per blob and relocation.
@@ -46,7 +70,9 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
 /// One kernel BTF file found under the BTF directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KernelFile {
+    /// The kernel, from the path: `ID/VERSION_ID/ARCH/<uname -r>.btf` (arch normalized).
     pub kernel: KernelId,
+    /// The file (raw BTF or ELF with `.BTF`, as [`Btf::from_file`] reads it).
     pub path: PathBuf,
 }
 
@@ -89,8 +115,12 @@ pub fn scan_btf_dir(dir: &Path) -> Result<Vec<KernelFile>, BuildError> {
 
 /// A BPF object read from disk: its file name, bytes and parse.
 pub struct Object {
+    /// The name recorded in manifests and errors (the file name for
+    /// [`read_objects`]).
     pub name: String,
+    /// The object file's bytes (their digest identifies the object in a bundle).
     pub bytes: Vec<u8>,
+    /// Its parse: programs, CO-RE relocations and BTF.
     pub parsed: BpfObject,
 }
 

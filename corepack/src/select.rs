@@ -101,8 +101,12 @@ pub enum BtfSource {
     Kernel(PathBuf),
     /// A bundle entry: its kernel, and the checked, decoded BTF.
     Bundle {
+        /// The entry's index in [`Bundle::entries`].
         entry: usize,
+        /// The entry's kernel (which may differ from this machine's os-release when
+        /// several entries share one BTF).
         kernel: KernelId,
+        /// The entry's BTF, decoded and checked: raw BTF to hand to the loader.
         btf: Vec<u8>,
     },
 }
@@ -111,32 +115,58 @@ pub enum BtfSource {
 /// entry and `reason` says why that one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Selection {
+    /// The BTF chosen.
     pub source: BtfSource,
+    /// Why it was chosen, one line for humans (e.g. `exact match of arch, uname -r and
+    /// os-release`).
     pub reason: String,
 }
 
 /// Why no BTF could be chosen.
 #[derive(Debug, thiserror::Error)]
 pub enum SelectError {
+    /// Neither an explicit path nor the kernel's own BTF is available, and the bundle
+    /// has no entry for this arch and `uname -r` (or there is no bundle).
     #[error(
         "no BTF for kernel {uname} ({arch}{os}): /sys/kernel/btf/vmlinux is absent and {detail}"
     )]
     NoMatch {
+        /// This machine's `uname -r`.
         uname: String,
+        /// This machine's arch, normalized.
         arch: String,
+        /// `, ID VERSION_ID` from os-release, or empty when it has no `ID`.
         os: String,
+        /// What is missing: no bundle, no kernel of this arch (naming the arches the
+        /// bundle has), or no entry for this kernel (naming the nearest ones).
         detail: String,
+        /// Up to five kernel names of this arch in the bundle, closest first (most
+        /// leading release tokens in common, then the smallest numeric distance); empty
+        /// when the bundle has none of this arch or there is no bundle.
         nearest: Vec<String>,
     },
+    /// Several bundle entries share this arch and `uname -r` with different BTF, and
+    /// os-release matches none exactly nor narrows them to one BTF by `ID`.
     #[error("kernel {uname} ({arch}) matches several bundle entries with different BTF and os-release ({os}) does not decide: {candidates:?}")]
     Ambiguous {
+        /// This machine's `uname -r`.
         uname: String,
+        /// This machine's arch, normalized.
         arch: String,
+        /// os-release `ID VERSION_ID` (a single space when both are absent).
         os: String,
+        /// The matching entries, each as `arch uname (ID VERSION_ID)`.
         candidates: Vec<String>,
     },
+    /// [`SourcePolicy::Kernel`] was asked for and the kernel has no
+    /// `/sys/kernel/btf/vmlinux`.
     #[error("--btf-source kernel: this kernel ({uname}) has no {KERNEL_BTF}")]
-    NoKernelBtf { uname: String },
+    NoKernelBtf {
+        /// This machine's `uname -r`.
+        uname: String,
+    },
+    /// The chosen bundle entry's blob (or a blob of its chain) failed its check or did
+    /// not decode.
     #[error(transparent)]
     Bundle(#[from] BundleError),
 }
@@ -385,3 +415,8 @@ impl fmt::Display for BtfSource {
         }
     }
 }
+
+#[cfg(test)]
+mod parse_tests;
+#[cfg(test)]
+mod tests;

@@ -12,21 +12,36 @@ use std::io::Read;
 
 use super::wire::{unzigzag, zigzag, Reader, Writer};
 
-/// How a blob's stored bytes decode.
+/// How a blob's stored bytes decode (`FORMAT.md` specifies each). `base` is always the
+/// index of an earlier blob: chains only point backwards and are at most [`MAX_CHAIN`]
+/// long.
+///
+/// [`MAX_CHAIN`]: crate::MAX_CHAIN
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Codec {
     /// One zstd frame.
     Zstd,
     /// One zstd frame whose raw-content dictionary is blob `base`, decoded.
-    ZstdDict { base: u32 },
-    /// Blob `base`, decoded, with some of its little-endian 32-bit words changed (see
-    /// [`patch`]); the same length as `base`.
-    Patch { base: u32 },
-    /// One zstd frame of the BTF re-encoded as columns (see [`columns`]).
+    ZstdDict {
+        /// The index of the dictionary blob.
+        base: u32,
+    },
+    /// Blob `base`, decoded, with some of its little-endian 32-bit words changed (runs of
+    /// unchanged and changed words, the changes as zigzag deltas); the same length as
+    /// `base`.
+    Patch {
+        /// The index of the blob patched.
+        base: u32,
+    },
+    /// One zstd frame of the BTF re-encoded as columns (type records split into streams
+    /// of like fields).
     Columns,
     /// One zstd frame of the BTF re-encoded as columns, whose raw-content dictionary is
     /// blob `base`, decoded and re-encoded as columns.
-    ColumnsDict { base: u32 },
+    ColumnsDict {
+        /// The index of the blob whose columns are the dictionary.
+        base: u32,
+    },
 }
 
 impl Codec {

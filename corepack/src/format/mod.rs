@@ -58,53 +58,107 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 /// Errors of reading (and writing) a bundle.
+///
+/// [`Bundle::open`] returns the header and manifest errors, [`Bundle::blob`] (and so
+/// [`Bundle::verify`] and [`crate::select_btf`]) the per-blob ones, and
+/// [`BundleBuilder`] the writer's: [`BundleError::Compress`], [`BundleError::RoundTrip`],
+/// [`BundleError::TooLarge`], and [`BundleError::Manifest`] for a kernel added twice.
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
+    /// The first eight bytes are not [`MAGIC`]; holds the eight bytes found.
     #[error("not a corepack bundle: bad magic {0:02x?}")]
     BadMagic([u8; 8]),
+    /// The header's version is not [`FORMAT_VERSION`] (older and newer bundles alike).
     #[error("unsupported corepack format version {found} (this reader supports {FORMAT_VERSION})")]
-    UnsupportedVersion { found: u16 },
+    UnsupportedVersion {
+        /// The version the header states.
+        found: u16,
+    },
+    /// The file ends before a part the header or manifest says is there.
     #[error("truncated bundle: {what} needs {needed} bytes at offset {offset}, only {available} present")]
     Truncated {
+        /// Which part: `magic`, `header`, `manifest` or `blob`.
         what: &'static str,
+        /// Where that part starts, in bytes from the start of the file.
         offset: u64,
+        /// The part's length.
         needed: u64,
+        /// How many bytes the file has from `offset` on.
         available: u64,
     },
+    /// The file goes on after the last blob; holds the number of extra bytes.
     #[error("bundle has {0} trailing bytes after the last blob")]
     TrailingBytes(u64),
+    /// The header's flags field is not zero (version 3 defines no flags).
     #[error("nonzero flags in the header")]
     Flags,
+    /// The stored (compressed) manifest does not hash to the header's check.
     #[error("manifest checksum mismatch (expected {expected}, computed {computed})")]
-    ManifestChecksum { expected: String, computed: String },
-    #[error("manifest: zstd decompression failed: {0}")]
-    ManifestDecompress(std::io::Error),
-    #[error("invalid manifest: {0}")]
-    Manifest(String),
-    #[error("blob {index}: checksum mismatch (expected {expected}, computed {computed})")]
-    BlobChecksum {
-        index: usize,
+    ManifestChecksum {
+        /// The header's check, in hex.
         expected: String,
+        /// The check of the manifest bytes present, in hex.
         computed: String,
     },
+    /// The manifest passed its check but is not a valid zstd frame; holds zstd's error.
+    #[error("manifest: zstd decompression failed: {0}")]
+    ManifestDecompress(std::io::Error),
+    /// The decompressed manifest is malformed (a field runs past its end, an index is out
+    /// of range, a limit is exceeded, an entry repeats, ...), or a blob index that does
+    /// not exist was asked for, or a builder was given the same kernel twice. Holds what
+    /// is wrong, naming the field and its manifest offset where there is one.
+    #[error("invalid manifest: {0}")]
+    Manifest(String),
+    /// A blob's stored bytes do not hash to the manifest's check for it.
+    #[error("blob {index}: checksum mismatch (expected {expected}, computed {computed})")]
+    BlobChecksum {
+        /// The blob's index.
+        index: usize,
+        /// The manifest's check, in hex.
+        expected: String,
+        /// The check of the stored bytes present, in hex.
+        computed: String,
+    },
+    /// A blob passed its check but its codec cannot decode it (a bad zstd frame, patch
+    /// or column encoding).
     #[error("blob {index}: cannot decode: {reason}")]
-    Decode { index: usize, reason: String },
+    Decode {
+        /// The blob's index.
+        index: usize,
+        /// The decoder's complaint.
+        reason: String,
+    },
+    /// A blob decoded to another length than the manifest states for it.
     #[error("blob {index}: decoded to {found} bytes, manifest says {expected}")]
     BlobLength {
+        /// The blob's index.
         index: usize,
+        /// The manifest's length.
         expected: u64,
+        /// The decoded length.
         found: u64,
     },
+    /// A kernel entry names a blob the manifest does not have.
     #[error("entry {entry} refers to blob {blob}, but the bundle has {count} blobs")]
     BlobIndex {
+        /// The entry's index.
         entry: usize,
+        /// The blob index it names.
         blob: u64,
+        /// How many blobs the manifest has.
         count: usize,
     },
+    /// zstd failed while the builder compressed a blob or the manifest; holds its error.
     #[error("zstd compression failed: {0}")]
     Compress(std::io::Error),
+    /// The builder's final check found that blob `.0` of the bundle it wrote does not
+    /// decode to the BTF it was given: a bug in the writer, reported instead of writing a
+    /// bad bundle.
     #[error("blob {0} does not decode to what was added (a writer bug; nothing was written)")]
     RoundTrip(usize),
+    /// The builder was given more than the format holds; names what (`blob` over
+    /// [`MAX_RAW_BLOB`], `blob count` over `u32`, `manifest` over [`MAX_RAW_MANIFEST`]
+    /// or `u32` compressed).
     #[error("{0} too large for the format")]
     TooLarge(&'static str),
 }
@@ -149,6 +203,7 @@ impl KernelId {
 /// One kernel entry of the manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
+    /// The kernel (arch normalized, `uname -r`, os-release `ID` and `VERSION_ID`).
     pub kernel: KernelId,
     /// Index into [`Bundle::blobs`].
     pub blob: u32,

@@ -43,6 +43,24 @@ impl<'a> Bundle<'a> {
     /// Parses and validates a bundle: magic, version, flags, the manifest's check, its
     /// structure, every blob's bounds and base, entry indices, and that the blobs end
     /// exactly where the file does. Decodes no blob.
+    ///
+    /// ```
+    /// use corepack::{Bundle, BundleBuilder, BundleError, KernelId};
+    ///
+    /// let mut builder = BundleBuilder::new("execsnoop", "1.0");
+    /// builder.add_kernel(KernelId::new("x86_64", "6.1.0-18-amd64", "debian", "12"), b"btf")?;
+    /// let (bytes, _) = builder.finish()?;
+    ///
+    /// let bundle = Bundle::open(&bytes)?;
+    /// assert_eq!(bundle.program, "execsnoop");
+    /// assert_eq!(bundle.entries()[0].kernel.uname, "6.1.0-18-amd64");
+    /// // Any byte missing from the end is noticed before a blob is read.
+    /// assert!(matches!(
+    ///     Bundle::open(&bytes[..bytes.len() - 1]),
+    ///     Err(BundleError::Truncated { what: "blob", .. })
+    /// ));
+    /// # Ok::<(), BundleError>(())
+    /// ```
     pub fn open(bytes: &'a [u8]) -> Result<Self, BundleError> {
         need(bytes, 0, MAGIC.len() as u64, "magic")?;
         let mut magic = [0; 8];
@@ -277,6 +295,23 @@ impl<'a> Bundle<'a> {
 
     /// The BTF of exactly this kernel (arch normalized), or `Ok(None)` if the bundle has
     /// no such entry. Decodes that one blob (and its chain) only.
+    ///
+    /// ```
+    /// use corepack::{Bundle, BundleBuilder, KernelId};
+    ///
+    /// let mut builder = BundleBuilder::new("execsnoop", "1.0");
+    /// let jammy = KernelId::new("aarch64", "5.15.0-91-generic", "ubuntu", "22.04");
+    /// builder.add_kernel(jammy, b"btf")?;
+    /// let (bytes, _) = builder.finish()?;
+    /// let bundle = Bundle::open(&bytes)?;
+    ///
+    /// // Debian's and BTFHub's `arm64` is `uname -m`'s `aarch64`.
+    /// let btf = bundle.blob_for("arm64", "5.15.0-91-generic", "ubuntu", "22.04")?;
+    /// assert_eq!(btf.as_deref(), Some(&b"btf"[..]));
+    /// // Every field must match: another VERSION_ID is no entry (not an error).
+    /// assert_eq!(bundle.blob_for("aarch64", "5.15.0-91-generic", "ubuntu", "20.04")?, None);
+    /// # Ok::<(), corepack::BundleError>(())
+    /// ```
     pub fn blob_for(
         &self,
         arch: &str,

@@ -11,9 +11,10 @@ use super::columns;
 use super::wire::Writer;
 use super::*;
 
-/// What a build produced.
+/// What a build produced (returned by [`BundleBuilder::finish`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BuildStats {
+    /// Kernel entries (one per [`BundleBuilder::add_kernel`]).
     pub entries: usize,
     /// Distinct blobs after deduplication.
     pub blobs: usize,
@@ -37,6 +38,26 @@ pub(super) const DICT_CANDIDATES: usize = 4;
 pub(super) const PATCH_CANDIDATES: usize = 1024;
 
 /// Writes a bundle.
+///
+/// Identical BTF added for several kernels is stored once:
+///
+/// ```
+/// use corepack::{Bundle, BundleBuilder, KernelId};
+///
+/// let mut builder = BundleBuilder::new("execsnoop", "1.0");
+/// builder.add_object("execsnoop.bpf.o", b"the BPF object's bytes");
+/// let focal = KernelId::new("x86_64", "5.4.0-42-generic", "ubuntu", "20.04");
+/// let bionic = KernelId::new("x86_64", "5.4.0-42-generic", "ubuntu", "18.04");
+/// assert_eq!(builder.add_kernel(focal, b"one BTF")?, 0);
+/// assert_eq!(builder.add_kernel(bionic, b"one BTF")?, 0);
+/// let (bytes, stats) = builder.finish()?;
+/// assert_eq!((stats.entries, stats.blobs, stats.deduplicated), (2, 1, 1));
+///
+/// let bundle = Bundle::open(&bytes)?;
+/// assert_eq!(bundle.blobs().len(), 1);
+/// assert!(bundle.objects()[0].matches(b"the BPF object's bytes"));
+/// # Ok::<(), corepack::BundleError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct BundleBuilder {
     program: String,

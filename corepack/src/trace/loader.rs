@@ -19,23 +19,36 @@ const TRACEFS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
 /// Why the tracer could not start or read events.
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
+    /// aya cannot parse the BTF given to [`Tracer::load`]; holds its error.
     #[error("the selected BTF does not parse: {0}")]
     Btf(#[from] BtfError),
+    /// aya could not load the object: a CO-RE relocation failed against the BTF, or the
+    /// kernel refused a map; holds its error.
     #[error("loading the BPF object failed (CO-RE relocation against the selected BTF, or the kernel refused it): {0}")]
     Load(#[from] EbpfError),
+    /// Loading the program into the kernel (the verifier) or attaching it to the
+    /// tracepoint failed; holds aya's error.
     #[error("the tracepoint program: {0}")]
     Program(#[from] ProgramError),
+    /// The `EVENTS` map is not a perf event array or cannot be used as one.
     #[error("the event map: {0}")]
     Map(#[from] MapError),
+    /// Opening or reading a per-CPU perf buffer failed.
     #[error("a perf buffer: {0}")]
     PerfBuffer(#[from] PerfBufferError),
+    /// The object lacks the program or map the tracer needs; names which.
     #[error("the BPF object has no {0}")]
     Missing(&'static str),
+    /// Neither `/sys/kernel/tracing` nor `/sys/kernel/debug/tracing` has an `events`
+    /// directory, so the tracepoint cannot be found.
     #[error("tracefs is not mounted (mount it: mount -t tracefs tracefs /sys/kernel/tracing)")]
     NoTracefs,
+    /// A system call or system file failed.
     #[error("{what}: {source}")]
     Io {
+        /// What was being done (`poll`, `reading the online CPUs`).
         what: &'static str,
+        /// The OS error.
         source: std::io::Error,
     },
 }
