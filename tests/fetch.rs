@@ -776,7 +776,7 @@ fn malformed_metadata_is_a_clear_error() {
         |_| true,
     )
     .unwrap_err();
-    assert!(matches!(e, meta::Error::Xml { .. }), "{e}");
+    assert!(matches!(e, meta::MetadataError::Xml { .. }), "{e}");
 
     let bad_size = xml.replace("package=\"500000000\"", "package=\"lots\"");
     let e = parse_primary(bad_size.as_bytes(), "p", |_| true)
@@ -825,7 +825,7 @@ fn malformed_metadata_is_a_clear_error() {
     // Corrupt compressed data.
     let r = meta::decompress("Packages.xz", &b"not xz at all"[..]).unwrap();
     let e = parse_packages(r, "Packages.xz", |_| true).unwrap_err();
-    assert!(matches!(e, meta::Error::Io { .. }), "{e}");
+    assert!(matches!(e, meta::MetadataError::Io { .. }), "{e}");
 }
 
 #[test]
@@ -922,7 +922,7 @@ fn yum_repository_over_http() {
     bytes[n - 5] ^= 0xff;
     fs::write(&gz, bytes).unwrap();
     let err = fetch_mod::available(&client(), &e, Some(&mirror)).unwrap_err();
-    assert!(matches!(err, http::Error::Mismatch { .. }), "{err}");
+    assert!(matches!(err, http::HttpError::Mismatch { .. }), "{err}");
     assert!(err.to_string().contains("sha256"), "{err}");
 
     // 404 and 5xx on repomd.xml.
@@ -985,7 +985,7 @@ fn apt_repository_over_http() {
     bytes.push(0);
     fs::write(&xz, bytes).unwrap();
     let err = fetch_mod::available(&client(), &entry("apt"), Some(&mirror)).unwrap_err();
-    assert!(matches!(err, http::Error::Mismatch { .. }), "{err}");
+    assert!(matches!(err, http::HttpError::Mismatch { .. }), "{err}");
 
     // Malformed Release.
     write(
@@ -1115,7 +1115,7 @@ fn server_that_never_answers_times_out() {
     let t = Instant::now();
     let err = fetch_mod::available(&c, &entry("yum"), Some(&url)).unwrap_err();
     assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
-    assert!(matches!(err, http::Error::Http { .. }), "{err}");
+    assert!(matches!(err, http::HttpError::Http { .. }), "{err}");
     drop(silent);
 }
 

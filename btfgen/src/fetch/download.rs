@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use sha2::Digest as _;
 
-use super::http::{error_chain, Client, Error};
+use super::http::{error_chain, Client, HttpError};
 use super::meta::Checksum;
 
 /// Default number of retries of one download.
@@ -189,20 +189,20 @@ impl<'a> Download<'a> {
     }
 
     /// Reads what is left and checks the length and digest. A failed check is an
-    /// [`Error::Mismatch`]; a download that could not complete an [`Error::Http`].
-    pub fn finish(&mut self) -> Result<Verified, Error> {
+    /// [`HttpError::Mismatch`]; a download that could not complete an [`HttpError::Http`].
+    pub fn finish(&mut self) -> Result<Verified, HttpError> {
         if self.failed.is_none() {
             let _ = io::copy(self, &mut io::sink());
         }
         if let Some(message) = self.failed.clone() {
-            return Err(Error::Http {
+            return Err(HttpError::Http {
                 url: self.url.clone(),
                 message,
             });
         }
         if let Some(n) = self.size {
             if self.pos != n {
-                return Err(Error::Mismatch {
+                return Err(HttpError::Mismatch {
                     url: self.url.clone(),
                     message: format!("size {} bytes, expected {n}", self.pos),
                 });
@@ -212,7 +212,7 @@ impl<'a> Download<'a> {
         if let (Some(h), Some(ck)) = (self.hasher.take(), &self.checksum) {
             let got = h.finalize();
             if !got.eq_ignore_ascii_case(&ck.hex) {
-                return Err(Error::Mismatch {
+                return Err(HttpError::Mismatch {
                     url: self.url.clone(),
                     message: format!("{} {got}, expected {}", ck.kind, ck.hex),
                 });

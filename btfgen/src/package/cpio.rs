@@ -9,14 +9,14 @@ use std::io::{self, Read};
 /// Longest member name accepted (Linux's PATH_MAX is 4096).
 const MAX_NAME: u64 = 64 << 10;
 
-pub(super) enum Error {
+pub(super) enum CpioError {
     Io(io::Error),
     Format(String),
 }
 
-impl From<io::Error> for Error {
+impl From<io::Error> for CpioError {
     fn from(e: io::Error) -> Self {
-        Error::Io(e)
+        CpioError::Io(e)
     }
 }
 
@@ -66,7 +66,7 @@ impl<R: Read> Reader<R> {
     }
 
     /// The next entry header (after the previous entry's data was skipped).
-    pub fn next(&mut self) -> Result<Entry, Error> {
+    pub fn next(&mut self) -> Result<Entry, CpioError> {
         self.align()?;
         let mut magic = [0u8; 6];
         self.read_exact(&mut magic)?;
@@ -80,7 +80,7 @@ impl<R: Read> Reader<R> {
                 return Ok(Entry::Stripped { index });
             }
             _ => {
-                return Err(Error::Format(format!(
+                return Err(CpioError::Format(format!(
                     "bad cpio magic {:?} at offset {}",
                     String::from_utf8_lossy(&magic),
                     self.pos - 6
@@ -94,14 +94,14 @@ impl<R: Read> Reader<R> {
         let size = field(6)? as u64;
         let namesize = field(11)? as u64;
         if namesize == 0 || namesize > MAX_NAME {
-            return Err(Error::Format(format!(
+            return Err(CpioError::Format(format!(
                 "implausible cpio name size {namesize}"
             )));
         }
         let mut name = vec![0u8; namesize as usize];
         self.read_exact(&mut name)?;
         if name.pop() != Some(0) {
-            return Err(Error::Format("cpio name without its NUL".into()));
+            return Err(CpioError::Format("cpio name without its NUL".into()));
         }
         self.align()?;
         let name = String::from_utf8_lossy(&name).into_owned();
@@ -112,12 +112,12 @@ impl<R: Read> Reader<R> {
     }
 }
 
-fn hex(b: &[u8]) -> Result<u32, Error> {
+fn hex(b: &[u8]) -> Result<u32, CpioError> {
     std::str::from_utf8(b)
         .ok()
         .and_then(|s| u32::from_str_radix(s, 16).ok())
         .ok_or_else(|| {
-            Error::Format(format!(
+            CpioError::Format(format!(
                 "bad cpio header field {:?}",
                 String::from_utf8_lossy(b)
             ))

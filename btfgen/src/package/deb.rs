@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use super::{
-    ar, classify, decoder, drain, relative, Algo, Counting, Cx, Digest, Error, Kind, Member,
-    Vmlinux,
+    ar, classify, decoder, drain, relative, Algo, Counting, Cx, Digest, Member, PackageError,
+    PackageFormat, Vmlinux,
 };
 
 const WHAT: &str = "Debian package";
@@ -26,7 +26,7 @@ fn compression(ext: &str) -> Option<&'static str> {
     })
 }
 
-pub(super) fn extract<R: Read>(reader: R, cx: &Cx) -> Result<Vmlinux, Error> {
+pub(super) fn extract<R: Read>(reader: R, cx: &Cx) -> Result<Vmlinux, PackageError> {
     let (reader, count) = Counting::new(reader);
     let mut ar = ar::Reader::new(reader).map_err(|e| cx.read_error(WHAT, e))?;
     let mut first = true;
@@ -88,7 +88,7 @@ pub(super) fn extract<R: Read>(reader: R, cx: &Cx) -> Result<Vmlinux, Error> {
 }
 
 /// The md5sums lines of vmlinux paths in control.tar: relative path → hex digest.
-fn control_md5sums<R: Read>(r: R, cx: &Cx) -> Result<HashMap<String, String>, Error> {
+fn control_md5sums<R: Read>(r: R, cx: &Cx) -> Result<HashMap<String, String>, PackageError> {
     const WHAT: &str = "control.tar";
     let mut sums = HashMap::new();
     let mut tar = tar::Archive::new(r);
@@ -120,7 +120,7 @@ fn from_tar<R: Read>(
     compression: &'static str,
     md5sums: &HashMap<String, String>,
     cx: &Cx,
-) -> Result<Vmlinux, Error> {
+) -> Result<Vmlinux, PackageError> {
     const WHAT: &str = "data.tar";
     let mut tar = tar::Archive::new(r);
     let entries = tar.entries().map_err(|e| cx.read_error(WHAT, e))?;
@@ -144,7 +144,7 @@ fn from_tar<R: Read>(
             size,
             &name,
             release,
-            Kind::Deb,
+            PackageFormat::Deb,
             compression,
             WHAT,
             digest,

@@ -8,7 +8,10 @@
 use std::io::{BufRead, BufReader, Read};
 
 use super::cpio::{self, Entry};
-use super::{decoder, drain, relative, Algo, Counting, Cx, Digest, Error, Hasher, Kind, Vmlinux};
+use super::{
+    decoder, drain, relative, Algo, Counting, Cx, Digest, Hasher, PackageError, PackageFormat,
+    Vmlinux,
+};
 
 const LEAD_LEN: usize = 96;
 const HEADER_MAGIC: [u8; 3] = [0x8e, 0xad, 0xe8];
@@ -45,7 +48,7 @@ const TYPE_STRING: u32 = 6;
 const TYPE_STRING_ARRAY: u32 = 8;
 const TYPE_I18NSTRING: u32 = 9;
 
-pub(super) fn extract<R: Read>(reader: R, cx: &Cx) -> Result<Vmlinux, Error> {
+pub(super) fn extract<R: Read>(reader: R, cx: &Cx) -> Result<Vmlinux, PackageError> {
     let (reader, count) = Counting::new(reader);
     let mut r = BufReader::with_capacity(1 << 16, reader);
     let mut lead = [0u8; LEAD_LEN];
@@ -153,7 +156,7 @@ fn payload<R: Read>(
     cx: &Cx,
     header: &Header,
     compressor: &str,
-) -> Result<Vmlinux, Error> {
+) -> Result<Vmlinux, PackageError> {
     let (dec, compression) = decoder(compressor, r)
         .ok_or_else(|| cx.unsupported("RPM payload compressor", compressor))?;
     let mut payload = cpio::Reader::new(cx.limit(dec));
@@ -161,8 +164,8 @@ fn payload<R: Read>(
     const WHAT: &str = "RPM payload";
     loop {
         let entry = payload.next().map_err(|e| match e {
-            cpio::Error::Io(e) => cx.read_error(WHAT, e),
-            cpio::Error::Format(d) => cx.corrupt(WHAT, d),
+            cpio::CpioError::Io(e) => cx.read_error(WHAT, e),
+            cpio::CpioError::Format(d) => cx.corrupt(WHAT, d),
         })?;
         let (name, mode, size) = match entry {
             Entry::Trailer => return Err(cx.no_vmlinux()),
@@ -188,7 +191,7 @@ fn payload<R: Read>(
                     size,
                     &name,
                     release,
-                    Kind::Rpm,
+                    PackageFormat::Rpm,
                     compression,
                     WHAT,
                     digest,
@@ -203,7 +206,7 @@ fn file_list<'f>(
     files: &'f mut Option<FileList>,
     header: &Header,
     cx: &Cx,
-) -> Result<&'f FileList, Error> {
+) -> Result<&'f FileList, PackageError> {
     match files {
         Some(f) => Ok(f),
         None => Ok(files.insert(FileList::new(header).map_err(|d| cx.corrupt("RPM header", d))?)),
@@ -229,7 +232,7 @@ struct Header {
     sha256: String,
 }
 
-fn read_header<R: BufRead>(r: &mut R, cx: &Cx, what: &'static str) -> Result<Header, Error> {
+fn read_header<R: BufRead>(r: &mut R, cx: &Cx, what: &'static str) -> Result<Header, PackageError> {
     let mut intro = [0u8; 16];
     r.read_exact(&mut intro)
         .map_err(|e| cx.read_error(what, e))?;
@@ -513,7 +516,13 @@ mod tests {
         rpm.extend_from_slice(&main);
         rpm.extend_from_slice(&payload);
 
-        let v = extract_vmlinux(&rpm[..], Kind::Rpm, "test.rpm", &Options::default()).unwrap();
+        let v = extract_vmlinux(
+            &rpm[..],
+            PackageFormat::Rpm,
+            "test.rpm",
+            &Options::default(),
+        )
+        .unwrap();
         assert_eq!(v.bytes(), &vmlinux[..]);
         assert_eq!(v.release, "9.9.9-big");
         assert_eq!(v.member, "./usr/lib/debug/lib/modules/9.9.9-big/vmlinux");
@@ -521,7 +530,7 @@ mod tests {
         // Truncated by one byte: the signature's size says so.
         let e = extract_vmlinux(
             &rpm[..rpm.len() - 1],
-            Kind::Rpm,
+            PackageFormat::Rpm,
             "t.rpm",
             &Options::default(),
         )
