@@ -1,6 +1,7 @@
-//! `btfgen fetch`: the kernels.toml catalog, repository metadata parsers, kernel
-//! selection and `btfgen fetch --list`, against repositories the tests build and
-//! serve from a loopback HTTP server (nothing leaves the machine).
+//! `btfgen fetch` end to end: metadata reading, downloads and `btfgen fetch [--list]`
+//! against repositories the tests build and serve from a loopback HTTP server
+//! (nothing leaves the machine). The catalog, metadata parsers and kernel selection
+//! have their unit tests beside the code, in btfgen/src/fetch/.
 //!
 //! The repositories: yum repodata (repomd.xml, primary.xml.gz with sha256), an apt
 //! Packages.xz index, an HTML directory listing of RPM files. Compression is done
@@ -18,9 +19,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use btfgen::fetch::catalog::{self, Catalog};
-use btfgen::fetch::meta::{self, parse_links, parse_packages, parse_primary, parse_repomd};
-use btfgen::fetch::select::glob_match;
-use btfgen::fetch::{self as fetch_mod, http, Arch, Choice, Client, Shard};
+use btfgen::fetch::{self as fetch_mod, http, Client};
 use btfgen_tests::{btfgen, demo_vmlinux, require_tool, run_ok, DemoVmlinux, Work};
 
 // ---------------------------------------------------------------------------
@@ -472,153 +471,6 @@ fn unknown_distro_is_one_line_naming_it_and_near_names() {
     let out = btfgen(["fetch", "--list", "--arch", "x86_64", "rhel-8"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("--mirror"), "{err}");
-}
-
-// ---------------------------------------------------------------------------
-// Metadata parsers
-
-#[test]
-fn primary_parses_and_filters() {
-    let xml = primary_xml(CENTOS_RPMS);
-    let pkgs = parse_primary(xml.as_bytes(), "primary.xml", |n| n == "kernel-debuginfo").unwrap();
-    assert_eq!(pkgs.len(), 6);
-    let p = &pkgs[0];
-    assert_eq!(
-        (
-            p.name.as_str(),
-            p.version.as_str(),
-            p.release.as_str(),
-            p.arch.as_str()
-        ),
-        ("kernel-debuginfo", "3.10.0", "1160.119.1.el7", "x86_64")
-    );
-    assert_eq!(
-        p.location,
-        "Packages/kernel-debuginfo-3.10.0-1160.119.1.el7.x86_64.rpm"
-    );
-    assert_eq!(p.size, Some(500_000_000));
-    assert_eq!(p.checksum.as_ref().unwrap().kind, "sha256");
-    assert_eq!(
-        pkgs[2].checksum.as_ref().unwrap().hex,
-        SUM_B.to_ascii_lowercase()
-    );
-}
-
-#[test]
-fn malformed_metadata_is_a_clear_error() {
-    let xml = primary_xml(CENTOS_RPMS);
-    let cut = &xml[..xml.len() / 2];
-    let e = parse_primary(cut.as_bytes(), "primary.xml", |_| true).unwrap_err();
-    assert!(e.to_string().starts_with("primary.xml: "), "{e}");
-
-    let e = parse_primary(
-        &b"<metadata><package><name>a</b></metadata>"[..],
-        "p",
-        |_| true,
-    )
-    .unwrap_err();
-    assert!(matches!(e, meta::MetadataError::Xml { .. }), "{e}");
-
-    let bad_size = xml.replace("package=\"500000000\"", "package=\"lots\"");
-    let e = parse_primary(bad_size.as_bytes(), "p", |_| true)
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("lots"), "{e}");
-
-    let e = parse_repomd(
-        &b"<repomd><data type=\"other\"/></repomd>"[..],
-        "repomd.xml",
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(e.contains("repomd.xml") && e.contains("primary"), "{e}");
-    let e = parse_repomd(&b"<html>oops</html>"[..], "repomd.xml")
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("repomd"), "{e}");
-
-    let text = ubuntu_packages().replace(
-        "Filename: pool/main/l/linux/linux-image-unsigned-5.4.0-100",
-        "Filenam: x",
-    );
-    let e = parse_packages(text.as_bytes(), "Packages", |_| true)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("linux-image-unsigned-5.4.0-100-generic-dbgsym") && e.contains("Filename"),
-        "{e}"
-    );
-    let text = ubuntu_packages().replacen("Size: 1000", "Size: big", 1);
-    let e = parse_packages(text.as_bytes(), "Packages", |_| true)
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("big"), "{e}");
-    let e = parse_packages(&b"garbage without colon\n"[..], "Packages", |_| true)
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("line 1"), "{e}");
-    let text = ubuntu_packages().replacen(SUM_A, "zz", 1);
-    let e = parse_packages(text.as_bytes(), "Packages", |_| true)
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("SHA256"), "{e}");
-
-    // Corrupt compressed data.
-    let r = meta::decompress("Packages.xz", &b"not xz at all"[..]).unwrap();
-    let e = parse_packages(r, "Packages.xz", |_| true).unwrap_err();
-    assert!(matches!(e, meta::MetadataError::Io { .. }), "{e}");
-}
-
-#[test]
-fn release_files_parse() {
-    let text = format!(
-        "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\nOrigin: Ubuntu\nMD5Sum:\n {} 10 main/binary-amd64/Packages\nSHA256:\n {SUM_A}   1234 main/binary-amd64/Packages.xz\n {SUM_B} 99 universe/binary-arm64/Packages.gz\n-----BEGIN PGP SIGNATURE-----\n\nabc\n-----END PGP SIGNATURE-----\n",
-        &SUM_A[..32]
-    );
-    let files = meta::parse_release(&text, "InRelease").unwrap();
-    assert_eq!(files.len(), 2);
-    assert_eq!(files[0].path, "main/binary-amd64/Packages.xz");
-    assert_eq!(files[0].size, 1234);
-    assert_eq!(files[1].sha256, SUM_B.to_ascii_lowercase());
-    let e = meta::parse_release("Origin: x\n", "Release")
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("SHA256"), "{e}");
-}
-
-#[test]
-fn packages_parse() {
-    let pkgs = parse_packages(ubuntu_packages().as_bytes(), "Packages", |n| {
-        n.starts_with("linux-image-")
-    })
-    .unwrap();
-    assert_eq!(pkgs.len(), 8);
-    assert_eq!(pkgs[0].name, "linux-image-unsigned-5.4.0-42-generic-dbgsym");
-    assert_eq!(pkgs[0].version, "5.4.0-42.46");
-    assert_eq!(pkgs[0].arch, "amd64");
-    assert_eq!(
-        pkgs[0].location,
-        "pool/main/l/linux/linux-image-unsigned-5.4.0-42-generic-dbgsym_5.4.0-42.46_amd64.ddeb"
-    );
-    assert_eq!(pkgs[0].size, Some(900_000_000));
-}
-
-#[test]
-fn html_links() {
-    let links = parse_links(LISTING);
-    assert!(links.contains(&"kernel-debuginfo-3.10.0-957.el7.x86_64.rpm".to_string()));
-    assert!(links.contains(&"kernel-debuginfo-3.10.0-514.el7.x86_64.rpm".to_string()));
-    assert!(links.contains(&"kernel-debuginfo-3.10.0-1127.el7.x86_64.rpm?x=1&y=2".to_string()));
-    let rpms: Vec<_> = links
-        .iter()
-        .filter_map(|l| meta::rpm_from_file_name(l))
-        .collect();
-    let p = rpms.iter().find(|p| p.release == "1062.1.1.el7").unwrap();
-    assert_eq!(
-        (p.name.as_str(), p.version.as_str(), p.arch.as_str()),
-        ("kernel-debuginfo", "3.10.0", "x86_64")
-    );
-    assert!(!rpms.iter().any(|p| p.arch == "src"));
 }
 
 // ---------------------------------------------------------------------------

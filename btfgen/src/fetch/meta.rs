@@ -589,14 +589,4 @@ fn percent_decode(s: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percent_escapes_next_to_multibyte_characters() {
-        assert_eq!(percent_decode("a%2Bb%zz%"), "a+b%zz%");
-        assert_eq!(percent_decode("%é%+1€"), "%é%+1€");
-        let p = rpm_from_file_name("k-1-2.x86_64%€.rpm").unwrap();
-        assert_eq!(p.arch, "x86_64%€");
-    }
-}
+mod tests;

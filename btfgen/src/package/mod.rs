@@ -34,6 +34,8 @@ mod ar;
 mod cpio;
 mod deb;
 mod rpm;
+#[cfg(test)]
+mod test_build;
 
 use std::cell::Cell;
 use std::fs::File;
