@@ -243,7 +243,11 @@ mod tests {
         ];
         for (what, archive, kind, message) in cases {
             let e = members(&archive).unwrap_err();
-            assert_eq!((e.kind(), e.to_string().as_str()), (kind, message), "{what}");
+            assert_eq!(
+                (e.kind(), e.to_string().as_str()),
+                (kind, message),
+                "{what}"
+            );
         }
     }
 }
