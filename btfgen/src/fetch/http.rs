@@ -335,3 +335,139 @@ pub fn resolve_mirror_list(client: &Client, base: &str) -> Result<String, HttpEr
             .into()
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// sha256("abc") and sha512("abc"), from FIPS 180-2's examples.
+    const SHA256_ABC: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    const SHA512_ABC: &str = "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f";
+
+    fn ck(kind: &str, hex: &str) -> Checksum {
+        Checksum {
+            kind: kind.into(),
+            hex: hex.into(),
+        }
+    }
+
+    #[test]
+    fn verify_checks_size_then_sha2_digests() {
+        let zeros = "0".repeat(64);
+        // (size, checksum, the error; None: accepted)
+        let cases: Vec<(Option<u64>, Option<Checksum>, Option<String>)> = vec![
+            (None, None, None),
+            (Some(3), Some(ck("sha256", SHA256_ABC)), None),
+            (None, Some(ck("sha512", SHA512_ABC)), None),
+            (Some(4), None, Some("u: size 3 bytes, expected 4".into())),
+            (
+                Some(4),
+                Some(ck("sha256", &zeros)),
+                Some("u: size 3 bytes, expected 4".into()),
+            ),
+            (
+                Some(3),
+                Some(ck("sha256", &zeros)),
+                Some(format!("u: sha256 {SHA256_ABC}, expected {zeros}")),
+            ),
+            // The metadata parsers lower-case digests; verify compares as given.
+            (
+                None,
+                Some(ck("sha256", &SHA256_ABC.to_ascii_uppercase())),
+                Some(format!(
+                    "u: sha256 {SHA256_ABC}, expected {}",
+                    SHA256_ABC.to_ascii_uppercase()
+                )),
+            ),
+            // Other kinds are not checked here.
+            (None, Some(ck("sha1", "wrong")), None),
+            (None, Some(ck("md5", "wrong")), None),
+        ];
+        for (size, checksum, want) in cases {
+            let got = verify("u", b"abc", size, checksum.as_ref());
+            match (&got, &want) {
+                (Ok(()), None) => {}
+                (Err(e @ HttpError::Mismatch { .. }), Some(w)) => assert_eq!(&e.to_string(), w),
+                _ => panic!("{size:?} {checksum:?}: {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn error_chain_joins_the_sources() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("request failed")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let e = Outer(std::io::Error::other("connection refused"));
+        assert_eq!(error_chain(&e), "request failed: connection refused");
+        assert_eq!(error_chain(&e.0), "connection refused");
+    }
+
+    fn entry(subscription: bool, packages: &[&str]) -> Entry {
+        let mut cat = crate::fetch::Catalog::parse(
+            &format!(
+                "[[kernel]]\nname = \"rhel-8\"\narch = \"x86_64\"\nrepo_type = \"yum\"\nrepos = []\nsubscription = {subscription}\npackages = {packages:?}\nuname = \"{{version}}-{{release}}.{{arch}}\"\nvmlinux = \"usr/lib/debug/lib/modules/{{uname}}/vmlinux\"\n"
+            ),
+            "t",
+        )
+        .unwrap();
+        cat.entries.remove(0)
+    }
+
+    #[test]
+    fn packages_kept_are_those_a_pattern_matches() {
+        let e = entry(true, &["kernel-debuginfo", "kernel-*-debuginfo"]);
+        let keep = keep_fn(&e);
+        for (name, kept) in [
+            ("kernel-debuginfo", true),
+            ("kernel-default-debuginfo", true),
+            ("kernel-debuginfo-common-x86_64", false),
+            ("kernel-headers", false),
+        ] {
+            assert_eq!(keep(name), kept, "{name}");
+        }
+    }
+
+    #[test]
+    fn subscription_entries_need_a_mirror() {
+        // Refused before any request is sent.
+        let client = Client::new(Duration::from_secs(1), None).unwrap();
+        let e = available(&client, &entry(true, &["kernel-debuginfo"]), None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "rhel-8 needs a subscription: give --mirror URL (an internal mirror) and, if it asks for credentials, BTFGEN_MIRROR_USER and BTFGEN_MIRROR_PASSWORD"
+        );
+    }
+
+    #[test]
+    fn only_mirror_list_urls_are_resolved() {
+        // Anything but a `mirror.list` URL is returned as is, without a request.
+        let client = Client::new(Duration::from_secs(1), None).unwrap();
+        for base in [
+            "https://h/repo/",
+            "http://h/mirror.list/x",
+            "https://h/mirror.lists",
+        ] {
+            assert_eq!(resolve_mirror_list(&client, base).unwrap(), base);
+        }
+    }
+
+    #[test]
+    fn metadata_errors_pass_through_unchanged() {
+        let inner = meta::MetadataError::Format {
+            what: "p".into(),
+            message: "no <metadata> element".into(),
+        };
+        let text = inner.to_string();
+        assert_eq!(HttpError::from(inner).to_string(), text);
+    }
+}

@@ -127,50 +127,13 @@ fn hex(b: &[u8]) -> Result<u32, CpioError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::package::test_build::{cpio_entry as entry, cpio_trailer as trailer, pad4};
 
-    /// A cpio header of `magic` (`070701` newc, `070702` crc): 13 eight-digit hex
-    /// fields (ino, mode, uid, gid, nlink, mtime, filesize, devmajor, devminor,
-    /// rdevmajor, rdevminor, namesize, check), then the NUL-terminated name padded to 4
-    /// bytes, then the data padded to 4 bytes.
-    fn entry(magic: &str, name: &str, mode: u32, data: &[u8]) -> Vec<u8> {
-        let namesize = name.len() as u32 + 1;
-        let fields = [
-            0,
-            mode,
-            0,
-            0,
-            1,
-            0,
-            data.len() as u32,
-            0,
-            0,
-            0,
-            0,
-            namesize,
-            0,
-        ];
-        let mut e = magic.as_bytes().to_vec();
-        for f in fields {
-            e.extend_from_slice(format!("{f:08x}").as_bytes());
-        }
-        e.extend_from_slice(name.as_bytes());
-        e.push(0);
-        pad4(&mut e);
-        e.extend_from_slice(data);
-        pad4(&mut e);
-        e
-    }
-
-    fn pad4(v: &mut Vec<u8>) {
-        v.resize(v.len().div_ceil(4) * 4, 0);
-    }
-
-    fn trailer() -> Vec<u8> {
-        entry("070701", "TRAILER!!!", 0, b"")
-    }
+    /// An entry as read: name (or `#INDEX`), mode, size, data.
+    type Got = (String, u32, u64, Vec<u8>);
 
     /// The entries up to the trailer, as (name or `#index`, mode, size, data).
-    fn read_all(archive: &[u8]) -> Result<Vec<(String, u32, u64, Vec<u8>)>, String> {
+    fn read_all(archive: &[u8]) -> Result<Vec<Got>, String> {
         let mut r = Reader::new(archive);
         let mut out = Vec::new();
         loop {
@@ -213,7 +176,7 @@ mod tests {
         ]
         .concat();
         let got = read_all(&archive).unwrap();
-        let want: Vec<(String, u32, u64, Vec<u8>)> = vec![
+        let want: Vec<Got> = vec![
             (
                 "./usr/lib/debug/boot/vmlinux-1".into(),
                 0o100644,

@@ -1,5 +1,5 @@
-//! Test-only builders of package parts: ar archives, tar archives, compressed
-//! streams. Written from the formats' descriptions (ar(5), POSIX ustar/GNU tar via the
+//! Test-only builders of package parts: ar archives, tar archives, cpio entries,
+//! compressed streams. Written from the formats' descriptions (ar(5), POSIX ustar/GNU tar via the
 //! `tar` crate's header type), independent of the readers under test.
 
 use std::io::Write;
@@ -97,4 +97,47 @@ pub(super) fn compress(compression: &str, data: &[u8]) -> Vec<u8> {
         }
         other => panic!("no compressor {other}"),
     }
+}
+
+/// A cpio entry of `magic` (`070701` newc, `070702` crc): 13 eight-digit hex fields
+/// (ino, mode, uid, gid, nlink, mtime, filesize, devmajor, devminor, rdevmajor,
+/// rdevminor, namesize, check), the NUL-terminated name padded to 4 bytes, then the
+/// data padded to 4 bytes.
+pub(super) fn cpio_entry(magic: &str, name: &str, mode: u32, data: &[u8]) -> Vec<u8> {
+    let namesize = name.len() as u32 + 1;
+    let fields = [
+        0,
+        mode,
+        0,
+        0,
+        1,
+        0,
+        data.len() as u32,
+        0,
+        0,
+        0,
+        0,
+        namesize,
+        0,
+    ];
+    let mut e = magic.as_bytes().to_vec();
+    for f in fields {
+        e.extend_from_slice(format!("{f:08x}").as_bytes());
+    }
+    e.extend_from_slice(name.as_bytes());
+    e.push(0);
+    pad4(&mut e);
+    e.extend_from_slice(data);
+    pad4(&mut e);
+    e
+}
+
+/// The newc entry that ends a cpio archive.
+pub(super) fn cpio_trailer() -> Vec<u8> {
+    cpio_entry("070701", "TRAILER!!!", 0, b"")
+}
+
+/// Zeros up to a multiple of 4 bytes.
+pub(super) fn pad4(v: &mut Vec<u8>) {
+    v.resize(v.len().div_ceil(4) * 4, 0);
 }

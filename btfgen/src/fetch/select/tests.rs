@@ -405,8 +405,17 @@ fn kernel_of_a_yum_package() {
 
 #[test]
 fn kernel_of_derives_uname_from_the_templates() {
-    // (packages, uname template, package name, version, release, arch, uname)
-    let cases: &[(&str, &str, &str, &str, &str, &str, Option<&str>)] = &[
+    /// (package pattern, uname template, package name, version, release, arch, uname)
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+    );
+    let cases: &[Case] = &[
         // Ubuntu: the first `*` of the pattern.
         (
             "linux-image-unsigned-*-dbgsym",
