@@ -1,6 +1,7 @@
-//! `btfgen fetch`: the kernels.toml catalog, repository metadata parsers, kernel
-//! selection and `btfgen fetch --list`, against repositories the tests build and
-//! serve from a loopback HTTP server (nothing leaves the machine).
+//! `btfgen fetch` end to end: metadata reading, downloads and `btfgen fetch [--list]`
+//! against repositories the tests build and serve from a loopback HTTP server
+//! (nothing leaves the machine). The catalog, metadata parsers and kernel selection
+//! have their unit tests beside the code, in btfgen/src/fetch/.
 //!
 //! The repositories: yum repodata (repomd.xml, primary.xml.gz with sha256), an apt
 //! Packages.xz index, an HTML directory listing of RPM files. Compression is done
@@ -18,9 +19,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use btfgen::fetch::catalog::{self, Catalog};
-use btfgen::fetch::meta::{self, parse_links, parse_packages, parse_primary, parse_repomd};
-use btfgen::fetch::select::glob_match;
-use btfgen::fetch::{self as fetch_mod, http, Arch, Choice, Client, Shard};
+use btfgen::fetch::{self as fetch_mod, http, Client};
 use btfgen_tests::{btfgen, demo_vmlinux, require_tool, run_ok, DemoVmlinux, Work};
 
 // ---------------------------------------------------------------------------
@@ -451,145 +450,11 @@ fn unames(ks: &[fetch_mod::Kernel]) -> Vec<&str> {
 }
 
 // ---------------------------------------------------------------------------
-// Catalog
-
-#[test]
-fn builtin_catalog_covers_the_issue_distros() {
-    let cat = Catalog::builtin().expect("kernels.toml parses and validates");
-    let mut want: Vec<String> = [
-        "centos-7",
-        "centos-8",
-        "ubuntu-16.04",
-        "ubuntu-18.04",
-        "ubuntu-20.04",
-        "debian-9",
-        "debian-10",
-        "ol-7",
-        "ol-8",
-        "amzn-1",
-        "amzn-2",
-        "rhel-7",
-        "rhel-8",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    want.extend((24..=31).map(|v| format!("fedora-{v}")));
-    for v in ["12.3", "12.5", "15.1", "15.2", "15.3", "15.4"] {
-        want.push(format!("sles-{v}"));
-    }
-    for name in &want {
-        let e = cat
-            .get(name, Arch::X86_64)
-            .unwrap_or_else(|e| panic!("{e}"));
-        let sub = name.starts_with("rhel-") || name.starts_with("sles-");
-        assert_eq!(e.subscription, sub, "{name}: subscription");
-        assert_eq!(e.repos.is_empty(), sub, "{name}: repos");
-    }
-    for name in [
-        "centos-7",
-        "centos-8",
-        "ubuntu-20.04",
-        "debian-10",
-        "fedora-28",
-        "ol-8",
-        "amzn-2",
-        "sles-15.3",
-    ] {
-        cat.get(name, Arch::Arm64).unwrap_or_else(|e| panic!("{e}"));
-    }
-    assert!(cat.get("fedora-24", Arch::Arm64).is_err());
-    // Debian entries point at third-party mirrors, not at Debian's own hosts.
-    for e in cat.entries.iter().filter(|e| e.name.starts_with("debian-")) {
-        for r in &e.repos {
-            let host = r.split('/').nth(2).unwrap();
-            assert!(!host.ends_with("debian.org"), "{}: {r}", e.name);
-        }
-    }
-    // Every Ubuntu flavor BTFHub covers.
-    let u = cat.get("ubuntu-18.04", Arch::X86_64).unwrap();
-    for f in ["generic", "aws", "azure", "gcp", "gke", "gkeop"] {
-        assert!(u.flavors.iter().any(|x| x == f), "ubuntu flavor {f}");
-    }
-}
-
-#[test]
-fn catalog_validation_names_the_entry() {
-    let bad = test_catalog("yum", "").replace("{version}-{release}", "{version}-{rel}");
-    let e = Catalog::parse(&bad, "bad.toml").unwrap_err().to_string();
-    assert!(
-        e.contains("bad.toml") && e.contains("test-1 (x86_64)") && e.contains("{rel}"),
-        "{e}"
-    );
-
-    let e = Catalog::parse(&test_catalog("apt", "").replace("dists = ", "#"), "x")
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("test-1") && e.contains("dists"), "{e}");
-
-    let e = Catalog::parse(&test_catalog("yum", "colour = 1\n"), "x")
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("colour"), "{e}");
-
-    let e = Catalog::parse(&test_catalog("yum", "").replace("test-1", "Test"), "x")
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("Test") && e.contains("VERSION_ID"), "{e}");
-
-    let twice = format!("{}\n{}", test_catalog("yum", ""), test_catalog("yum", ""));
-    let e = Catalog::parse(&twice, "x").unwrap_err().to_string();
-    assert!(e.contains("twice"), "{e}");
-
-    let e = Catalog::parse(
-        &test_catalog("yum", "").replace("modules/{uname}", "/../{uname}"),
-        "x",
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(e.contains("vmlinux"), "{e}");
-}
-
-#[test]
-fn catalog_merge_adds_and_overrides() {
-    let mut cat = Catalog::builtin().unwrap();
-    let n = cat.entries.len();
-    let over = Catalog::parse(
-        &format!(
-            "{}\n{}",
-            test_catalog("yum", "").replace("test-1", "centos-7"),
-            test_catalog("apt", "")
-        ),
-        "mine.toml",
-    )
-    .unwrap();
-    cat.merge(over);
-    assert_eq!(cat.entries.len(), n + 1);
-    let c7 = cat.get("centos-7", Arch::X86_64).unwrap();
-    assert_eq!(c7.repo_type, catalog::RepoType::Yum);
-    assert_eq!(c7.repos, ["https://unused.invalid/"]);
-    // The other arch keeps the built-in entry.
-    assert_eq!(
-        cat.get("centos-7", Arch::Arm64).unwrap().repo_type,
-        catalog::RepoType::Dir
-    );
-    assert_eq!(
-        cat.get("test-1", Arch::X86_64).unwrap().repo_type,
-        catalog::RepoType::Apt
-    );
-}
+// Catalog (its own messages are unit tests in btfgen/src/fetch/catalog.rs; this is
+// what the CLI makes of them)
 
 #[test]
 fn unknown_distro_is_one_line_naming_it_and_near_names() {
-    let cat = Catalog::builtin().unwrap();
-    let e = cat.get("centos-9", Arch::X86_64).unwrap_err().to_string();
-    assert!(
-        e.contains("centos-9") && e.contains("centos-7") && e.contains("centos-8"),
-        "{e}"
-    );
-    let e = cat.get("fedroa-30", Arch::X86_64).unwrap_err().to_string();
-    assert!(e.contains("fedora-30"), "{e}");
-
     let out = btfgen(["fetch", "--list", "--arch", "x86_64", "ubuntu-22.04"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
@@ -606,278 +471,6 @@ fn unknown_distro_is_one_line_naming_it_and_near_names() {
     let out = btfgen(["fetch", "--list", "--arch", "x86_64", "rhel-8"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("--mirror"), "{err}");
-}
-
-// ---------------------------------------------------------------------------
-// Versions, globs, selection
-
-#[test]
-fn version_order() {
-    let sorted = [
-        "3.10.0-514.el7.x86_64",
-        "3.10.0-957.el7.x86_64",
-        "3.10.0-957.1.3.el7.x86_64",
-        "3.10.0-957.27.2.el7.x86_64",
-        "3.10.0-1062.el7.x86_64",
-        "3.10.0-1160.el7.x86_64",
-        "3.10.0-1160.119.1.el7.x86_64",
-        "4.14.35-1902.0.10.el7uek.aarch64",
-        "4.18.0-80.el8.x86_64",
-        "5.4.0-9-generic",
-        "5.4.0-42-generic",
-        "5.4.0-100-generic",
-        "5.4.0-1020-aws",
-        "5.10.0~rc1",
-        "5.10.0",
-        "5.10.0-0.deb10.17-cloud-arm64",
-    ];
-    for (i, a) in sorted.iter().enumerate() {
-        for (j, b) in sorted.iter().enumerate() {
-            assert_eq!(fetch_mod::compare_versions(a, b), i.cmp(&j), "{a} vs {b}");
-        }
-    }
-    use std::cmp::Ordering::*;
-    assert_eq!(
-        fetch_mod::compare_versions("3.10.0-957", "3.10.0-957.el7.x86_64"),
-        Less
-    );
-    assert_eq!(fetch_mod::compare_versions("1.02", "1.2"), Equal);
-    assert_eq!(fetch_mod::compare_versions("1.0a", "1.0.1"), Less);
-}
-
-#[test]
-fn globs_capture_the_first_star() {
-    assert_eq!(
-        glob_match(
-            "linux-image-unsigned-*-dbgsym",
-            "linux-image-unsigned-5.4.0-42-generic-dbgsym"
-        ),
-        Some("5.4.0-42-generic")
-    );
-    assert_eq!(
-        glob_match("kernel-*-debuginfo", "kernel-default-debuginfo"),
-        Some("default")
-    );
-    assert_eq!(glob_match("kernel-debuginfo", "kernel-debuginfo"), Some(""));
-    assert_eq!(
-        glob_match("kernel-debuginfo", "kernel-debuginfo-common-x86_64"),
-        None
-    );
-    assert_eq!(glob_match("a*b*c", "axxbyyc"), Some("xx"));
-}
-
-fn fake_kernels(n: usize) -> Vec<fetch_mod::Kernel> {
-    (0..n)
-        .map(|i| fetch_mod::Kernel {
-            uname: format!("5.4.0-{i}-generic"),
-            package: "p".into(),
-            url: format!("http://x/{i}"),
-            size: None,
-            checksum: None,
-            vmlinux: String::new(),
-        })
-        .collect()
-}
-
-#[test]
-fn shards_partition_the_kernels() {
-    let all = fake_kernels(200);
-    for n in [1u32, 2, 3, 7] {
-        let mut seen = HashSet::new();
-        for i in 1..=n {
-            let s: Shard = format!("{i}/{n}").parse().unwrap();
-            let part = fetch_mod::choose(all.clone(), &Choice::All, Some(s)).unwrap();
-            if n > 1 {
-                assert!(
-                    !part.is_empty() && part.len() < all.len(),
-                    "{i}/{n}: {}",
-                    part.len()
-                );
-            }
-            for k in part {
-                assert!(seen.insert(k.uname), "overlap in {i}/{n}");
-            }
-            // Stable: a kernel's shard does not depend on the others listed.
-            let few = fetch_mod::choose(all[..10].to_vec(), &Choice::All, Some(s)).unwrap();
-            for k in few {
-                assert!(s.contains(&k.uname));
-            }
-        }
-        assert_eq!(seen.len(), all.len(), "n = {n}");
-    }
-    for bad in ["0/3", "4/3", "1/0", "x", "1/2/3"] {
-        assert!(bad.parse::<Shard>().is_err(), "{bad}");
-    }
-}
-
-#[test]
-fn choice_latest_and_releases() {
-    let all = fake_kernels(5);
-    let l = fetch_mod::choose(all.clone(), &Choice::Latest(2), None).unwrap();
-    assert_eq!(unames(&l), ["5.4.0-3-generic", "5.4.0-4-generic"]);
-    let l = fetch_mod::choose(all.clone(), &Choice::Latest(10), None).unwrap();
-    assert_eq!(l.len(), 5);
-    let r = fetch_mod::choose(
-        all.clone(),
-        &Choice::Releases(vec!["5.4.0-1-generic".into()]),
-        None,
-    )
-    .unwrap();
-    assert_eq!(unames(&r), ["5.4.0-1-generic"]);
-    let e = fetch_mod::choose(all, &Choice::Releases(vec!["5.4.0-9-generic".into()]), None)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("5.4.0-9-generic") && e.contains("nearest"),
-        "{e}"
-    );
-}
-
-// ---------------------------------------------------------------------------
-// Metadata parsers
-
-#[test]
-fn primary_parses_and_filters() {
-    let xml = primary_xml(CENTOS_RPMS);
-    let pkgs = parse_primary(xml.as_bytes(), "primary.xml", |n| n == "kernel-debuginfo").unwrap();
-    assert_eq!(pkgs.len(), 6);
-    let p = &pkgs[0];
-    assert_eq!(
-        (
-            p.name.as_str(),
-            p.version.as_str(),
-            p.release.as_str(),
-            p.arch.as_str()
-        ),
-        ("kernel-debuginfo", "3.10.0", "1160.119.1.el7", "x86_64")
-    );
-    assert_eq!(
-        p.location,
-        "Packages/kernel-debuginfo-3.10.0-1160.119.1.el7.x86_64.rpm"
-    );
-    assert_eq!(p.size, Some(500_000_000));
-    assert_eq!(p.checksum.as_ref().unwrap().kind, "sha256");
-    assert_eq!(
-        pkgs[2].checksum.as_ref().unwrap().hex,
-        SUM_B.to_ascii_lowercase()
-    );
-}
-
-#[test]
-fn malformed_metadata_is_a_clear_error() {
-    let xml = primary_xml(CENTOS_RPMS);
-    let cut = &xml[..xml.len() / 2];
-    let e = parse_primary(cut.as_bytes(), "primary.xml", |_| true).unwrap_err();
-    assert!(e.to_string().starts_with("primary.xml: "), "{e}");
-
-    let e = parse_primary(
-        &b"<metadata><package><name>a</b></metadata>"[..],
-        "p",
-        |_| true,
-    )
-    .unwrap_err();
-    assert!(matches!(e, meta::Error::Xml { .. }), "{e}");
-
-    let bad_size = xml.replace("package=\"500000000\"", "package=\"lots\"");
-    let e = parse_primary(bad_size.as_bytes(), "p", |_| true)
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("lots"), "{e}");
-
-    let e = parse_repomd(
-        &b"<repomd><data type=\"other\"/></repomd>"[..],
-        "repomd.xml",
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(e.contains("repomd.xml") && e.contains("primary"), "{e}");
-    let e = parse_repomd(&b"<html>oops</html>"[..], "repomd.xml")
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("repomd"), "{e}");
-
-    let text = ubuntu_packages().replace(
-        "Filename: pool/main/l/linux/linux-image-unsigned-5.4.0-100",
-        "Filenam: x",
-    );
-    let e = parse_packages(text.as_bytes(), "Packages", |_| true)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("linux-image-unsigned-5.4.0-100-generic-dbgsym") && e.contains("Filename"),
-        "{e}"
-    );
-    let text = ubuntu_packages().replacen("Size: 1000", "Size: big", 1);
-    let e = parse_packages(text.as_bytes(), "Packages", |_| true)
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("big"), "{e}");
-    let e = parse_packages(&b"garbage without colon\n"[..], "Packages", |_| true)
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("line 1"), "{e}");
-    let text = ubuntu_packages().replacen(SUM_A, "zz", 1);
-    let e = parse_packages(text.as_bytes(), "Packages", |_| true)
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("SHA256"), "{e}");
-
-    // Corrupt compressed data.
-    let r = meta::decompress("Packages.xz", &b"not xz at all"[..]).unwrap();
-    let e = parse_packages(r, "Packages.xz", |_| true).unwrap_err();
-    assert!(matches!(e, meta::Error::Io { .. }), "{e}");
-}
-
-#[test]
-fn release_files_parse() {
-    let text = format!(
-        "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\nOrigin: Ubuntu\nMD5Sum:\n {} 10 main/binary-amd64/Packages\nSHA256:\n {SUM_A}   1234 main/binary-amd64/Packages.xz\n {SUM_B} 99 universe/binary-arm64/Packages.gz\n-----BEGIN PGP SIGNATURE-----\n\nabc\n-----END PGP SIGNATURE-----\n",
-        &SUM_A[..32]
-    );
-    let files = meta::parse_release(&text, "InRelease").unwrap();
-    assert_eq!(files.len(), 2);
-    assert_eq!(files[0].path, "main/binary-amd64/Packages.xz");
-    assert_eq!(files[0].size, 1234);
-    assert_eq!(files[1].sha256, SUM_B.to_ascii_lowercase());
-    let e = meta::parse_release("Origin: x\n", "Release")
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("SHA256"), "{e}");
-}
-
-#[test]
-fn packages_parse() {
-    let pkgs = parse_packages(ubuntu_packages().as_bytes(), "Packages", |n| {
-        n.starts_with("linux-image-")
-    })
-    .unwrap();
-    assert_eq!(pkgs.len(), 8);
-    assert_eq!(pkgs[0].name, "linux-image-unsigned-5.4.0-42-generic-dbgsym");
-    assert_eq!(pkgs[0].version, "5.4.0-42.46");
-    assert_eq!(pkgs[0].arch, "amd64");
-    assert_eq!(
-        pkgs[0].location,
-        "pool/main/l/linux/linux-image-unsigned-5.4.0-42-generic-dbgsym_5.4.0-42.46_amd64.ddeb"
-    );
-    assert_eq!(pkgs[0].size, Some(900_000_000));
-}
-
-#[test]
-fn html_links() {
-    let links = parse_links(LISTING);
-    assert!(links.contains(&"kernel-debuginfo-3.10.0-957.el7.x86_64.rpm".to_string()));
-    assert!(links.contains(&"kernel-debuginfo-3.10.0-514.el7.x86_64.rpm".to_string()));
-    assert!(links.contains(&"kernel-debuginfo-3.10.0-1127.el7.x86_64.rpm?x=1&y=2".to_string()));
-    let rpms: Vec<_> = links
-        .iter()
-        .filter_map(|l| meta::rpm_from_file_name(l))
-        .collect();
-    let p = rpms.iter().find(|p| p.release == "1062.1.1.el7").unwrap();
-    assert_eq!(
-        (p.name.as_str(), p.version.as_str(), p.arch.as_str()),
-        ("kernel-debuginfo", "3.10.0", "x86_64")
-    );
-    assert!(!rpms.iter().any(|p| p.arch == "src"));
 }
 
 // ---------------------------------------------------------------------------
@@ -922,7 +515,7 @@ fn yum_repository_over_http() {
     bytes[n - 5] ^= 0xff;
     fs::write(&gz, bytes).unwrap();
     let err = fetch_mod::available(&client(), &e, Some(&mirror)).unwrap_err();
-    assert!(matches!(err, http::Error::Mismatch { .. }), "{err}");
+    assert!(matches!(err, http::HttpError::Mismatch { .. }), "{err}");
     assert!(err.to_string().contains("sha256"), "{err}");
 
     // 404 and 5xx on repomd.xml.
@@ -985,7 +578,7 @@ fn apt_repository_over_http() {
     bytes.push(0);
     fs::write(&xz, bytes).unwrap();
     let err = fetch_mod::available(&client(), &entry("apt"), Some(&mirror)).unwrap_err();
-    assert!(matches!(err, http::Error::Mismatch { .. }), "{err}");
+    assert!(matches!(err, http::HttpError::Mismatch { .. }), "{err}");
 
     // Malformed Release.
     write(
@@ -1115,7 +708,7 @@ fn server_that_never_answers_times_out() {
     let t = Instant::now();
     let err = fetch_mod::available(&c, &entry("yum"), Some(&url)).unwrap_err();
     assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
-    assert!(matches!(err, http::Error::Http { .. }), "{err}");
+    assert!(matches!(err, http::HttpError::Http { .. }), "{err}");
     drop(silent);
 }
 

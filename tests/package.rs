@@ -12,7 +12,7 @@ use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use btfgen::package::{self, Error, Kind, Options};
+use btfgen::package::{self, Options, PackageError, PackageFormat};
 use btfgen_tests::{btfgen_bin, demo_vmlinux, require_tool, run_ok, DemoVmlinux, Work};
 
 const REL: &str = "6.1.0-99-test-amd64";
@@ -293,7 +293,10 @@ fn deb_and_ddeb() {
         ("modules-zstd.ddeb", "zstd", Layout::Modules),
     ] {
         let pkg = dpkg_deb(&f, name, comp, layout);
-        assert_eq!(Kind::detect(&pkg).unwrap(), Some(Kind::Deb));
+        assert_eq!(
+            PackageFormat::detect(&pkg).unwrap(),
+            Some(PackageFormat::Deb)
+        );
         assert_same_btf(&f, &pkg, REL, true);
     }
 }
@@ -328,7 +331,10 @@ fn rpm_payloads() {
         ),
     ] {
         let pkg = rpm_package(&f, name, comp, Some(path));
-        assert_eq!(Kind::detect(&pkg).unwrap(), Some(Kind::Rpm));
+        assert_eq!(
+            PackageFormat::detect(&pkg).unwrap(),
+            Some(PackageFormat::Rpm)
+        );
         assert_same_btf(&f, &pkg, rel, true);
     }
 }
@@ -424,7 +430,7 @@ fn decompression_bound() {
         ..Default::default()
     };
     match package::extract_vmlinux_file(&deb, &opts) {
-        Err(e @ Error::TooLarge { .. }) => {
+        Err(e @ PackageError::TooLarge { .. }) => {
             assert!(e.to_string().contains("refusing"), "{e}");
         }
         other => panic!("expected TooLarge, got {other:?}"),

@@ -4,7 +4,7 @@
 
 use std::io::Cursor;
 
-use btfgen::package::{extract_vmlinux, Kind, Options};
+use btfgen::package::{extract_vmlinux, Options, PackageFormat};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -12,5 +12,5 @@ fuzz_target!(|data: &[u8]| {
         tmpdir: None,
         max_bytes: 16 << 20,
     };
-    let _ = extract_vmlinux(Cursor::new(data), Kind::Deb, "fuzz.deb", &opts);
+    let _ = extract_vmlinux(Cursor::new(data), PackageFormat::Deb, "fuzz.deb", &opts);
 });

@@ -66,7 +66,7 @@ const PROGRESS_MIN_BYTES: u64 = 64 << 20;
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let name = a.file.display();
-    let kind = package::Kind::detect(&a.file).with_context(|| format!("{name}"))?;
+    let kind = package::PackageFormat::detect(&a.file).with_context(|| format!("{name}"))?;
     let input = match kind {
         Some(kind) => {
             let t = Instant::now();

@@ -391,7 +391,7 @@ fn fetch_one(
     };
     let mut reader = std::io::BufReader::with_capacity(1 << 20, &mut dl);
     let extracted = match reader.fill_buf() {
-        Ok(head) => match package::Kind::sniff(head) {
+        Ok(head) => match package::PackageFormat::sniff(head) {
             Some(kind) => package::extract_vmlinux(&mut reader, kind, &k.url, &popts)
                 .map_err(anyhow::Error::from),
             None if head.is_empty() => Err(anyhow::anyhow!("{}: empty download", k.url)),

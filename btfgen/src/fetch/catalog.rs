@@ -131,7 +131,7 @@ struct File {
 
 /// Errors of catalog loading and lookup.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub enum CatalogError {
     /// TOML syntax or schema error.
     #[error("{origin}: {message}")]
     Parse {
@@ -192,19 +192,19 @@ pub struct Catalog {
 
 impl Catalog {
     /// The built-in catalog.
-    pub fn builtin() -> Result<Catalog, Error> {
+    pub fn builtin() -> Result<Catalog, CatalogError> {
         Catalog::parse(BUILTIN, "built-in kernels.toml")
     }
 
     /// Parses and validates catalog text; `origin` names it in errors.
-    pub fn parse(text: &str, origin: &str) -> Result<Catalog, Error> {
-        let file: File = toml::from_str(text).map_err(|e| Error::Parse {
+    pub fn parse(text: &str, origin: &str) -> Result<Catalog, CatalogError> {
+        let file: File = toml::from_str(text).map_err(|e| CatalogError::Parse {
             origin: origin.to_string(),
             message: e.to_string().trim_end().replace('\n', " "),
         })?;
         let mut cat = Catalog::default();
         for e in file.kernel {
-            validate(&e).map_err(|message| Error::Invalid {
+            validate(&e).map_err(|message| CatalogError::Invalid {
                 origin: origin.to_string(),
                 name: e.name.clone(),
                 arch: e.arch,
@@ -215,7 +215,7 @@ impl Catalog {
                 .iter()
                 .any(|o| o.name == e.name && o.arch == e.arch)
             {
-                return Err(Error::Invalid {
+                return Err(CatalogError::Invalid {
                     origin: origin.to_string(),
                     name: e.name,
                     arch: e.arch,
@@ -228,9 +228,9 @@ impl Catalog {
     }
 
     /// Reads and parses a catalog file.
-    pub fn load(path: &Path) -> Result<Catalog, Error> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| Error::Io(path.display().to_string(), e))?;
+    pub fn load(path: &Path) -> Result<Catalog, CatalogError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CatalogError::Io(path.display().to_string(), e))?;
         Catalog::parse(&text, &path.display().to_string())
     }
 
@@ -261,7 +261,7 @@ impl Catalog {
     }
 
     /// The entry for `name` on `arch`; unknown names give the near ones.
-    pub fn get(&self, name: &str, arch: Arch) -> Result<&Entry, Error> {
+    pub fn get(&self, name: &str, arch: Arch) -> Result<&Entry, CatalogError> {
         if let Some(e) = self
             .entries
             .iter()
@@ -276,13 +276,13 @@ impl Catalog {
             .map(|e| e.arch.to_string())
             .collect();
         if !arches.is_empty() {
-            return Err(Error::NoArch {
+            return Err(CatalogError::NoArch {
                 name: name.to_string(),
                 arch,
                 arches,
             });
         }
-        Err(Error::Unknown {
+        Err(CatalogError::Unknown {
             name: name.to_string(),
             near: near_names(name, &self.names()),
         })
@@ -453,3 +453,6 @@ impl Entry {
         self.name.split_once('-').unwrap_or((&self.name, ""))
     }
 }
+
+#[cfg(test)]
+mod tests;

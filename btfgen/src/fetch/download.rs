@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use sha2::Digest as _;
 
-use super::http::{error_chain, Client, Error};
+use super::http::{error_chain, Client, HttpError};
 use super::meta::Checksum;
 
 /// Default number of retries of one download.
@@ -189,20 +189,20 @@ impl<'a> Download<'a> {
     }
 
     /// Reads what is left and checks the length and digest. A failed check is an
-    /// [`Error::Mismatch`]; a download that could not complete an [`Error::Http`].
-    pub fn finish(&mut self) -> Result<Verified, Error> {
+    /// [`HttpError::Mismatch`]; a download that could not complete an [`HttpError::Http`].
+    pub fn finish(&mut self) -> Result<Verified, HttpError> {
         if self.failed.is_none() {
             let _ = io::copy(self, &mut io::sink());
         }
         if let Some(message) = self.failed.clone() {
-            return Err(Error::Http {
+            return Err(HttpError::Http {
                 url: self.url.clone(),
                 message,
             });
         }
         if let Some(n) = self.size {
             if self.pos != n {
-                return Err(Error::Mismatch {
+                return Err(HttpError::Mismatch {
                     url: self.url.clone(),
                     message: format!("size {} bytes, expected {n}", self.pos),
                 });
@@ -212,7 +212,7 @@ impl<'a> Download<'a> {
         if let (Some(h), Some(ck)) = (self.hasher.take(), &self.checksum) {
             let got = h.finalize();
             if !got.eq_ignore_ascii_case(&ck.hex) {
-                return Err(Error::Mismatch {
+                return Err(HttpError::Mismatch {
                     url: self.url.clone(),
                     message: format!("{} {got}, expected {}", ck.kind, ck.hex),
                 });
@@ -325,5 +325,57 @@ impl Hasher {
             Hasher::Md5(h) => h.finalize().to_vec(),
         };
         b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streaming_digests_of_every_kind() {
+        // Digests of "abc": RFC 1321 (md5), FIPS 180-2 (sha1, sha256, sha512).
+        let cases = [
+            ("md5", "900150983cd24fb0d6963f7d28e17f72"),
+            ("sha1", "a9993e364706816aba3e25717850c26c9cd0d89d"),
+            // yum's name for sha1.
+            ("sha", "a9993e364706816aba3e25717850c26c9cd0d89d"),
+            (
+                "sha256",
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+            ),
+            (
+                "sha512",
+                "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
+            ),
+        ];
+        for (kind, want) in cases {
+            // In pieces, as a download passes them.
+            let mut h = Hasher::new(kind).unwrap();
+            h.update(b"a");
+            h.update(b"");
+            h.update(b"bc");
+            assert_eq!(h.finalize(), want, "{kind}");
+        }
+        for unknown in ["crc32", "SHA256", ""] {
+            assert!(Hasher::new(unknown).is_none(), "{unknown}");
+        }
+    }
+
+    #[test]
+    fn a_new_download_requests_nothing_yet() {
+        let client = Client::new(Duration::from_secs(1), None).unwrap();
+        let ck = Checksum {
+            kind: "crc32".into(),
+            hex: "0".into(),
+        };
+        let d = Download::new(&client, "http://unused.invalid/k.rpm", Some(5), Some(ck), 2)
+            .backoff(Duration::from_millis(1));
+        assert_eq!(d.position(), 0);
+        assert_eq!(d.resumed, 0);
+        // A checksum kind without a hasher is not checked.
+        assert!(d.hasher.is_none());
+        assert_eq!((d.size, d.expected()), (Some(5), Some(5)));
+        assert_eq!(d.backoff, Duration::from_millis(1));
     }
 }

@@ -13,9 +13,9 @@ use super::select::{self, Kernel};
 /// Metadata files larger than this (compressed) are refused.
 pub const MAX_METADATA: u64 = 512 << 20;
 
-/// Errors of [`available`].
+/// Errors of the HTTP client, of [`available`] and of [`Download::finish`](super::Download::finish).
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub enum HttpError {
     /// The request failed (connection, timeout, TLS).
     #[error("{url}: {message}")]
     Http {
@@ -48,7 +48,7 @@ pub enum Error {
     },
     /// Malformed metadata.
     #[error(transparent)]
-    Meta(#[from] meta::Error),
+    Meta(#[from] meta::MetadataError),
     /// A subscription entry without `--mirror`.
     #[error("{0} needs a subscription: give --mirror URL (an internal mirror) and, if it asks for credentials, BTFGEN_MIRROR_USER and BTFGEN_MIRROR_PASSWORD")]
     Subscription(String),
@@ -73,13 +73,13 @@ impl Client {
     pub fn new(
         timeout: Duration,
         credentials: Option<(String, Option<String>)>,
-    ) -> Result<Client, Error> {
+    ) -> Result<Client, HttpError> {
         let inner = reqwest::blocking::Client::builder()
             .connect_timeout(Duration::from_secs(20))
             .timeout(timeout)
             .user_agent(concat!("btfgen/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| Error::Http {
+            .map_err(|e| HttpError::Http {
                 url: String::new(),
                 message: e.to_string(),
             })?;
@@ -96,12 +96,12 @@ impl Client {
     }
 
     /// GETs `url` whole (bounded by [`MAX_METADATA`]); `Ok(None)` on 404.
-    pub fn get(&self, url: &str) -> Result<Option<Vec<u8>>, Error> {
+    pub fn get(&self, url: &str) -> Result<Option<Vec<u8>>, HttpError> {
         let mut req = self.inner.get(url);
         if let Some((u, p)) = &self.auth {
             req = req.basic_auth(u, p.as_ref());
         }
-        let http = |e: reqwest::Error| Error::Http {
+        let http = |e: reqwest::Error| HttpError::Http {
             url: url.to_string(),
             message: error_chain(&e),
         };
@@ -111,23 +111,23 @@ impl Client {
             return Ok(None);
         }
         if !status.is_success() {
-            return Err(Error::Status {
+            return Err(HttpError::Status {
                 url: url.to_string(),
                 status: status.as_u16(),
             });
         }
         if resp.content_length().is_some_and(|n| n > MAX_METADATA) {
-            return Err(Error::TooLarge { url: url.into() });
+            return Err(HttpError::TooLarge { url: url.into() });
         }
         let mut body = Vec::new();
         resp.take(MAX_METADATA + 1)
             .read_to_end(&mut body)
-            .map_err(|e| Error::Http {
+            .map_err(|e| HttpError::Http {
                 url: url.to_string(),
                 message: e.to_string(),
             })?;
         if body.len() as u64 > MAX_METADATA {
-            return Err(Error::TooLarge { url: url.into() });
+            return Err(HttpError::TooLarge { url: url.into() });
         }
         Ok(Some(body))
     }
@@ -142,8 +142,8 @@ impl Client {
         req
     }
 
-    fn need(&self, url: &str) -> Result<Vec<u8>, Error> {
-        self.get(url)?.ok_or_else(|| Error::Status {
+    fn need(&self, url: &str) -> Result<Vec<u8>, HttpError> {
+        self.get(url)?.ok_or_else(|| HttpError::Status {
             url: url.to_string(),
             status: 404,
         })
@@ -168,10 +168,10 @@ pub fn verify(
     data: &[u8],
     size: Option<u64>,
     ck: Option<&Checksum>,
-) -> Result<(), Error> {
+) -> Result<(), HttpError> {
     if let Some(n) = size {
         if data.len() as u64 != n {
-            return Err(Error::Mismatch {
+            return Err(HttpError::Mismatch {
                 url: url.into(),
                 message: format!("size {} bytes, expected {n}", data.len()),
             });
@@ -184,7 +184,7 @@ pub fn verify(
             _ => return Ok(()),
         };
         if got != ck.hex {
-            return Err(Error::Mismatch {
+            return Err(HttpError::Mismatch {
                 url: url.into(),
                 message: format!("{} {got}, expected {}", ck.kind, ck.hex),
             });
@@ -207,18 +207,22 @@ fn keep_fn(entry: &Entry) -> impl Fn(&str) -> bool + '_ {
 }
 
 /// The files an apt suite's `Release` (else `InRelease`) lists, with their digests.
-fn apt_release(client: &Client, suite_url: &str) -> Result<Vec<meta::ReleaseFile>, Error> {
+fn apt_release(client: &Client, suite_url: &str) -> Result<Vec<meta::ReleaseFile>, HttpError> {
     for name in ["Release", "InRelease"] {
         let url = format!("{suite_url}/{name}");
         if let Some(body) = client.get(&url)? {
             return Ok(meta::parse_release(&String::from_utf8_lossy(&body), &url)?);
         }
     }
-    Err(Error::NoRelease(suite_url.to_string()))
+    Err(HttpError::NoRelease(suite_url.to_string()))
 }
 
 /// The packages of one repository base that match the entry's patterns.
-pub fn repo_packages(client: &Client, entry: &Entry, base: &str) -> Result<Vec<Package>, Error> {
+pub fn repo_packages(
+    client: &Client,
+    entry: &Entry,
+    base: &str,
+) -> Result<Vec<Package>, HttpError> {
     let base = base.trim_end_matches('/');
     let keep = keep_fn(entry);
     match entry.repo_type {
@@ -234,7 +238,7 @@ pub fn repo_packages(client: &Client, entry: &Entry, base: &str) -> Result<Vec<P
             let body = client.need(&purl)?;
             verify(&purl, &body, primary.size, primary.checksum.as_ref())?;
             let r = meta::decompress(&primary.location, &body[..]).map_err(|source| {
-                meta::Error::Io {
+                meta::MetadataError::Io {
                     what: purl.clone(),
                     source,
                 }
@@ -257,7 +261,7 @@ pub fn repo_packages(client: &Client, entry: &Entry, base: &str) -> Result<Vec<P
                 let index = ["Packages.xz", "Packages.gz", "Packages"]
                     .iter()
                     .find_map(|n| files.iter().find(|f| f.path == format!("{dir}/{n}")))
-                    .ok_or_else(|| Error::NoIndex(format!("{suite_url}/{dir}")))?;
+                    .ok_or_else(|| HttpError::NoIndex(format!("{suite_url}/{dir}")))?;
                 let url = format!("{suite_url}/{}", index.path);
                 let body = client.need(&url)?;
                 let ck = Checksum {
@@ -265,11 +269,12 @@ pub fn repo_packages(client: &Client, entry: &Entry, base: &str) -> Result<Vec<P
                     hex: index.sha256.clone(),
                 };
                 verify(&url, &body, Some(index.size), Some(&ck))?;
-                let r =
-                    meta::decompress(&index.path, &body[..]).map_err(|source| meta::Error::Io {
+                let r = meta::decompress(&index.path, &body[..]).map_err(|source| {
+                    meta::MetadataError::Io {
                         what: url.clone(),
                         source,
-                    })?;
+                    }
+                })?;
                 out.extend(meta::parse_packages(r, &url, &keep)?);
             }
             Ok(out)
@@ -292,9 +297,9 @@ pub fn available(
     client: &Client,
     entry: &Entry,
     mirror: Option<&str>,
-) -> Result<Vec<Kernel>, Error> {
+) -> Result<Vec<Kernel>, HttpError> {
     if entry.subscription && mirror.is_none() {
-        return Err(Error::Subscription(entry.name.clone()));
+        return Err(HttpError::Subscription(entry.name.clone()));
     }
     let mut all: Vec<(String, Package)> = Vec::new();
     for base in entry.repo_urls(mirror) {
@@ -312,7 +317,7 @@ pub fn available(
 
 /// A base URL ending in `mirror.list` (Amazon Linux's yum `mirrorlist`) is replaced by
 /// the first URL that list gives.
-pub fn resolve_mirror_list(client: &Client, base: &str) -> Result<String, Error> {
+pub fn resolve_mirror_list(client: &Client, base: &str) -> Result<String, HttpError> {
     if !base.ends_with("mirror.list") {
         return Ok(base.to_string());
     }
@@ -323,10 +328,146 @@ pub fn resolve_mirror_list(client: &Client, base: &str) -> Result<String, Error>
         .find(|l| l.starts_with("http://") || l.starts_with("https://"))
         .map(str::to_string)
         .ok_or_else(|| {
-            meta::Error::Format {
+            meta::MetadataError::Format {
                 what: base.to_string(),
                 message: "no http(s) URL in the mirror list".into(),
             }
             .into()
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// sha256("abc") and sha512("abc"), from FIPS 180-2's examples.
+    const SHA256_ABC: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    const SHA512_ABC: &str = "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f";
+
+    fn ck(kind: &str, hex: &str) -> Checksum {
+        Checksum {
+            kind: kind.into(),
+            hex: hex.into(),
+        }
+    }
+
+    #[test]
+    fn verify_checks_size_then_sha2_digests() {
+        let zeros = "0".repeat(64);
+        // (size, checksum, the error; None: accepted)
+        let cases: Vec<(Option<u64>, Option<Checksum>, Option<String>)> = vec![
+            (None, None, None),
+            (Some(3), Some(ck("sha256", SHA256_ABC)), None),
+            (None, Some(ck("sha512", SHA512_ABC)), None),
+            (Some(4), None, Some("u: size 3 bytes, expected 4".into())),
+            (
+                Some(4),
+                Some(ck("sha256", &zeros)),
+                Some("u: size 3 bytes, expected 4".into()),
+            ),
+            (
+                Some(3),
+                Some(ck("sha256", &zeros)),
+                Some(format!("u: sha256 {SHA256_ABC}, expected {zeros}")),
+            ),
+            // The metadata parsers lower-case digests; verify compares as given.
+            (
+                None,
+                Some(ck("sha256", &SHA256_ABC.to_ascii_uppercase())),
+                Some(format!(
+                    "u: sha256 {SHA256_ABC}, expected {}",
+                    SHA256_ABC.to_ascii_uppercase()
+                )),
+            ),
+            // Other kinds are not checked here.
+            (None, Some(ck("sha1", "wrong")), None),
+            (None, Some(ck("md5", "wrong")), None),
+        ];
+        for (size, checksum, want) in cases {
+            let got = verify("u", b"abc", size, checksum.as_ref());
+            match (&got, &want) {
+                (Ok(()), None) => {}
+                (Err(e @ HttpError::Mismatch { .. }), Some(w)) => assert_eq!(&e.to_string(), w),
+                _ => panic!("{size:?} {checksum:?}: {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn error_chain_joins_the_sources() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("request failed")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let e = Outer(std::io::Error::other("connection refused"));
+        assert_eq!(error_chain(&e), "request failed: connection refused");
+        assert_eq!(error_chain(&e.0), "connection refused");
+    }
+
+    fn entry(subscription: bool, packages: &[&str]) -> Entry {
+        let mut cat = crate::fetch::Catalog::parse(
+            &format!(
+                "[[kernel]]\nname = \"rhel-8\"\narch = \"x86_64\"\nrepo_type = \"yum\"\nrepos = []\nsubscription = {subscription}\npackages = {packages:?}\nuname = \"{{version}}-{{release}}.{{arch}}\"\nvmlinux = \"usr/lib/debug/lib/modules/{{uname}}/vmlinux\"\n"
+            ),
+            "t",
+        )
+        .unwrap();
+        cat.entries.remove(0)
+    }
+
+    #[test]
+    fn packages_kept_are_those_a_pattern_matches() {
+        let e = entry(true, &["kernel-debuginfo", "kernel-*-debuginfo"]);
+        let keep = keep_fn(&e);
+        for (name, kept) in [
+            ("kernel-debuginfo", true),
+            ("kernel-default-debuginfo", true),
+            ("kernel-debuginfo-common-x86_64", false),
+            ("kernel-headers", false),
+        ] {
+            assert_eq!(keep(name), kept, "{name}");
+        }
+    }
+
+    #[test]
+    fn subscription_entries_need_a_mirror() {
+        // Refused before any request is sent.
+        let client = Client::new(Duration::from_secs(1), None).unwrap();
+        let e = available(&client, &entry(true, &["kernel-debuginfo"]), None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "rhel-8 needs a subscription: give --mirror URL (an internal mirror) and, if it asks for credentials, BTFGEN_MIRROR_USER and BTFGEN_MIRROR_PASSWORD"
+        );
+    }
+
+    #[test]
+    fn only_mirror_list_urls_are_resolved() {
+        // Anything but a `mirror.list` URL is returned as is, without a request.
+        let client = Client::new(Duration::from_secs(1), None).unwrap();
+        for base in [
+            "https://h/repo/",
+            "http://h/mirror.list/x",
+            "https://h/mirror.lists",
+        ] {
+            assert_eq!(resolve_mirror_list(&client, base).unwrap(), base);
+        }
+    }
+
+    #[test]
+    fn metadata_errors_pass_through_unchanged() {
+        let inner = meta::MetadataError::Format {
+            what: "p".into(),
+            message: "no <metadata> element".into(),
+        };
+        let text = inner.to_string();
+        assert_eq!(HttpError::from(inner).to_string(), text);
+    }
 }

@@ -9,7 +9,7 @@ use quick_xml::{Reader, XmlVersion};
 
 /// Errors of metadata parsing.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub enum MetadataError {
     /// Reading or decompressing failed.
     #[error("{what}: {source}")]
     Io {
@@ -99,27 +99,27 @@ pub struct RepomdData {
     pub size: Option<u64>,
 }
 
-fn xml_err<R>(what: &str, r: &Reader<R>, e: impl std::fmt::Display) -> Error {
-    Error::Xml {
+fn xml_err<R>(what: &str, r: &Reader<R>, e: impl std::fmt::Display) -> MetadataError {
+    MetadataError::Xml {
         what: what.to_string(),
         pos: r.buffer_position(),
         message: e.to_string(),
     }
 }
 
-fn attr(what: &str, e: &BytesStart, key: &[u8]) -> Result<Option<String>, Error> {
+fn attr(what: &str, e: &BytesStart, key: &[u8]) -> Result<Option<String>, MetadataError> {
     for a in e.attributes() {
-        let a = a.map_err(|err| Error::Format {
+        let a = a.map_err(|err| MetadataError::Format {
             what: what.to_string(),
             message: format!("bad attribute: {err}"),
         })?;
         if a.key.as_ref() == key {
-            let v = a
-                .normalized_value(XmlVersion::Implicit1_0)
-                .map_err(|err| Error::Format {
+            let v = a.normalized_value(XmlVersion::Implicit1_0).map_err(|err| {
+                MetadataError::Format {
                     what: what.to_string(),
                     message: format!("bad attribute value: {err}"),
-                })?;
+                }
+            })?;
             return Ok(Some(v.into_owned()));
         }
     }
@@ -133,15 +133,15 @@ fn checksum_kind(k: &str) -> String {
     }
 }
 
-fn parse_u64(what: &str, field: &str, v: &str) -> Result<u64, Error> {
-    v.trim().parse().map_err(|_| Error::Format {
+fn parse_u64(what: &str, field: &str, v: &str) -> Result<u64, MetadataError> {
+    v.trim().parse().map_err(|_| MetadataError::Format {
         what: what.to_string(),
         message: format!("{field} {v:?} is not a number"),
     })
 }
 
 /// Parses repomd.xml; the `primary` record must be present.
-pub fn parse_repomd(r: impl BufRead, what: &str) -> Result<Vec<RepomdData>, Error> {
+pub fn parse_repomd(r: impl BufRead, what: &str) -> Result<Vec<RepomdData>, MetadataError> {
     let mut reader = Reader::from_reader(r);
     let mut buf = Vec::new();
     let mut out = Vec::new();
@@ -208,7 +208,7 @@ pub fn parse_repomd(r: impl BufRead, what: &str) -> Result<Vec<RepomdData>, Erro
         buf.clear();
     }
     if !root {
-        return Err(Error::Format {
+        return Err(MetadataError::Format {
             what: what.into(),
             message: "no <repomd> element".into(),
         });
@@ -217,7 +217,7 @@ pub fn parse_repomd(r: impl BufRead, what: &str) -> Result<Vec<RepomdData>, Erro
         .iter()
         .any(|d| d.kind == "primary" && !d.location.is_empty())
     {
-        return Err(Error::Format {
+        return Err(MetadataError::Format {
             what: what.into(),
             message: "no primary data record with a location".into(),
         });
@@ -230,7 +230,7 @@ pub fn parse_primary(
     r: impl BufRead,
     what: &str,
     keep: impl Fn(&str) -> bool,
-) -> Result<Vec<Package>, Error> {
+) -> Result<Vec<Package>, MetadataError> {
     let mut reader = Reader::from_reader(r);
     let mut buf = Vec::new();
     let mut out = Vec::new();
@@ -306,7 +306,7 @@ pub fn parse_primary(
                     if let Some(mut p) = cur.take() {
                         if keep(&p.name) {
                             if p.name.is_empty() || p.version.is_empty() || p.location.is_empty() {
-                                return Err(Error::Format {
+                                return Err(MetadataError::Format {
                                     what: what.into(),
                                     message: format!(
                                         "package #{count} ({}) lacks name, version or location",
@@ -328,13 +328,13 @@ pub fn parse_primary(
         buf.clear();
     }
     if !root {
-        return Err(Error::Format {
+        return Err(MetadataError::Format {
             what: what.into(),
             message: "no <metadata> element".into(),
         });
     }
     if cur.is_some() {
-        return Err(Error::Format {
+        return Err(MetadataError::Format {
             what: what.into(),
             message: "truncated: unclosed <package>".into(),
         });
@@ -347,64 +347,65 @@ pub fn parse_packages(
     r: impl BufRead,
     what: &str,
     keep: impl Fn(&str) -> bool,
-) -> Result<Vec<Package>, Error> {
+) -> Result<Vec<Package>, MetadataError> {
     let mut out = Vec::new();
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut start = 1usize;
     let mut lineno = 0usize;
-    let io_err = |source| Error::Io {
+    let io_err = |source| MetadataError::Io {
         what: what.to_string(),
         source,
     };
-    let mut flush = |fields: &mut Vec<(String, String)>, start: usize| -> Result<(), Error> {
-        if fields.is_empty() {
-            return Ok(());
-        }
-        let get = |k: &str| {
-            fields
-                .iter()
-                .find(|(f, _)| f.eq_ignore_ascii_case(k))
-                .map(|(_, v)| v.as_str())
-        };
-        let Some(name) = get("Package") else {
-            return Err(Error::Format {
-                what: what.into(),
-                message: format!("stanza at line {start} has no Package field"),
-            });
-        };
-        if keep(name) {
-            let need = |k: &str| {
-                get(k).ok_or_else(|| Error::Format {
-                    what: what.into(),
-                    message: format!("package {name} (line {start}) has no {k} field"),
-                })
+    let mut flush =
+        |fields: &mut Vec<(String, String)>, start: usize| -> Result<(), MetadataError> {
+            if fields.is_empty() {
+                return Ok(());
+            }
+            let get = |k: &str| {
+                fields
+                    .iter()
+                    .find(|(f, _)| f.eq_ignore_ascii_case(k))
+                    .map(|(_, v)| v.as_str())
             };
-            let size = parse_u64(what, &format!("package {name}: Size"), need("Size")?)?;
-            let sha = need("SHA256")?;
-            if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(Error::Format {
+            let Some(name) = get("Package") else {
+                return Err(MetadataError::Format {
                     what: what.into(),
-                    message: format!(
-                        "package {name} (line {start}): SHA256 {sha:?} is not 64 hex digits"
-                    ),
+                    message: format!("stanza at line {start} has no Package field"),
+                });
+            };
+            if keep(name) {
+                let need = |k: &str| {
+                    get(k).ok_or_else(|| MetadataError::Format {
+                        what: what.into(),
+                        message: format!("package {name} (line {start}) has no {k} field"),
+                    })
+                };
+                let size = parse_u64(what, &format!("package {name}: Size"), need("Size")?)?;
+                let sha = need("SHA256")?;
+                if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(MetadataError::Format {
+                        what: what.into(),
+                        message: format!(
+                            "package {name} (line {start}): SHA256 {sha:?} is not 64 hex digits"
+                        ),
+                    });
+                }
+                out.push(Package {
+                    name: name.to_string(),
+                    version: need("Version")?.to_string(),
+                    release: String::new(),
+                    arch: need("Architecture")?.to_string(),
+                    location: need("Filename")?.to_string(),
+                    size: Some(size),
+                    checksum: Some(Checksum {
+                        kind: "sha256".into(),
+                        hex: sha.to_ascii_lowercase(),
+                    }),
                 });
             }
-            out.push(Package {
-                name: name.to_string(),
-                version: need("Version")?.to_string(),
-                release: String::new(),
-                arch: need("Architecture")?.to_string(),
-                location: need("Filename")?.to_string(),
-                size: Some(size),
-                checksum: Some(Checksum {
-                    kind: "sha256".into(),
-                    hex: sha.to_ascii_lowercase(),
-                }),
-            });
-        }
-        fields.clear();
-        Ok(())
-    };
+            fields.clear();
+            Ok(())
+        };
     let mut r = r;
     let mut line = String::new();
     loop {
@@ -422,7 +423,7 @@ pub fn parse_packages(
         }
         if l.starts_with([' ', '\t']) {
             if fields.is_empty() {
-                return Err(Error::Format {
+                return Err(MetadataError::Format {
                     what: what.into(),
                     message: format!("line {lineno}: continuation line outside a field"),
                 });
@@ -430,7 +431,7 @@ pub fn parse_packages(
             continue; // multi-line values (Description) are not needed
         }
         let Some((k, v)) = l.split_once(':') else {
-            return Err(Error::Format {
+            return Err(MetadataError::Format {
                 what: what.into(),
                 message: format!("line {lineno}: not a \"Field: value\" line: {l:?}"),
             });
@@ -456,7 +457,7 @@ pub struct ReleaseFile {
 
 /// Parses the `SHA256:` section of an apt `Release` or `InRelease` file (the
 /// signature of `InRelease` is not checked: the digests serve integrity, not trust).
-pub fn parse_release(text: &str, what: &str) -> Result<Vec<ReleaseFile>, Error> {
+pub fn parse_release(text: &str, what: &str) -> Result<Vec<ReleaseFile>, MetadataError> {
     let mut out = Vec::new();
     let mut in_sha = false;
     let mut seen = false;
@@ -466,7 +467,7 @@ pub fn parse_release(text: &str, what: &str) -> Result<Vec<ReleaseFile>, Error> 
                 continue;
             }
             let f: Vec<&str> = rest.split_whitespace().collect();
-            let bad = || Error::Format {
+            let bad = || MetadataError::Format {
                 what: what.into(),
                 message: format!("line {}: not \"SHA256 SIZE PATH\": {line:?}", i + 1),
             };
@@ -487,7 +488,7 @@ pub fn parse_release(text: &str, what: &str) -> Result<Vec<ReleaseFile>, Error> 
         }
     }
     if !seen {
-        return Err(Error::Format {
+        return Err(MetadataError::Format {
             what: what.into(),
             message: "no SHA256 section".into(),
         });
@@ -588,14 +589,4 @@ fn percent_decode(s: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percent_escapes_next_to_multibyte_characters() {
-        assert_eq!(percent_decode("a%2Bb%zz%"), "a+b%zz%");
-        assert_eq!(percent_decode("%é%+1€"), "%é%+1€");
-        let p = rpm_from_file_name("k-1-2.x86_64%€.rpm").unwrap();
-        assert_eq!(p.arch, "x86_64%€");
-    }
-}
+mod tests;

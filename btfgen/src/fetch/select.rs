@@ -347,3 +347,6 @@ pub fn choose(
 fn common_prefix(a: &str, b: &str) -> usize {
     a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count()
 }
+
+#[cfg(test)]
+mod tests;

@@ -110,3 +110,144 @@ impl<R: Read> Read for Reader<R> {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::package::test_build::{ar, ar_member};
+
+    /// Every member's (name, size, data), reading the data of each.
+    fn members(archive: &[u8]) -> io::Result<Vec<(String, u64, Vec<u8>)>> {
+        let mut r = Reader::new(archive)?;
+        let mut out = Vec::new();
+        while let Some(h) = r.next()? {
+            let mut data = Vec::new();
+            r.read_to_end(&mut data)?;
+            out.push((h.name, h.size, data));
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn members_in_order_with_odd_sizes_padded() {
+        let a = ar(&[
+            ("debian-binary", b"2.0\n"),
+            ("odd", b"abc"),
+            ("control.tar.gz/", b"x"),
+            ("data.tar.xz", b""),
+        ]);
+        // 8 + (60 + 4) + (60 + 3 + 1) + (60 + 1 + 1) + 60
+        assert_eq!(a.len(), 258);
+        let got = members(&a).unwrap();
+        let want: Vec<(String, u64, Vec<u8>)> = vec![
+            ("debian-binary".into(), 4, b"2.0\n".to_vec()),
+            ("odd".into(), 3, b"abc".to_vec()),
+            // GNU ar's trailing `/` is kept; deb.rs trims it.
+            ("control.tar.gz/".into(), 1, b"x".to_vec()),
+            ("data.tar.xz".into(), 0, Vec::new()),
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn unread_data_is_skipped() {
+        let a = ar(&[("one", b"12345"), ("two", b"67")]);
+        let mut r = Reader::new(&a[..]).unwrap();
+        assert_eq!(r.next().unwrap().unwrap().name, "one");
+        let mut two = [0u8; 1];
+        r.read_exact(&mut two).unwrap();
+        let h = r.next().unwrap().unwrap();
+        assert_eq!((h.name.as_str(), h.size), ("two", 2));
+        let mut data = Vec::new();
+        r.read_to_end(&mut data).unwrap();
+        assert_eq!(data, b"67");
+        assert!(r.next().unwrap().is_none());
+    }
+
+    #[test]
+    fn gnu_name_index_members_are_passed_through() {
+        // GNU ar keeps names over 15 bytes in a `//` member and refers to them as
+        // `/OFFSET`; a .deb has none, so the reader returns them as they are.
+        let table = b"a-very-long-member-name.tar/\n";
+        let a = ar(&[("//", table), ("/0", b"data")]);
+        let got = members(&a).unwrap();
+        assert_eq!(got[0], ("//".into(), table.len() as u64, table.to_vec()));
+        assert_eq!(got[1], ("/0".into(), 4, b"data".to_vec()));
+    }
+
+    #[test]
+    fn an_archive_of_no_members() {
+        assert!(members(b"!<arch>\n").unwrap().is_empty());
+    }
+
+    #[test]
+    fn malformed_archives_are_errors() {
+        let good = ar(&[("odd", b"abc"), ("b", b"x")]);
+        let mut bad_size = ar_member("m", b"ab");
+        bad_size[48..58].copy_from_slice(b"1x        ");
+        let mut empty_size = ar_member("m", b"ab");
+        empty_size[48..58].copy_from_slice(b"          ");
+        let mut bad_end = ar_member("m", b"ab");
+        bad_end[58] = b'\'';
+        let mut bad_pad = good.clone();
+        bad_pad[8 + 63] = b'X';
+        let cases: Vec<(&str, Vec<u8>, io::ErrorKind, &str)> = vec![
+            (
+                "magic",
+                b"!<arch>X".to_vec(),
+                io::ErrorKind::InvalidData,
+                "not an ar archive (bad magic)",
+            ),
+            (
+                "size",
+                [&b"!<arch>\n"[..], &bad_size].concat(),
+                io::ErrorKind::InvalidData,
+                "member `m`: bad size field",
+            ),
+            (
+                "empty size",
+                [&b"!<arch>\n"[..], &empty_size].concat(),
+                io::ErrorKind::InvalidData,
+                "member `m`: bad size field",
+            ),
+            (
+                "terminator",
+                [&b"!<arch>\n"[..], &bad_end].concat(),
+                io::ErrorKind::InvalidData,
+                "bad member header terminator",
+            ),
+            (
+                "padding",
+                bad_pad,
+                io::ErrorKind::InvalidData,
+                "bad padding byte 0x58",
+            ),
+            (
+                "short magic",
+                b"!<ar".to_vec(),
+                io::ErrorKind::UnexpectedEof,
+                "failed to fill whole buffer",
+            ),
+            (
+                "short header",
+                good[..8 + 30].to_vec(),
+                io::ErrorKind::UnexpectedEof,
+                "failed to fill whole buffer",
+            ),
+            (
+                "short data",
+                good[..8 + 61].to_vec(),
+                io::ErrorKind::UnexpectedEof,
+                "unexpected end of file",
+            ),
+        ];
+        for (what, archive, kind, message) in cases {
+            let e = members(&archive).unwrap_err();
+            assert_eq!(
+                (e.kind(), e.to_string().as_str()),
+                (kind, message),
+                "{what}"
+            );
+        }
+    }
+}

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use super::{
-    ar, classify, decoder, drain, relative, Algo, Counting, Cx, Digest, Error, Kind, Member,
-    Vmlinux,
+    ar, classify, decoder, drain, relative, Algo, Counting, Cx, Digest, Member, PackageError,
+    PackageFormat, Vmlinux,
 };
 
 const WHAT: &str = "Debian package";
@@ -26,7 +26,7 @@ fn compression(ext: &str) -> Option<&'static str> {
     })
 }
 
-pub(super) fn extract<R: Read>(reader: R, cx: &Cx) -> Result<Vmlinux, Error> {
+pub(super) fn extract<R: Read>(reader: R, cx: &Cx) -> Result<Vmlinux, PackageError> {
     let (reader, count) = Counting::new(reader);
     let mut ar = ar::Reader::new(reader).map_err(|e| cx.read_error(WHAT, e))?;
     let mut first = true;
@@ -88,7 +88,7 @@ pub(super) fn extract<R: Read>(reader: R, cx: &Cx) -> Result<Vmlinux, Error> {
 }
 
 /// The md5sums lines of vmlinux paths in control.tar: relative path → hex digest.
-fn control_md5sums<R: Read>(r: R, cx: &Cx) -> Result<HashMap<String, String>, Error> {
+fn control_md5sums<R: Read>(r: R, cx: &Cx) -> Result<HashMap<String, String>, PackageError> {
     const WHAT: &str = "control.tar";
     let mut sums = HashMap::new();
     let mut tar = tar::Archive::new(r);
@@ -120,7 +120,7 @@ fn from_tar<R: Read>(
     compression: &'static str,
     md5sums: &HashMap<String, String>,
     cx: &Cx,
-) -> Result<Vmlinux, Error> {
+) -> Result<Vmlinux, PackageError> {
     const WHAT: &str = "data.tar";
     let mut tar = tar::Archive::new(r);
     let entries = tar.entries().map_err(|e| cx.read_error(WHAT, e))?;
@@ -144,11 +144,219 @@ fn from_tar<R: Read>(
             size,
             &name,
             release,
-            Kind::Deb,
+            PackageFormat::Deb,
             compression,
             WHAT,
             digest,
         );
     }
     Err(cx.no_vmlinux())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::package::test_build::{ar, compress, tar, TarEntry};
+    use crate::package::{extract_vmlinux, Options};
+
+    const REL: &str = "6.1.0-9-amd64";
+    const BOOT: &str = "./usr/lib/debug/boot/vmlinux-6.1.0-9-amd64";
+    /// md5("abc"), from RFC 1321's test suite.
+    const MD5_ABC: &str = "900150983cd24fb0d6963f7d28e17f72";
+
+    /// A control.tar.gz holding `md5sums` (when given).
+    fn control(md5sums: Option<&str>) -> Vec<u8> {
+        let mut entries = vec![TarEntry::File("./control", b"Package: k\n")];
+        if let Some(m) = md5sums {
+            entries.push(TarEntry::File("./md5sums", m.as_bytes()));
+        }
+        compress("gzip", &tar(&entries))
+    }
+
+    /// A .deb: debian-binary, control.tar.gz, then `data_member` holding `data`.
+    fn deb(data_member: &str, data: &[u8], md5sums: Option<&str>) -> Vec<u8> {
+        ar(&[
+            ("debian-binary", b"2.0\n"),
+            ("control.tar.gz", &control(md5sums)),
+            (data_member, data),
+        ])
+    }
+
+    fn md5sums_of_abc() -> String {
+        format!("{MD5_ABC}  {}\n", &BOOT[2..])
+    }
+
+    fn extract(pkg: &[u8], opts: &Options) -> Result<Vmlinux, PackageError> {
+        extract_vmlinux(pkg, PackageFormat::Deb, "k.deb", opts)
+    }
+
+    #[test]
+    fn deb_with_each_data_tar_compression() {
+        let data = tar(&[
+            TarEntry::File("./usr/share/doc/k/copyright", b"GPL"),
+            TarEntry::File(BOOT, b"abc"),
+        ]);
+        // (data.tar member suffix, compression it names)
+        let cases = [
+            ("", "none"),
+            (".xz", "xz"),
+            (".zst", "zstd"),
+            (".gz", "gzip"),
+            (".bz2", "bzip2"),
+            (".lzma", "lzma"),
+        ];
+        for (ext, compression) in cases {
+            let pkg = deb(
+                &format!("data.tar{ext}"),
+                &compress(compression, &data),
+                Some(&md5sums_of_abc()),
+            );
+            let v = extract(&pkg, &Options::default()).unwrap_or_else(|e| panic!("{ext}: {e}"));
+            assert_eq!(v.bytes(), b"abc", "{ext}");
+            assert_eq!(
+                (v.release.as_str(), v.member.as_str(), v.size),
+                (REL, BOOT, 3),
+                "{ext}"
+            );
+            assert_eq!(
+                (v.format, v.compression, v.verified),
+                (PackageFormat::Deb, compression, Some("md5")),
+                "{ext}"
+            );
+        }
+    }
+
+    #[test]
+    fn md5sums_mismatch_is_corrupt() {
+        let data = tar(&[TarEntry::File(BOOT, b"abc")]);
+        let wrong = format!("{}  {}\n", "0".repeat(32), &BOOT[2..]);
+        let e = extract(&deb("data.tar", &data, Some(&wrong)), &Options::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "k.deb: corrupt data.tar: {BOOT}: md5 {MD5_ABC} differs from the package's {}",
+                "0".repeat(32)
+            )
+        );
+    }
+
+    #[test]
+    fn without_an_md5sums_line_the_vmlinux_goes_unverified() {
+        let data = tar(&[TarEntry::File(BOOT, b"abc")]);
+        let other = format!("{MD5_ABC}  usr/share/doc/k/copyright\n");
+        for md5sums in [None, Some(other.as_str())] {
+            let v = extract(&deb("data.tar", &data, md5sums), &Options::default()).unwrap();
+            assert_eq!(v.verified, None, "{md5sums:?}");
+            assert_eq!(v.bytes(), b"abc");
+        }
+    }
+
+    #[test]
+    fn links_at_vmlinux_paths_are_passed_over() {
+        // Debian's -dbg packages: a symlink at the modules path, the file at /boot.
+        let modules = format!("./usr/lib/debug/lib/modules/{REL}/vmlinux");
+        let data = tar(&[
+            TarEntry::Symlink(&modules, "../../../boot/vmlinux-6.1.0-9-amd64"),
+            TarEntry::File(BOOT, b"abc"),
+        ]);
+        // GNU ar's trailing `/` on the member name.
+        let v = extract(
+            &deb("data.tar.xz/", &compress("xz", &data), None),
+            &Options::default(),
+        )
+        .unwrap();
+        assert_eq!((v.member.as_str(), v.compression), (BOOT, "xz"));
+    }
+
+    #[test]
+    fn damaged_debs_say_what_is_wrong() {
+        let data = tar(&[TarEntry::File(BOOT, b"abc")]);
+        let good = deb("data.tar", &data, None);
+        let ctl = control(None);
+        let cases: Vec<(&str, Vec<u8>, String)> = vec![
+            (
+                "not ar",
+                b"hello, world".to_vec(),
+                "k.deb: corrupt Debian package: not an ar archive (bad magic)".into(),
+            ),
+            (
+                "empty",
+                b"!<arch>\n".to_vec(),
+                "k.deb: corrupt Debian package: empty ar archive".into(),
+            ),
+            (
+                "first member",
+                ar(&[("data.tar", &data)]),
+                "k.deb: corrupt Debian package: first ar member is `data.tar`, not debian-binary"
+                    .into(),
+            ),
+            (
+                "no data.tar",
+                ar(&[("debian-binary", b"2.0\n"), ("control.tar.gz", &ctl)]),
+                "k.deb: corrupt Debian package: no data.tar member".into(),
+            ),
+            (
+                "compression",
+                deb("data.tar.lz4", &data, None),
+                "k.deb: unsupported ar member `data.tar.lz4`".into(),
+            ),
+            (
+                "no vmlinux",
+                deb(
+                    "data.tar",
+                    &tar(&[TarEntry::File("./usr/share/doc/k/x", b"1")]),
+                    None,
+                ),
+                "no vmlinux in k.deb".into(),
+            ),
+            (
+                "unsafe path",
+                deb(
+                    "data.tar",
+                    &tar(&[TarEntry::File("./usr/../etc/passwd", b"1")]),
+                    None,
+                ),
+                "k.deb: member `./usr/../etc/passwd` has an absolute path or a `..` component; refusing the package".into(),
+            ),
+            (
+                // The vmlinux comes out whole, but the tar's end is missing.
+                "truncated",
+                good[..good.len() - 10].to_vec(),
+                format!(
+                    "k.deb: corrupt Debian package: truncated: data.tar ends after {} of its {} bytes",
+                    data.len() - 10,
+                    data.len()
+                ),
+            ),
+        ];
+        for (what, pkg, want) in cases {
+            let e = extract(&pkg, &Options::default()).unwrap_err();
+            assert_eq!(e.to_string(), want, "{what}");
+        }
+    }
+
+    #[test]
+    fn decompressed_bytes_are_bounded() {
+        let data = tar(&[TarEntry::File(BOOT, &[7u8; 4096])]);
+        let pkg = deb("data.tar.zst", &compress("zstd", &data), None);
+        let opts = Options {
+            max_bytes: 1000,
+            ..Options::default()
+        };
+        let e = extract(&pkg, &opts).unwrap_err();
+        assert!(
+            matches!(e, PackageError::TooLarge { limit: 1000, .. }),
+            "{e}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "k.deb: more than 1000 bytes decompressed; refusing the package (a decompression bomb?)"
+        );
+        // With room enough, the same package extracts.
+        let opts = Options {
+            max_bytes: data.len() as u64,
+            ..Options::default()
+        };
+        assert_eq!(extract(&pkg, &opts).unwrap().size, 4096);
+    }
 }

@@ -34,6 +34,8 @@ mod ar;
 mod cpio;
 mod deb;
 mod rpm;
+#[cfg(test)]
+mod test_build;
 
 use std::cell::Cell;
 use std::fs::File;
@@ -43,27 +45,27 @@ use std::rc::Rc;
 
 /// Package container formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub enum PackageFormat {
     /// Debian .deb or Ubuntu .ddeb: an ar archive holding `data.tar[.COMP]`.
     Deb,
     /// RPM: lead, signature and header, then a compressed cpio payload.
     Rpm,
 }
 
-impl Kind {
-    /// The package kind whose magic bytes start `head` (8 bytes are enough).
-    pub fn sniff(head: &[u8]) -> Option<Kind> {
+impl PackageFormat {
+    /// The package format whose magic bytes start `head` (8 bytes are enough).
+    pub fn sniff(head: &[u8]) -> Option<PackageFormat> {
         if head.starts_with(b"!<arch>\n") {
-            Some(Kind::Deb)
+            Some(PackageFormat::Deb)
         } else if head.starts_with(&[0xed, 0xab, 0xee, 0xdb]) {
-            Some(Kind::Rpm)
+            Some(PackageFormat::Rpm)
         } else {
             None
         }
     }
 
-    /// The package kind of the file at `path`, by its magic bytes (not its name).
-    pub fn detect(path: &Path) -> io::Result<Option<Kind>> {
+    /// The package format of the file at `path`, by its magic bytes (not its name).
+    pub fn detect(path: &Path) -> io::Result<Option<PackageFormat>> {
         let mut head = [0u8; 8];
         let mut f = File::open(path)?;
         let mut n = 0;
@@ -73,14 +75,14 @@ impl Kind {
                 k => n += k,
             }
         }
-        Ok(Kind::sniff(&head[..n]))
+        Ok(PackageFormat::sniff(&head[..n]))
     }
 
     /// `deb` or `rpm`.
     pub fn name(self) -> &'static str {
         match self {
-            Kind::Deb => "deb",
-            Kind::Rpm => "rpm",
+            PackageFormat::Deb => "deb",
+            PackageFormat::Rpm => "rpm",
         }
     }
 }
@@ -121,7 +123,7 @@ impl Default for Options {
 
 /// Errors of package extraction; each displays on one line and names the package.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub enum PackageError {
     /// The package holds no regular file at a vmlinux path.
     #[error("no vmlinux in {package}")]
     NoVmlinux { package: String },
@@ -164,7 +166,7 @@ pub struct Vmlinux {
     /// Its size in bytes.
     pub size: u64,
     /// The package's container format.
-    pub kind: Kind,
+    pub format: PackageFormat,
     /// The payload compression (`xz`, `zstd`, `gzip`, `bzip2`, `lzma`, `none`).
     pub compression: &'static str,
     /// The digest the vmlinux was checked against (the package's md5sums or RPM file
@@ -181,37 +183,37 @@ impl Vmlinux {
     }
 }
 
-/// Reads the package `reader` of the given kind in one pass and returns its vmlinux.
+/// Reads the package `reader` of the given format in one pass and returns its vmlinux.
 /// `package` names it in errors (a path or a URL).
 pub fn extract_vmlinux<R: Read>(
     reader: R,
-    kind: Kind,
+    format: PackageFormat,
     package: &str,
     opts: &Options,
-) -> Result<Vmlinux, Error> {
+) -> Result<Vmlinux, PackageError> {
     let cx = Cx {
         package,
         opts,
         exceeded: Rc::new(Cell::new(false)),
     };
-    match kind {
-        Kind::Deb => deb::extract(reader, &cx),
-        Kind::Rpm => rpm::extract(reader, &cx),
+    match format {
+        PackageFormat::Deb => deb::extract(reader, &cx),
+        PackageFormat::Rpm => rpm::extract(reader, &cx),
     }
 }
 
-/// Opens the package at `path`, tells its kind by its magic bytes and extracts its
-/// vmlinux. Not a package (nor readable) → [`Error::Unsupported`] / [`Error::Corrupt`].
-pub fn extract_vmlinux_file(path: &Path, opts: &Options) -> Result<Vmlinux, Error> {
+/// Opens the package at `path`, tells its format by its magic bytes and extracts its
+/// vmlinux. Not a package (nor readable) → [`PackageError::Unsupported`] / [`PackageError::Corrupt`].
+pub fn extract_vmlinux_file(path: &Path, opts: &Options) -> Result<Vmlinux, PackageError> {
     let package = path.display().to_string();
-    let io_err = |e: io::Error| Error::Corrupt {
+    let io_err = |e: io::Error| PackageError::Corrupt {
         package: package.clone(),
         what: "package",
         detail: e.to_string(),
     };
-    let kind = Kind::detect(path)
+    let format = PackageFormat::detect(path)
         .map_err(io_err)?
-        .ok_or_else(|| Error::Unsupported {
+        .ok_or_else(|| PackageError::Unsupported {
             package: package.clone(),
             what: "package format",
             value: "not an ar (.deb/.ddeb) nor an RPM file".into(),
@@ -219,7 +221,7 @@ pub fn extract_vmlinux_file(path: &Path, opts: &Options) -> Result<Vmlinux, Erro
     let f = File::open(path).map_err(io_err)?;
     extract_vmlinux(
         io::BufReader::with_capacity(1 << 20, f),
-        kind,
+        format,
         &package,
         opts,
     )
@@ -235,8 +237,8 @@ pub(crate) struct Cx<'a> {
 }
 
 impl Cx<'_> {
-    fn corrupt(&self, what: &'static str, detail: impl ToString) -> Error {
-        Error::Corrupt {
+    fn corrupt(&self, what: &'static str, detail: impl ToString) -> PackageError {
+        PackageError::Corrupt {
             package: self.package.to_string(),
             what,
             detail: detail.to_string(),
@@ -245,9 +247,9 @@ impl Cx<'_> {
 
     /// An I/O error from reading the package: the bound if it was passed, else a
     /// damaged or truncated `what`.
-    fn read_error(&self, what: &'static str, e: io::Error) -> Error {
+    fn read_error(&self, what: &'static str, e: io::Error) -> PackageError {
         if self.exceeded.get() {
-            return Error::TooLarge {
+            return PackageError::TooLarge {
                 package: self.package.to_string(),
                 limit: self.opts.max_bytes,
             };
@@ -260,16 +262,16 @@ impl Cx<'_> {
         self.corrupt(what, detail)
     }
 
-    fn unsupported(&self, what: &'static str, value: impl ToString) -> Error {
-        Error::Unsupported {
+    fn unsupported(&self, what: &'static str, value: impl ToString) -> PackageError {
+        PackageError::Unsupported {
             package: self.package.to_string(),
             what,
             value: value.to_string(),
         }
     }
 
-    fn no_vmlinux(&self) -> Error {
-        Error::NoVmlinux {
+    fn no_vmlinux(&self) -> PackageError {
+        PackageError::NoVmlinux {
             package: self.package.to_string(),
         }
     }
@@ -292,20 +294,20 @@ impl Cx<'_> {
         size: u64,
         member: &str,
         release: String,
-        kind: Kind,
+        format: PackageFormat,
         compression: &'static str,
         what: &'static str,
         digest: Option<Digest>,
-    ) -> Result<Vmlinux, Error> {
+    ) -> Result<Vmlinux, PackageError> {
         let mut hasher = digest.as_ref().map(|d| d.algo.hasher());
         let dir = self.opts.tmpdir.clone().unwrap_or_else(std::env::temp_dir);
-        let temp = |error: io::Error| Error::Temp {
+        let temp = |error: io::Error| PackageError::Temp {
             package: self.package.to_string(),
             dir: dir.display().to_string(),
             error,
         };
         if size > self.opts.max_bytes {
-            return Err(Error::TooLarge {
+            return Err(PackageError::TooLarge {
                 package: self.package.to_string(),
                 limit: self.opts.max_bytes,
             });
@@ -353,7 +355,7 @@ impl Cx<'_> {
             member: member.to_string(),
             release,
             size,
-            kind,
+            format,
             compression,
             verified: digest.map(|d| d.algo.name()),
             map,
@@ -362,9 +364,9 @@ impl Cx<'_> {
     }
 
     /// Checks a member path; `Ok(Some(release))` for a vmlinux path.
-    fn check_member(&self, name: &str) -> Result<Option<String>, Error> {
+    fn check_member(&self, name: &str) -> Result<Option<String>, PackageError> {
         match classify(name) {
-            Member::Unsafe => Err(Error::UnsafePath {
+            Member::Unsafe => Err(PackageError::UnsafePath {
                 package: self.package.to_string(),
                 member: name.to_string(),
             }),
@@ -565,48 +567,4 @@ fn decoder<'r, R: Read + 'r>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths() {
-        let v = |s: &str| Member::Vmlinux(s.to_string());
-        assert_eq!(
-            classify("./usr/lib/debug/boot/vmlinux-6.1.0-56-cloud-amd64"),
-            v("6.1.0-56-cloud-amd64")
-        );
-        assert_eq!(
-            classify("./usr/lib/debug/lib/modules/4.18.0-80.el8.x86_64/vmlinux"),
-            v("4.18.0-80.el8.x86_64")
-        );
-        assert_eq!(
-            classify("./usr/lib/debug/boot/vmlinux-5.3.18-59.10-default.debug"),
-            v("5.3.18-59.10-default")
-        );
-        assert_eq!(
-            classify("usr/lib/debug/usr/lib/modules/6.5.6-300.fc39.x86_64/vmlinux"),
-            v("6.5.6-300.fc39.x86_64")
-        );
-        assert_eq!(classify("./usr/lib/debug/boot/"), Member::Other);
-        assert_eq!(
-            classify("./usr/lib/debug/boot/System.map-6.1"),
-            Member::Other
-        );
-        assert_eq!(classify("./usr/share/doc/x"), Member::Other);
-        assert_eq!(classify("."), Member::Other);
-        assert_eq!(classify("/usr/lib/debug/boot/vmlinux-1"), Member::Unsafe);
-        assert_eq!(classify("./usr/../etc/passwd"), Member::Unsafe);
-        assert_eq!(classify(".."), Member::Unsafe);
-    }
-
-    #[test]
-    fn sniff() {
-        assert_eq!(Kind::sniff(b"!<arch>\ndebian"), Some(Kind::Deb));
-        assert_eq!(
-            Kind::sniff(&[0xed, 0xab, 0xee, 0xdb, 3, 0]),
-            Some(Kind::Rpm)
-        );
-        assert_eq!(Kind::sniff(b"\x7fELF"), None);
-        assert_eq!(Kind::sniff(b""), None);
-    }
-}
+mod tests;

@@ -8,7 +8,10 @@
 use std::io::{BufRead, BufReader, Read};
 
 use super::cpio::{self, Entry};
-use super::{decoder, drain, relative, Algo, Counting, Cx, Digest, Error, Hasher, Kind, Vmlinux};
+use super::{
+    decoder, drain, relative, Algo, Counting, Cx, Digest, Hasher, PackageError, PackageFormat,
+    Vmlinux,
+};
 
 const LEAD_LEN: usize = 96;
 const HEADER_MAGIC: [u8; 3] = [0x8e, 0xad, 0xe8];
@@ -45,7 +48,7 @@ const TYPE_STRING: u32 = 6;
 const TYPE_STRING_ARRAY: u32 = 8;
 const TYPE_I18NSTRING: u32 = 9;
 
-pub(super) fn extract<R: Read>(reader: R, cx: &Cx) -> Result<Vmlinux, Error> {
+pub(super) fn extract<R: Read>(reader: R, cx: &Cx) -> Result<Vmlinux, PackageError> {
     let (reader, count) = Counting::new(reader);
     let mut r = BufReader::with_capacity(1 << 16, reader);
     let mut lead = [0u8; LEAD_LEN];
@@ -153,7 +156,7 @@ fn payload<R: Read>(
     cx: &Cx,
     header: &Header,
     compressor: &str,
-) -> Result<Vmlinux, Error> {
+) -> Result<Vmlinux, PackageError> {
     let (dec, compression) = decoder(compressor, r)
         .ok_or_else(|| cx.unsupported("RPM payload compressor", compressor))?;
     let mut payload = cpio::Reader::new(cx.limit(dec));
@@ -161,8 +164,8 @@ fn payload<R: Read>(
     const WHAT: &str = "RPM payload";
     loop {
         let entry = payload.next().map_err(|e| match e {
-            cpio::Error::Io(e) => cx.read_error(WHAT, e),
-            cpio::Error::Format(d) => cx.corrupt(WHAT, d),
+            cpio::CpioError::Io(e) => cx.read_error(WHAT, e),
+            cpio::CpioError::Format(d) => cx.corrupt(WHAT, d),
         })?;
         let (name, mode, size) = match entry {
             Entry::Trailer => return Err(cx.no_vmlinux()),
@@ -188,7 +191,7 @@ fn payload<R: Read>(
                     size,
                     &name,
                     release,
-                    Kind::Rpm,
+                    PackageFormat::Rpm,
                     compression,
                     WHAT,
                     digest,
@@ -203,7 +206,7 @@ fn file_list<'f>(
     files: &'f mut Option<FileList>,
     header: &Header,
     cx: &Cx,
-) -> Result<&'f FileList, Error> {
+) -> Result<&'f FileList, PackageError> {
     match files {
         Some(f) => Ok(f),
         None => Ok(files.insert(FileList::new(header).map_err(|d| cx.corrupt("RPM header", d))?)),
@@ -229,7 +232,7 @@ struct Header {
     sha256: String,
 }
 
-fn read_header<R: BufRead>(r: &mut R, cx: &Cx, what: &'static str) -> Result<Header, Error> {
+fn read_header<R: BufRead>(r: &mut R, cx: &Cx, what: &'static str) -> Result<Header, PackageError> {
     let mut intro = [0u8; 16];
     r.read_exact(&mut intro)
         .map_err(|e| cx.read_error(what, e))?;
@@ -406,130 +409,4 @@ impl FileList {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::package::{extract_vmlinux, Options};
-
-    /// A header structure from (tag, type, count, data) entries.
-    fn header(entries: &[(u32, u32, u32, Vec<u8>)]) -> Vec<u8> {
-        let mut index = Vec::new();
-        let mut store = Vec::new();
-        for (tag, ty, count, data) in entries {
-            let align = match *ty {
-                TYPE_INT16 => 2,
-                TYPE_INT32 => 4,
-                TYPE_INT64 => 8,
-                _ => 1,
-            };
-            while store.len() % align != 0 {
-                store.push(0);
-            }
-            for v in [*tag, *ty, store.len() as u32, *count] {
-                index.extend_from_slice(&v.to_be_bytes());
-            }
-            store.extend_from_slice(data);
-        }
-        let mut h = vec![0x8e, 0xad, 0xe8, 1, 0, 0, 0, 0];
-        h.extend_from_slice(&(entries.len() as u32).to_be_bytes());
-        h.extend_from_slice(&(store.len() as u32).to_be_bytes());
-        h.extend(index);
-        h.extend(store);
-        h
-    }
-
-    fn strings(v: &[&str]) -> Vec<u8> {
-        v.iter()
-            .flat_map(|s| [s.as_bytes(), b"\0"].concat())
-            .collect()
-    }
-
-    /// An RPM with a "stripped" cpio payload (`07070X` entries, as rpm writes for
-    /// packages with files over 4 GiB), uncompressed: a symlink, a file, the vmlinux.
-    #[test]
-    fn stripped_cpio() {
-        let vmlinux: Vec<u8> = (0..1001u32).map(|i| i as u8).collect();
-        let modes: Vec<u8> = [0o120777u16, 0o100644, 0o100644]
-            .iter()
-            .flat_map(|m| m.to_be_bytes())
-            .collect();
-        let sizes: Vec<u8> = [6u64, 3, vmlinux.len() as u64]
-            .iter()
-            .flat_map(|s| s.to_be_bytes())
-            .collect();
-        let idx: Vec<u8> = [0u32, 1, 2].iter().flat_map(|s| s.to_be_bytes()).collect();
-        let main = header(&[
-            (TAG_FILEMODES, TYPE_INT16, 3, modes),
-            (
-                TAG_FILELINKTOS,
-                TYPE_STRING_ARRAY,
-                3,
-                strings(&["target", "", ""]),
-            ),
-            (TAG_DIRINDEXES, TYPE_INT32, 3, idx),
-            (
-                TAG_BASENAMES,
-                TYPE_STRING_ARRAY,
-                3,
-                strings(&["vmlinux-link", "README", "vmlinux"]),
-            ),
-            (
-                TAG_DIRNAMES,
-                TYPE_STRING_ARRAY,
-                3,
-                strings(&[
-                    "/usr/lib/debug/boot/",
-                    "/usr/share/doc/k/",
-                    "/usr/lib/debug/lib/modules/9.9.9-big/",
-                ]),
-            ),
-            (TAG_PAYLOADFORMAT, TYPE_STRING, 1, strings(&["cpio"])),
-            (TAG_PAYLOADCOMPRESSOR, TYPE_STRING, 1, strings(&["none"])),
-            (TAG_LONGFILESIZES, TYPE_INT64, 3, sizes),
-        ]);
-        let mut payload = Vec::new();
-        let pad = |p: &mut Vec<u8>| p.resize(p.len().div_ceil(4) * 4, 0);
-        for (i, data) in [&b"target"[..], b"hi\n", &vmlinux].iter().enumerate() {
-            pad(&mut payload);
-            payload.extend_from_slice(format!("07070X{i:08x}").as_bytes());
-            pad(&mut payload);
-            payload.extend_from_slice(data);
-        }
-        pad(&mut payload);
-        let trailer = "TRAILER!!!\0";
-        payload.extend_from_slice(b"070701");
-        for i in 0..13 {
-            let v = if i == 11 { trailer.len() } else { 0 };
-            payload.extend_from_slice(format!("{v:08x}").as_bytes());
-        }
-        payload.extend_from_slice(trailer.as_bytes());
-        pad(&mut payload);
-        let size = ((main.len() + payload.len()) as u32).to_be_bytes().to_vec();
-        let sig = header(&[(SIGTAG_SIZE, TYPE_INT32, 1, size)]);
-        let mut rpm = vec![0u8; LEAD_LEN];
-        rpm[..4].copy_from_slice(&[0xed, 0xab, 0xee, 0xdb]);
-        rpm[78..80].copy_from_slice(&5u16.to_be_bytes());
-        rpm.extend_from_slice(&sig);
-        pad8(&mut rpm);
-        rpm.extend_from_slice(&main);
-        rpm.extend_from_slice(&payload);
-
-        let v = extract_vmlinux(&rpm[..], Kind::Rpm, "test.rpm", &Options::default()).unwrap();
-        assert_eq!(v.bytes(), &vmlinux[..]);
-        assert_eq!(v.release, "9.9.9-big");
-        assert_eq!(v.member, "./usr/lib/debug/lib/modules/9.9.9-big/vmlinux");
-
-        // Truncated by one byte: the signature's size says so.
-        let e = extract_vmlinux(
-            &rpm[..rpm.len() - 1],
-            Kind::Rpm,
-            "t.rpm",
-            &Options::default(),
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("truncated"), "{e}");
-    }
-
-    fn pad8(v: &mut Vec<u8>) {
-        v.resize(v.len().div_ceil(8) * 8, 0);
-    }
-}
+mod tests;

@@ -1,0 +1,364 @@
+//! Unit tests of the RPM reader: headers, payloads, digests, damaged packages.
+
+use sha2::Digest as _;
+
+use super::*;
+use crate::package::test_build::{compress, cpio_entry, cpio_trailer};
+use crate::package::{extract_vmlinux, Options, PackageError};
+
+/// A header structure from (tag, type, count, data) entries.
+fn header(entries: &[(u32, u32, u32, Vec<u8>)]) -> Vec<u8> {
+    let mut index = Vec::new();
+    let mut store = Vec::new();
+    for (tag, ty, count, data) in entries {
+        let align = match *ty {
+            TYPE_INT16 => 2,
+            TYPE_INT32 => 4,
+            TYPE_INT64 => 8,
+            _ => 1,
+        };
+        while store.len() % align != 0 {
+            store.push(0);
+        }
+        for v in [*tag, *ty, store.len() as u32, *count] {
+            index.extend_from_slice(&v.to_be_bytes());
+        }
+        store.extend_from_slice(data);
+    }
+    let mut h = vec![0x8e, 0xad, 0xe8, 1, 0, 0, 0, 0];
+    h.extend_from_slice(&(entries.len() as u32).to_be_bytes());
+    h.extend_from_slice(&(store.len() as u32).to_be_bytes());
+    h.extend(index);
+    h.extend(store);
+    h
+}
+
+fn strings(v: &[&str]) -> Vec<u8> {
+    v.iter()
+        .flat_map(|s| [s.as_bytes(), b"\0"].concat())
+        .collect()
+}
+
+/// An RPM with a "stripped" cpio payload (`07070X` entries, as rpm writes for
+/// packages with files over 4 GiB), uncompressed: a symlink, a file, the vmlinux.
+#[test]
+fn stripped_cpio() {
+    let vmlinux: Vec<u8> = (0..1001u32).map(|i| i as u8).collect();
+    let modes: Vec<u8> = [0o120777u16, 0o100644, 0o100644]
+        .iter()
+        .flat_map(|m| m.to_be_bytes())
+        .collect();
+    let sizes: Vec<u8> = [6u64, 3, vmlinux.len() as u64]
+        .iter()
+        .flat_map(|s| s.to_be_bytes())
+        .collect();
+    let idx: Vec<u8> = [0u32, 1, 2].iter().flat_map(|s| s.to_be_bytes()).collect();
+    let main = header(&[
+        (TAG_FILEMODES, TYPE_INT16, 3, modes),
+        (
+            TAG_FILELINKTOS,
+            TYPE_STRING_ARRAY,
+            3,
+            strings(&["target", "", ""]),
+        ),
+        (TAG_DIRINDEXES, TYPE_INT32, 3, idx),
+        (
+            TAG_BASENAMES,
+            TYPE_STRING_ARRAY,
+            3,
+            strings(&["vmlinux-link", "README", "vmlinux"]),
+        ),
+        (
+            TAG_DIRNAMES,
+            TYPE_STRING_ARRAY,
+            3,
+            strings(&[
+                "/usr/lib/debug/boot/",
+                "/usr/share/doc/k/",
+                "/usr/lib/debug/lib/modules/9.9.9-big/",
+            ]),
+        ),
+        (TAG_PAYLOADFORMAT, TYPE_STRING, 1, strings(&["cpio"])),
+        (TAG_PAYLOADCOMPRESSOR, TYPE_STRING, 1, strings(&["none"])),
+        (TAG_LONGFILESIZES, TYPE_INT64, 3, sizes),
+    ]);
+    let mut payload = Vec::new();
+    let pad = |p: &mut Vec<u8>| p.resize(p.len().div_ceil(4) * 4, 0);
+    for (i, data) in [&b"target"[..], b"hi\n", &vmlinux].iter().enumerate() {
+        pad(&mut payload);
+        payload.extend_from_slice(format!("07070X{i:08x}").as_bytes());
+        pad(&mut payload);
+        payload.extend_from_slice(data);
+    }
+    pad(&mut payload);
+    let trailer = "TRAILER!!!\0";
+    payload.extend_from_slice(b"070701");
+    for i in 0..13 {
+        let v = if i == 11 { trailer.len() } else { 0 };
+        payload.extend_from_slice(format!("{v:08x}").as_bytes());
+    }
+    payload.extend_from_slice(trailer.as_bytes());
+    pad(&mut payload);
+    let size = ((main.len() + payload.len()) as u32).to_be_bytes().to_vec();
+    let sig = header(&[(SIGTAG_SIZE, TYPE_INT32, 1, size)]);
+    let mut rpm = vec![0u8; LEAD_LEN];
+    rpm[..4].copy_from_slice(&[0xed, 0xab, 0xee, 0xdb]);
+    rpm[78..80].copy_from_slice(&5u16.to_be_bytes());
+    rpm.extend_from_slice(&sig);
+    pad8(&mut rpm);
+    rpm.extend_from_slice(&main);
+    rpm.extend_from_slice(&payload);
+
+    let v = extract_vmlinux(
+        &rpm[..],
+        PackageFormat::Rpm,
+        "test.rpm",
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(v.bytes(), &vmlinux[..]);
+    assert_eq!(v.release, "9.9.9-big");
+    assert_eq!(v.member, "./usr/lib/debug/lib/modules/9.9.9-big/vmlinux");
+
+    // Truncated by one byte: the signature's size says so.
+    let e = extract_vmlinux(
+        &rpm[..rpm.len() - 1],
+        PackageFormat::Rpm,
+        "t.rpm",
+        &Options::default(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("truncated"), "{e}");
+}
+
+fn pad8(v: &mut Vec<u8>) {
+    v.resize(v.len().div_ceil(8) * 8, 0);
+}
+
+/// sha256("abc"), from FIPS 180-2's examples.
+const SHA256_ABC: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+/// md5("abc"), from RFC 1321's test suite.
+const MD5_ABC: &str = "900150983cd24fb0d6963f7d28e17f72";
+const REL: &str = "5.14.0-1.el9.x86_64";
+
+fn be32(v: &[u32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_be_bytes()).collect()
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The main header of a one-file package (the vmlinux, 3 bytes) with `extra` entries.
+fn main_header(extra: &[(u32, u32, u32, Vec<u8>)]) -> Vec<u8> {
+    let dir = format!("/usr/lib/debug/lib/modules/{REL}/");
+    let mut entries = vec![
+        (TAG_FILESIZES, TYPE_INT32, 1, be32(&[3])),
+        (
+            TAG_FILEMODES,
+            TYPE_INT16,
+            1,
+            0o100644u16.to_be_bytes().to_vec(),
+        ),
+        (TAG_DIRINDEXES, TYPE_INT32, 1, be32(&[0])),
+        (TAG_BASENAMES, TYPE_STRING_ARRAY, 1, strings(&["vmlinux"])),
+        (TAG_DIRNAMES, TYPE_STRING_ARRAY, 1, strings(&[&dir])),
+    ];
+    entries.extend_from_slice(extra);
+    if !extra.iter().any(|e| e.0 == TAG_PAYLOADCOMPRESSOR) {
+        entries.push((TAG_PAYLOADCOMPRESSOR, TYPE_STRING, 1, strings(&["gzip"])));
+    }
+    header(&entries)
+}
+
+/// The gzip-compressed newc payload holding the vmlinux, `abc`.
+fn payload_of_abc() -> Vec<u8> {
+    let name = format!("./usr/lib/debug/lib/modules/{REL}/vmlinux");
+    let cpio = [
+        cpio_entry("070701", &name, 0o100644, b"abc"),
+        cpio_trailer(),
+    ]
+    .concat();
+    compress("gzip", &cpio)
+}
+
+/// Lead, signature (the size tag and `sig_extra`), `main`, `payload`.
+fn rpm_file(main: &[u8], payload: &[u8], sig_extra: &[(u32, u32, u32, Vec<u8>)]) -> Vec<u8> {
+    let size = be32(&[(main.len() + payload.len()) as u32]);
+    let mut sig_entries = vec![(SIGTAG_SIZE, TYPE_INT32, 1, size)];
+    sig_entries.extend_from_slice(sig_extra);
+    let mut rpm = vec![0u8; LEAD_LEN];
+    rpm[..4].copy_from_slice(&[0xed, 0xab, 0xee, 0xdb]);
+    rpm[78..80].copy_from_slice(&5u16.to_be_bytes());
+    rpm.extend_from_slice(&header(&sig_entries));
+    pad8(&mut rpm);
+    rpm.extend_from_slice(main);
+    rpm.extend_from_slice(payload);
+    rpm
+}
+
+fn extract(rpm: &[u8]) -> Result<Vmlinux, PackageError> {
+    extract_vmlinux(rpm, PackageFormat::Rpm, "k.rpm", &Options::default())
+}
+
+#[test]
+fn newc_payload_checked_against_the_file_digest() {
+    // (FILEDIGESTALGO, digest recorded, the algorithm the vmlinux is checked with):
+    // rpm's PGPHASHALGO numbers, md5 when the tag is absent, sha1 (2) unchecked.
+    let sha512_abc = hex(&sha2::Sha512::digest(b"abc"));
+    let cases: [(Option<u32>, &str, Option<&str>); 4] = [
+        (None, MD5_ABC, Some("md5")),
+        (Some(8), SHA256_ABC, Some("sha256")),
+        (Some(10), &sha512_abc, Some("sha512")),
+        (Some(2), "not checked", None),
+    ];
+    for (algo, digest, verified) in cases {
+        let mut extra = vec![(TAG_FILEDIGESTS, TYPE_STRING_ARRAY, 1, strings(&[digest]))];
+        if let Some(a) = algo {
+            extra.push((TAG_FILEDIGESTALGO, TYPE_INT32, 1, be32(&[a])));
+        }
+        let v = extract(&rpm_file(&main_header(&extra), &payload_of_abc(), &[]))
+            .unwrap_or_else(|e| panic!("{algo:?}: {e}"));
+        assert_eq!(v.bytes(), b"abc");
+        assert_eq!(
+            (v.release.as_str(), v.format, v.compression, v.verified),
+            (REL, PackageFormat::Rpm, "gzip", verified),
+            "{algo:?}"
+        );
+    }
+}
+
+#[test]
+fn file_digest_mismatch_is_corrupt() {
+    let wrong = "0".repeat(64);
+    let extra = [
+        (TAG_FILEDIGESTS, TYPE_STRING_ARRAY, 1, strings(&[&wrong])),
+        (TAG_FILEDIGESTALGO, TYPE_INT32, 1, be32(&[8])),
+    ];
+    let e = extract(&rpm_file(&main_header(&extra), &payload_of_abc(), &[])).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "k.rpm: corrupt RPM payload: ./usr/lib/debug/lib/modules/{REL}/vmlinux: sha256 {SHA256_ABC} differs from the package's {wrong}"
+        )
+    );
+}
+
+#[test]
+fn header_digest_in_the_signature_is_checked() {
+    let main = main_header(&[]);
+    let right = hex(&sha2::Sha256::digest(&main));
+    let sig = |hex: &str| [(SIGTAG_SHA256, TYPE_STRING, 1, strings(&[hex]))];
+    assert!(extract(&rpm_file(&main, &payload_of_abc(), &sig(&right))).is_ok());
+    let wrong = "1".repeat(64);
+    let e = extract(&rpm_file(&main, &payload_of_abc(), &sig(&wrong))).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!("k.rpm: corrupt RPM header: sha256 {right} differs from the signature's {wrong}")
+    );
+}
+
+#[test]
+fn payload_digest_in_the_header_is_checked() {
+    let payload = payload_of_abc();
+    let right = hex(&sha2::Sha256::digest(&payload));
+    let main = |hex: &str| {
+        main_header(&[
+            (TAG_PAYLOADDIGEST, TYPE_STRING_ARRAY, 1, strings(&[hex])),
+            (TAG_PAYLOADDIGESTALGO, TYPE_INT32, 1, be32(&[8])),
+        ])
+    };
+    assert!(extract(&rpm_file(&main(&right), &payload, &[])).is_ok());
+    let wrong = "2".repeat(64);
+    let e = extract(&rpm_file(&main(&wrong), &payload, &[])).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!("k.rpm: corrupt RPM payload: sha256 {right} differs from the header's {wrong}")
+    );
+}
+
+#[test]
+fn damaged_rpms_say_what_is_wrong() {
+    let good = rpm_file(&main_header(&[]), &payload_of_abc(), &[]);
+    let with = |at: usize, bytes: &[u8]| {
+        let mut r = good.clone();
+        r[at..at + bytes.len()].copy_from_slice(bytes);
+        r
+    };
+    let main_with =
+        |extra: &[(u32, u32, u32, Vec<u8>)]| rpm_file(&main_header(extra), &payload_of_abc(), &[]);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "lead magic",
+            with(0, b"RPM!"),
+            "k.rpm: corrupt RPM lead: bad magic",
+        ),
+        (
+            "signature type",
+            with(78, &[0, 1]),
+            "k.rpm: unsupported RPM signature type `1`",
+        ),
+        (
+            "short lead",
+            good[..50].to_vec(),
+            "k.rpm: corrupt RPM lead: truncated (unexpected end of data)",
+        ),
+        (
+            "signature magic",
+            with(LEAD_LEN, &[0x8e, 0xad, 0xe9]),
+            "k.rpm: corrupt RPM signature: bad magic",
+        ),
+        (
+            "no tags",
+            with(LEAD_LEN + 8, &[0, 0, 0, 0]),
+            "k.rpm: corrupt RPM signature: implausible size (0 tags, 4 bytes)",
+        ),
+        (
+            "payload format",
+            main_with(&[(TAG_PAYLOADFORMAT, TYPE_STRING, 1, strings(&["drpm"]))]),
+            "k.rpm: unsupported RPM payload format `drpm`",
+        ),
+        (
+            "compressor",
+            main_with(&[(TAG_PAYLOADCOMPRESSOR, TYPE_STRING, 1, strings(&["lz4"]))]),
+            "k.rpm: unsupported RPM payload compressor `lz4`",
+        ),
+    ];
+    for (what, rpm, want) in cases {
+        assert_eq!(extract(&rpm).unwrap_err().to_string(), want, "{what}");
+    }
+}
+
+#[test]
+fn header_values_by_type() {
+    let bytes = header(&[
+        (1, TYPE_INT16, 2, vec![0, 1, 0xff, 0xff]),
+        (2, TYPE_INT32, 1, be32(&[70000])),
+        (3, TYPE_INT64, 1, (1u64 << 40).to_be_bytes().to_vec()),
+        (4, TYPE_STRING, 1, strings(&["xz"])),
+        (5, TYPE_STRING_ARRAY, 2, strings(&["a", "bc"])),
+        // Claims 4 values where the store holds 1.
+        (6, TYPE_INT32, 4, be32(&[1])),
+    ]);
+    let cx = Cx {
+        package: "t",
+        opts: &Options::default(),
+        exceeded: Default::default(),
+    };
+    let Ok(h) = read_header(&mut &bytes[..], &cx, "RPM header") else {
+        panic!("header does not parse");
+    };
+    assert_eq!(h.len, bytes.len());
+    assert_eq!(h.sha256, hex(&sha2::Sha256::digest(&bytes)));
+    assert_eq!(h.ints(1), Some(vec![1, 0xffff]));
+    assert_eq!(h.ints(2), Some(vec![70000]));
+    assert_eq!(h.ints(3), Some(vec![1 << 40]));
+    assert_eq!(h.string(4), Some("xz"));
+    assert_eq!(h.strings(5), Some(vec!["a".to_string(), "bc".to_string()]));
+    // Wrong type, absent tag, values past the store: none.
+    assert_eq!(h.ints(4), None);
+    assert_eq!(h.string(2), None);
+    assert_eq!(h.strings(4), None);
+    assert_eq!(h.ints(99), None);
+    assert_eq!(h.ints(6), None);
+}
