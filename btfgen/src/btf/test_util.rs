@@ -115,13 +115,23 @@ impl Builder {
     }
 
     /// A struct of `size` bytes; members are `(name, type, bit offset)`.
-    pub(crate) fn strukt(&mut self, name: &str, size: u32, members: &[(&str, TypeId, u32)]) -> TypeId {
+    pub(crate) fn strukt(
+        &mut self,
+        name: &str,
+        size: u32,
+        members: &[(&str, TypeId, u32)],
+    ) -> TypeId {
         let members = self.members(members);
         self.add(name, Kind::Struct(Composite { size, members }))
     }
 
     /// A union of `size` bytes; members are `(name, type, bit offset)`.
-    pub(crate) fn union(&mut self, name: &str, size: u32, members: &[(&str, TypeId, u32)]) -> TypeId {
+    pub(crate) fn union(
+        &mut self,
+        name: &str,
+        size: u32,
+        members: &[(&str, TypeId, u32)],
+    ) -> TypeId {
         let members = self.members(members);
         self.add(name, Kind::Union(Composite { size, members }))
     }
@@ -169,7 +179,14 @@ impl Builder {
         values: &[(&str, i64)],
     ) -> TypeId {
         let values = self.enumerators(values);
-        self.add(name, Kind::Enum(Enum { size, signed, values }))
+        self.add(
+            name,
+            Kind::Enum(Enum {
+                size,
+                signed,
+                values,
+            }),
+        )
     }
 
     /// An 8-byte `ENUM64`.
@@ -212,7 +229,13 @@ impl Builder {
 
     /// `__attribute__((btf_type_tag(name))) to`.
     pub(crate) fn type_tag(&mut self, name: &str, to: TypeId) -> TypeId {
-        self.add(name, Kind::TypeTag { ty: to, attr: false })
+        self.add(
+            name,
+            Kind::TypeTag {
+                ty: to,
+                attr: false,
+            },
+        )
     }
 
     /// A `DECL_TAG` on `ty` (`component` -1 for the type itself).
