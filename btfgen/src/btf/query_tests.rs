@@ -232,7 +232,9 @@ fn skip_stops_at_the_first_kind_it_does_not_skip() {
     let looped = b.volatile(next);
     let btf = b.build();
     use Skip::{Modifiers as M, ModifiersAndTypedefs as MT};
-    let cases: &[(&str, TypeId, Skip, usize, Result<TypeId, TypeId>)] = &[
+    /// `(what, start, kinds skipped, most types looked at, result)`.
+    type Row = (&'static str, TypeId, Skip, usize, Result<TypeId, TypeId>);
+    let cases: &[Row] = &[
         ("modifiers stop at the typedef", r, M, 32, Ok(td)),
         ("and typedefs go through it", r, MT, 32, Ok(int)),
         ("a non-modifier is returned as is", int, MT, 32, Ok(int)),
@@ -294,7 +296,9 @@ fn modifiers_are_const_volatile_restrict_and_type_tags() {
 
 #[test]
 fn pointer_size_comes_from_long() {
-    let cases: &[(&[(&str, u32)], Option<u64>)] = &[
+    /// `(integer types as (name, size), pointer size)`.
+    type Row = (&'static [(&'static str, u32)], Option<u64>);
+    let cases: &[Row] = &[
         (&[("int", 4), ("long", 8)], Some(8)),
         (&[("long int", 4)], Some(4)),
         (&[("long unsigned int", 8)], Some(8)),

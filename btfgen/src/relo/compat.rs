@@ -299,3 +299,7 @@ fn composites_match(
     }
     Ok(true)
 }
+
+#[cfg(test)]
+#[path = "compat_tests.rs"]
+mod tests;

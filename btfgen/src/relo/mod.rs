@@ -311,3 +311,7 @@ fn field_value(btf: &Btf, s: &Spec, kind: RelocKind) -> Result<u64, CoreError> {
 fn compat_name(name: &str) -> &str {
     &name[..compat::essential_len(name.as_bytes())]
 }
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

@@ -307,3 +307,7 @@ impl Spec {
         out
     }
 }
+
+#[cfg(test)]
+#[path = "spec_tests.rs"]
+mod tests;
