@@ -10,14 +10,15 @@
 //! unions, but a malformed blob can have any, so every walk is bounded:
 //!
 //! - [`MAX_RESOLVE_DEPTH`] (32) bounds walks *along one chain* of modifiers,
-//!   typedefs, arrays and pointers: sizes, the CO-RE compatibility relations and the
-//!   shapes `btfgen diff` prints. It is libbpf's own `MAX_RESOLVE_DEPTH`, so that a
-//!   chain libbpf gives up on is given up on here too.
+//!   typedefs, arrays and pointers: sizes, the CO-RE compatibility relations (and
+//!   their recursion into prototypes and members) and the shapes `btfgen diff`
+//!   prints, as well as that command's descent into anonymous members. It is
+//!   libbpf's own `MAX_RESOLVE_DEPTH`, so that a chain libbpf gives up on is given up
+//!   on here too.
 //! - [`MAX_NESTING_DEPTH`] (512) bounds *recursion through members and parameters*
 //!   in C emission and its definition ordering (`dump::c`, `dump::order`). libbpf's
 //!   `btf_dump` recurses without a bound; this one only keeps a malformed blob from
-//!   overflowing the stack, and is far above any real C nesting (a kernel's deepest
-//!   is a few dozen levels).
+//!   overflowing the stack, and is far above the nesting of real C types.
 //! - [`MAX_ALIGN_DEPTH`] (256) bounds the same kind of recursion in the C dump's
 //!   alignment computation (libbpf's `btf__align_of`, unbounded there). It is a
 //!   separate, smaller number only because that is what the dump has always used:
