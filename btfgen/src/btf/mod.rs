@@ -4,6 +4,7 @@
 
 pub mod dedup;
 pub mod loops;
+pub mod query;
 pub mod read;
 pub mod strings;
 pub mod types;

@@ -4,11 +4,8 @@
 
 use std::collections::HashSet;
 
+use crate::btf::query::{self, Overflow, Skip, KERNEL_PTR_SIZE, MAX_RESOLVE_DEPTH};
 use crate::btf::{Btf, Kind, TypeId};
-use crate::relo::compat::resolve_size;
-
-/// Deepest type chain [`shape`] follows before giving up (a malformed loop).
-const MAX_DEPTH: usize = 32;
 
 /// One member of a struct or union, as C code reaches it from the named type.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,7 +105,7 @@ fn flatten(
     let Some(Kind::Struct(c) | Kind::Union(c)) = btf.get(id).map(|t| &t.kind) else {
         return;
     };
-    if depth > MAX_DEPTH {
+    if depth > MAX_RESOLVE_DEPTH {
         return;
     }
     for m in &c.members {
@@ -127,7 +124,7 @@ fn flatten(
         let bits = if m.bitfield_size > 0 {
             m.bitfield_size as u64
         } else {
-            resolve_size(btf, m.ty).unwrap_or(0) * 8
+            query::size_of(btf, m.ty, KERNEL_PTR_SIZE, Overflow::Total).unwrap_or(0) * 8
         };
         out.push(Field {
             path: path.clone(),
@@ -142,19 +139,10 @@ fn flatten(
 }
 
 /// The anonymous struct or union `id` is (through modifiers only), if it is one.
-fn anonymous_composite(btf: &Btf, mut id: TypeId) -> Option<TypeId> {
-    for _ in 0..MAX_DEPTH {
-        let t = btf.get(id)?;
-        match &t.kind {
-            Kind::Const(r)
-            | Kind::Volatile(r)
-            | Kind::Restrict(r)
-            | Kind::TypeTag { ty: r, .. } => id = *r,
-            Kind::Struct(_) | Kind::Union(_) if t.name == 0 => return Some(id),
-            _ => return None,
-        }
-    }
-    None
+fn anonymous_composite(btf: &Btf, id: TypeId) -> Option<TypeId> {
+    let id = query::skip(btf, id, Skip::Modifiers, MAX_RESOLVE_DEPTH).ok()?;
+    let t = btf.get(id)?;
+    (matches!(t.kind, Kind::Struct(_) | Kind::Union(_)) && t.name == 0).then_some(id)
 }
 
 /// `id` spelled in C terms without following named types: `struct file *`,
@@ -163,7 +151,7 @@ pub fn shape(btf: &Btf, id: TypeId, depth: usize) -> String {
     if id == 0 {
         return "void".into();
     }
-    if depth > MAX_DEPTH {
+    if depth > MAX_RESOLVE_DEPTH {
         return "...".into();
     }
     let Some(t) = btf.get(id) else {

@@ -11,14 +11,12 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write;
 
+use crate::btf::query::{is_modifier, MAX_NESTING_DEPTH};
 use crate::btf::{Btf, Composite, Enum, FuncProto, Kind, Type, TypeId};
 
 use super::layout::Layout;
 use super::order::Order;
 use super::DumpError;
-
-/// Deepest nesting of declarations before a chain is taken for a malformed loop.
-const MAX_DEPTH: u32 = 512;
 
 /// Indentation is capped at this many tabs, as in libbpf.
 const MAX_INDENT: usize = 13;
@@ -82,20 +80,13 @@ struct Emitter<'a, W> {
     names: Vec<Option<Option<String>>>,
     tag_counts: HashMap<String, usize>,
     ident_counts: HashMap<String, usize>,
-    depth: u32,
+    depth: usize,
     /// Padding lines still allowed ([`MAX_PAD_LINES`]).
     pad_lines: u32,
 }
 
 fn pfx(lvl: usize) -> &'static str {
     &"\t\t\t\t\t\t\t\t\t\t\t\t\t"[..lvl.min(MAX_INDENT)]
-}
-
-fn is_mod(t: &Type) -> bool {
-    matches!(
-        t.kind,
-        Kind::Volatile(_) | Kind::Const(_) | Kind::Restrict(_) | Kind::TypeTag { .. }
-    )
 }
 
 impl<'a, W: Write> Emitter<'a, W> {
@@ -133,7 +124,7 @@ impl<'a, W: Write> Emitter<'a, W> {
 
     fn enter(&mut self, id: TypeId) -> Result<(), DumpError> {
         self.depth += 1;
-        if self.depth > MAX_DEPTH {
+        if self.depth > MAX_NESTING_DEPTH {
             return Err(DumpError::TooDeep(id));
         }
         Ok(())
@@ -585,7 +576,7 @@ impl<'a, W: Write> Emitter<'a, W> {
         while decls
             .last()
             .and_then(|&id| self.btf.get(id))
-            .is_some_and(is_mod)
+            .is_some_and(|t| is_modifier(&t.kind))
         {
             decls.pop();
         }

@@ -2,14 +2,8 @@
 //! (`btf__pointer_size`, `btf__resolve_size`, `btf__align_of`), which decide padding
 //! and `__attribute__((packed))` in the C output.
 
+use crate::btf::query::{self, Overflow, MAX_ALIGN_DEPTH};
 use crate::btf::{Btf, Composite, Kind, TypeId};
-
-/// How many modifiers, typedefs and arrays `resolve_size` follows (libbpf's
-/// `MAX_RESOLVE_DEPTH`).
-const MAX_RESOLVE_DEPTH: usize = 32;
-
-/// Deepest nesting `align_of` follows before giving up on a (malformed) loop.
-const MAX_ALIGN_DEPTH: usize = 256;
 
 /// Layout queries on one BTF.
 pub(super) struct Layout<'a> {
@@ -21,30 +15,7 @@ impl<'a> Layout<'a> {
     /// Guesses the pointer size from the size of `long` as libbpf does, falling back
     /// to this machine's.
     pub(super) fn new(btf: &'a Btf) -> Self {
-        const LONGS: &[&str] = &[
-            "long",
-            "long int",
-            "int long",
-            "unsigned long",
-            "long unsigned",
-            "unsigned long int",
-            "unsigned int long",
-            "long unsigned int",
-            "long int unsigned",
-            "int unsigned long",
-            "int long unsigned",
-        ];
-        let guessed = (1..btf.type_count()).find_map(|id| {
-            let t = btf.get(id)?;
-            match &t.kind {
-                Kind::Int(i)
-                    if (i.size == 4 || i.size == 8) && LONGS.contains(&&*btf.name(t.name)) =>
-                {
-                    Some(i.size as i64)
-                }
-                _ => None,
-            }
-        });
+        let guessed = query::guess_ptr_size(btf).map(|s| s as i64);
         Layout {
             btf,
             ptr_size: guessed.unwrap_or(std::mem::size_of::<usize>() as i64),
@@ -57,47 +28,11 @@ impl<'a> Layout<'a> {
     }
 
     /// Size in bytes of type `id`, or `None` where libbpf reports an error (void,
-    /// forward declarations, functions, loops, overflow).
-    pub(super) fn size_of(&self, mut id: TypeId) -> Option<i64> {
-        let mut nelems: u32 = 1;
-        for _ in 0..MAX_RESOLVE_DEPTH {
-            let t = self.btf.get(id)?;
-            let size = match &t.kind {
-                Kind::Int(_)
-                | Kind::Struct(_)
-                | Kind::Union(_)
-                | Kind::Enum(_)
-                | Kind::Enum64(_)
-                | Kind::Datasec(_)
-                | Kind::Float { .. } => t.kind.size()? as i64,
-                Kind::Ptr(_) => self.ptr_size,
-                Kind::Fwd { .. } => return None,
-                Kind::Typedef(r)
-                | Kind::Volatile(r)
-                | Kind::Const(r)
-                | Kind::Restrict(r)
-                | Kind::Var { ty: r, .. }
-                | Kind::DeclTag { ty: r, .. }
-                | Kind::TypeTag { ty: r, .. } => {
-                    id = *r;
-                    continue;
-                }
-                Kind::Array(a) => {
-                    if nelems != 0 && a.nelems > u32::MAX / nelems {
-                        return None;
-                    }
-                    nelems *= a.nelems;
-                    id = a.elem;
-                    continue;
-                }
-                Kind::Func { .. } | Kind::FuncProto(_) => return None,
-            };
-            if nelems != 0 && size > (u32::MAX / nelems) as i64 {
-                return None;
-            }
-            return Some(nelems as i64 * size);
-        }
-        None
+    /// forward declarations, functions, loops, overflow): [`query::size_of`] with
+    /// this BTF's pointer size and libbpf's overflow check.
+    pub(super) fn size_of(&self, id: TypeId) -> Option<i64> {
+        // At most u32::MAX: the conversion is exact.
+        query::size_of(self.btf, id, self.ptr_size as u64, Overflow::EachArray).map(|s| s as i64)
     }
 
     /// Alignment in bytes of type `id`; 0 where libbpf cannot tell (void, forward

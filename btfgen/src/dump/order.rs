@@ -5,12 +5,10 @@
 //! A link from X to Y is *strong* (Y must be defined before X) unless the path goes
 //! through a pointer and reaches a named type, which a forward declaration satisfies.
 
+use crate::btf::query::MAX_NESTING_DEPTH;
 use crate::btf::{Btf, Kind, TypeId};
 
 use super::DumpError;
-
-/// Deepest recursion before a chain is taken for a malformed loop.
-const MAX_DEPTH: u32 = 512;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -64,9 +62,9 @@ impl Order {
         id: TypeId,
         through_ptr: bool,
         queue: &mut Vec<TypeId>,
-        depth: u32,
+        depth: usize,
     ) -> Result<bool, DumpError> {
-        if depth > MAX_DEPTH {
+        if depth > MAX_NESTING_DEPTH {
             return Err(DumpError::TooDeep(id));
         }
         let idx = id as usize;

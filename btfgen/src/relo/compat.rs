@@ -2,13 +2,8 @@
 //! fields-are-compatible, types-are-compatible and types-match.
 
 use super::CoreError;
+use crate::btf::query::{self, Overflow, Skip, MAX_RESOLVE_DEPTH};
 use crate::btf::{Btf, Enum, Kind, Type, TypeId, INT_SIGNED};
-
-/// Recursion limit of libbpf's compatibility checks.
-const MAX_DEPTH: u32 = 32;
-
-/// Size of a pointer in the BTF this tool relocates against (64-bit kernels).
-pub const PTR_SIZE: u64 = 8;
 
 /// The type `id`: `Ok(None)` for void, an error for an id out of range.
 pub fn ty(btf: &Btf, id: TypeId) -> Result<Option<&Type>, CoreError> {
@@ -19,24 +14,14 @@ pub fn ty(btf: &Btf, id: TypeId) -> Result<Option<&Type>, CoreError> {
 }
 
 /// Skips modifiers (`const`, `volatile`, `restrict`, type tags) and typedefs; returns
-/// the id reached and its type (`None` for void).
-pub fn skip_mods(btf: &Btf, mut id: TypeId) -> Result<(TypeId, Option<&Type>), CoreError> {
-    for _ in 0..=btf.type_count() {
-        let t = ty(btf, id)?;
-        match t.map(|t| &t.kind) {
-            Some(
-                Kind::Typedef(r)
-                | Kind::Const(r)
-                | Kind::Volatile(r)
-                | Kind::Restrict(r)
-                | Kind::TypeTag { ty: r, .. },
-            ) => id = *r,
-            _ => return Ok((id, t)),
-        }
-    }
-    Err(CoreError::Invalid(format!(
-        "type [{id}] has a modifier loop"
-    )))
+/// the id reached and its type (`None` for void). Only a loop stops the walk early
+/// (an error), as libbpf's `skip_mods_and_typedefs` has no depth limit.
+pub fn skip_mods(btf: &Btf, id: TypeId) -> Result<(TypeId, Option<&Type>), CoreError> {
+    // An acyclic chain cannot visit more types than there are.
+    let max = btf.type_count() as usize + 1;
+    let id = query::skip(btf, id, Skip::ModifiersAndTypedefs, max)
+        .map_err(|id| CoreError::Invalid(format!("type [{id}] has a modifier loop")))?;
+    Ok((id, ty(btf, id)?))
 }
 
 /// The numeric BTF kind (0 for void).
@@ -60,37 +45,12 @@ pub fn kinds_compat(a: Option<&Type>, b: Option<&Type>) -> bool {
     kind_code(a) == kind_code(b) || (is_enum(a).is_some() && is_enum(b).is_some())
 }
 
-/// `btf__resolve_size`: the byte size of a type, `None` when it has none.
-pub fn resolve_size(btf: &Btf, mut id: TypeId) -> Option<u64> {
-    let mut mult: u64 = 1;
-    for _ in 0..MAX_DEPTH {
-        let t = btf.get(id)?;
-        let size = match &t.kind {
-            Kind::Int(i) => i.size as u64,
-            Kind::Struct(c) | Kind::Union(c) => c.size as u64,
-            Kind::Enum(e) | Kind::Enum64(e) => e.size as u64,
-            Kind::Datasec(d) => d.size as u64,
-            Kind::Float { size } => *size as u64,
-            Kind::Ptr(_) => PTR_SIZE,
-            Kind::Typedef(r) | Kind::Const(r) | Kind::Volatile(r) | Kind::Restrict(r) => {
-                id = *r;
-                continue;
-            }
-            Kind::Var { ty, .. } | Kind::DeclTag { ty, .. } | Kind::TypeTag { ty, .. } => {
-                id = *ty;
-                continue;
-            }
-            Kind::Array(a) => {
-                mult = mult.checked_mul(a.nelems as u64)?;
-                id = a.elem;
-                continue;
-            }
-            _ => return None,
-        };
-        let total = mult.checked_mul(size)?;
-        return (total <= u32::MAX as u64).then_some(total);
-    }
-    None
+/// `btf__resolve_size` as the CO-RE engine computes it: 8-byte pointers, element
+/// counts multiplied in 64 bits ([`Overflow::Total`]); an error for a type without a
+/// size.
+pub fn size_of(btf: &Btf, id: TypeId) -> Result<u64, CoreError> {
+    query::size_of(btf, id, query::KERNEL_PTR_SIZE, Overflow::Total)
+        .ok_or_else(|| CoreError::Invalid(format!("type [{id}] has no size")))
 }
 
 /// Length of `name` without its `___flavor` suffix (`bpf_core_essential_name_len`).
@@ -146,7 +106,7 @@ pub fn fields_compat(lb: &Btf, lid: TypeId, tb: &Btf, tid: TypeId) -> Result<boo
 /// `bpf_core_types_are_compat`: the relation behind TYPE_ID_TARGET, TYPE_EXISTS and
 /// TYPE_SIZE.
 pub fn types_compat(lb: &Btf, lid: TypeId, tb: &Btf, tid: TypeId) -> Result<bool, CoreError> {
-    types_compat_at(lb, lid, tb, tid, MAX_DEPTH as i32)
+    types_compat_at(lb, lid, tb, tid, MAX_RESOLVE_DEPTH as i32)
 }
 
 fn types_compat_at(
@@ -160,7 +120,7 @@ fn types_compat_at(
         return Ok(false);
     }
     let (mut lid, mut tid) = (lid, tid);
-    for _ in 0..MAX_DEPTH {
+    for _ in 0..MAX_RESOLVE_DEPTH {
         let (_, l) = skip_mods(lb, lid)?;
         let (_, t) = skip_mods(tb, tid)?;
         if !kinds_compat(l, t) {
@@ -217,7 +177,7 @@ fn names_match(lb: &Btf, lname: u32, tb: &Btf, tname: u32) -> bool {
 
 /// `bpf_core_types_match`: the relation behind TYPE_MATCHES.
 pub fn types_match(lb: &Btf, lid: TypeId, tb: &Btf, tid: TypeId) -> Result<bool, CoreError> {
-    types_match_at(lb, lid, tb, tid, false, MAX_DEPTH as i32)
+    types_match_at(lb, lid, tb, tid, false, MAX_RESOLVE_DEPTH as i32)
 }
 
 fn types_match_at(
@@ -232,7 +192,7 @@ fn types_match_at(
         return Err(CoreError::Invalid("type nesting too deep".into()));
     }
     let (mut lid, mut tid) = (lid, tid);
-    for _ in 0..MAX_DEPTH {
+    for _ in 0..MAX_RESOLVE_DEPTH {
         let (_, l) = skip_mods(lb, lid)?;
         let (_, t) = skip_mods(tb, tid)?;
         let lname = l.map_or(0, |l| l.name);
@@ -339,3 +299,7 @@ fn composites_match(
     }
     Ok(true)
 }
+
+#[cfg(test)]
+#[path = "compat_tests.rs"]
+mod tests;

@@ -229,8 +229,7 @@ fn calc(btf: &Btf, kind: RelocKind, spec: Option<&Spec>) -> Result<(u64, bool), 
         let Some(s) = spec else { return Ok((0, false)) };
         let v = match kind {
             RelocKind::TypeIdLocal | RelocKind::TypeIdTarget => s.root as u64,
-            RelocKind::TypeSize => compat::resolve_size(btf, s.root)
-                .ok_or_else(|| CoreError::Invalid(format!("type [{}] has no size", s.root)))?,
+            RelocKind::TypeSize => compat::size_of(btf, s.root)?,
             _ => 1,
         };
         return Ok((v, false));
@@ -257,10 +256,7 @@ fn field_value(btf: &Btf, s: &Spec, kind: RelocKind) -> Result<u64, CoreError> {
         .access
         .last()
         .ok_or_else(|| CoreError::Invalid("empty spec".into()))?;
-    let size = |id| {
-        compat::resolve_size(btf, id)
-            .ok_or_else(|| CoreError::Invalid(format!("type [{id}] has no size")))
-    };
+    let size = |id| compat::size_of(btf, id);
     let Some(_) = acc.name else {
         return match kind {
             RelocKind::FieldByteOffset => Ok(s.bit_offset / 8),
@@ -315,3 +311,7 @@ fn field_value(btf: &Btf, s: &Spec, kind: RelocKind) -> Result<u64, CoreError> {
 fn compat_name(name: &str) -> &str {
     &name[..compat::essential_len(name.as_bytes())]
 }
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

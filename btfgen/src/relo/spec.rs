@@ -2,9 +2,7 @@
 //! (`bpf_core_parse_spec`), and the same path found in a target type
 //! (`bpf_core_spec_match`).
 
-use super::compat::{
-    essential, fields_compat, resolve_size, skip_mods, ty, types_compat, types_match,
-};
+use super::compat::{essential, fields_compat, size_of, skip_mods, ty, types_compat, types_match};
 use super::CoreError;
 use crate::bpf::RelocKind;
 use crate::btf::{Btf, Kind, StrOff, TypeId};
@@ -61,10 +59,6 @@ fn is_flex(btf: &Btf, prev: Option<&Access>, nelems: u32) -> bool {
         return false;
     };
     nelems == 0 && members(btf.get(prev.type_id)).is_some_and(|m| prev.idx as usize + 1 == m.len())
-}
-
-fn size_of(btf: &Btf, id: TypeId) -> Result<u64, CoreError> {
-    resolve_size(btf, id).ok_or_else(|| CoreError::Invalid(format!("type [{id}] has no size")))
 }
 
 /// `bpf_core_parse_spec`: the local spec of a relocation.
@@ -313,3 +307,7 @@ impl Spec {
         out
     }
 }
+
+#[cfg(test)]
+#[path = "spec_tests.rs"]
+mod tests;
