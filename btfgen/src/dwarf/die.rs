@@ -12,8 +12,8 @@
 
 use gimli::{constants as dw, AttributeValue, DwAt, DwForm, Encoding, Reader, RunTimeEndian};
 
-use super::unit::R;
-use super::EncodeError;
+use super::error::EncodeError;
+use super::refs::R;
 
 /// One compiled abbreviation.
 pub(crate) struct Abbrev {
