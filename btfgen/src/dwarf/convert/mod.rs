@@ -22,6 +22,8 @@ mod finish;
 mod func;
 mod modifier;
 mod tags;
+#[cfg(test)]
+mod tests;
 mod var;
 
 use hashbrown::{HashMap, HashSet};
