@@ -18,6 +18,8 @@ mod error;
 mod funcs;
 mod options;
 mod refs;
+#[cfg(test)]
+mod tests;
 mod vars;
 
 use std::collections::BTreeMap;

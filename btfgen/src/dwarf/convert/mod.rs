@@ -23,7 +23,7 @@ mod func;
 mod modifier;
 mod tags;
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;
 mod var;
 
 use hashbrown::{HashMap, HashSet};

@@ -227,7 +227,7 @@ impl Out {
 
 /// A type as C-like text: `int`, `*const char`, `[6]int`, `struct s`, `fn(int,...)->void`,
 /// `tag(user) *int`, `fwd union u`; named types by name only.
-pub(super) fn show(btf: &Btf, id: TypeId) -> String {
+pub(in crate::dwarf) fn show(btf: &Btf, id: TypeId) -> String {
     let Some(t) = btf.get(id) else {
         return "void".into();
     };
