@@ -8,7 +8,7 @@ use crate::dwarf::refs::INDEX_INT_KEY;
 
 impl<'a> Converter<'a, '_> {
     /// A `DW_TAG_array_type`; the first array of the group also adds the index `int`.
-    #[inline]
+    #[inline(always)]
     pub(super) fn array(&mut self, key: u32, die: &Die<'a>) -> Ctx {
         let index = INDEX_INT_KEY;
         if self.index_int.is_none() {
@@ -37,7 +37,7 @@ impl<'a> Converter<'a, '_> {
     }
 
     /// A `DW_TAG_subrange_type`: multiplies its array's element count by its length.
-    #[inline]
+    #[inline(always)]
     pub(super) fn subrange(&mut self, parent: Ctx, die: &Die<'a>) -> Ctx {
         if let Ctx::Array(idx) = parent {
             let n = subrange_len(die);
@@ -55,7 +55,6 @@ impl<'a> Converter<'a, '_> {
 
 /// Elements of one array dimension, as pahole counts them (truncated to 32 bits;
 /// 0 for flexible arrays and variable-length bounds).
-#[inline]
 fn subrange_len(die: &Die<'_>) -> u32 {
     match (&die.upper_bound, &die.count) {
         (Some(ub), _) if is_const(ub) => (const_int(ub) as u64).wrapping_add(1) as u32,

@@ -9,7 +9,7 @@ use crate::dwarf::error::EncodeError;
 
 impl<'a> Converter<'a, '_> {
     /// A `DW_TAG_base_type`.
-    #[inline]
+    #[inline(always)]
     pub(super) fn base(&mut self, key: u32, die: &Die<'a>) -> Result<Ctx, EncodeError> {
         let (name, kind) = self.base_type(die)?;
         self.push(key, Type { name, kind });

@@ -21,7 +21,7 @@ pub(super) struct PendingBitfield {
 impl<'a> Converter<'a, '_> {
     /// A `DW_TAG_structure_type`, `class_type` or `union_type`: STRUCT or UNION, or a
     /// FWD for a named declaration (an anonymous one becomes nothing, i.e. void).
-    #[inline]
+    #[inline(always)]
     pub(super) fn composite(&mut self, key: u32, die: &Die<'a>, union: bool) -> Ctx {
         let name = self.name(die);
         if die.declaration {
@@ -54,7 +54,6 @@ impl<'a> Converter<'a, '_> {
     }
 
     /// A `DW_TAG_member`: appended to the struct or union it is a child of.
-    #[inline]
     pub(super) fn member(&mut self, parent: Ctx, die: &Die<'a>) -> Ctx {
         let Ctx::Composite(idx) = parent else {
             return Ctx::Other;

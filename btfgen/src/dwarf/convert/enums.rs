@@ -9,7 +9,7 @@ use crate::dwarf::refs::Lookup;
 impl<'a> Converter<'a, '_> {
     /// A `DW_TAG_enumeration_type`: ENUM, or ENUM64 above 4 bytes (a declaration, with
     /// no `DW_AT_byte_size`, is an ENUM of 4 bytes).
-    #[inline]
+    #[inline(always)]
     pub(super) fn enumeration(&mut self, key: u32, die: &Die<'a>) -> Ctx {
         let name = self.name(die);
         let size = die.byte_size.unwrap_or(4) as u32;
@@ -33,7 +33,7 @@ impl<'a> Converter<'a, '_> {
     }
 
     /// A `DW_TAG_enumerator`: a value of the enumeration it is a child of.
-    #[inline]
+    #[inline(always)]
     pub(super) fn enumerator(&mut self, parent: Ctx, die: &Die<'a>) -> Ctx {
         if let Ctx::Enum(idx) = parent {
             let name = self.name(die);

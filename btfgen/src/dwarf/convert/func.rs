@@ -8,7 +8,7 @@ use crate::dwarf::funcs::FuncRecord;
 
 impl<'a> Converter<'a, '_> {
     /// A `DW_TAG_subroutine_type`: a FUNC_PROTO its parameters are added to.
-    #[inline]
+    #[inline(always)]
     pub(super) fn subroutine(&mut self, key: u32, die: &Die<'a>) -> Ctx {
         let kind = Kind::FuncProto(FuncProto {
             ret: die.ty_or_void(),
@@ -19,7 +19,7 @@ impl<'a> Converter<'a, '_> {
 
     /// A `DW_TAG_formal_parameter`, or (`vararg`) `DW_TAG_unspecified_parameters`, of a
     /// subroutine type or a subprogram.
-    #[inline]
+    #[inline(always)]
     pub(super) fn param(&mut self, parent: Ctx, key: u32, die: &Die<'a>, vararg: bool) -> Ctx {
         match parent {
             Ctx::Proto(idx) => {
@@ -49,7 +49,7 @@ impl<'a> Converter<'a, '_> {
 
     /// A `DW_TAG_subprogram`: what it declares, and a function candidate unless it is a
     /// declaration.
-    #[inline]
+    #[inline(always)]
     pub(super) fn subprogram(&mut self, key: u32, die: &Die<'a>) -> Ctx {
         self.decls.insert(key, decl_info(die));
         if die.declaration {

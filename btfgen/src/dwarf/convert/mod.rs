@@ -287,7 +287,9 @@ impl<'a, 'o> Converter<'a, 'o> {
     }
 
     /// Converts one DIE; returns the context its children report to, or `None` for a
-    /// unit that must be skipped. One method per DIE family, in the files beside this.
+    /// unit that must be skipped. One method per DIE family, in the files beside this;
+    /// those called here are `#[inline(always)]`, as when their bodies were this match's
+    /// arms (the walk is the encoder's hot path).
     fn convert(
         &mut self,
         unit: &gimli::Unit<R<'a>>,

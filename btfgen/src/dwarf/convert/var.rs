@@ -12,7 +12,7 @@ use crate::dwarf::vars::VarRecord;
 impl<'a> Converter<'a, '_> {
     /// A top-level `DW_TAG_variable`: what it declares, and a variable candidate when it
     /// is a definition with a static address.
-    #[inline]
+    #[inline(always)]
     pub(super) fn variable(
         &mut self,
         unit: &gimli::Unit<R<'a>>,
