@@ -8,7 +8,7 @@ use object::{
     Object, ObjectSection, ObjectSymbol, RelocationKind, RelocationTarget, SectionIndex, SymbolKind,
 };
 
-use super::EncodeError;
+use super::error::EncodeError;
 use crate::btf::read::section_data;
 
 /// The DWARF sections the converter reads (`.debug_line` only for its unit headers,

@@ -13,8 +13,8 @@
 use hashbrown::{HashMap, HashSet};
 use std::fmt::Write;
 
-use super::unit::{DeclInfo, Lookup};
-use super::EncodeError;
+use super::error::EncodeError;
+use super::refs::{DeclInfo, Lookup};
 use crate::btf::*;
 
 /// A subprogram DIE as found in one compilation unit.

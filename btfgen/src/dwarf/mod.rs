@@ -1,5 +1,8 @@
-//! The DWARF → BTF converter: ELF input (`elf`), per-unit conversion (`unit`),
-//! functions (`funcs`) and per-CPU variables (`vars`), deduplicated in unit order.
+//! The DWARF → BTF converter: ELF input (`elf`), per-unit conversion (`convert`, which
+//! reads DIEs with `die`), functions (`funcs`) and per-CPU variables (`vars`),
+//! deduplicated in unit order. `refs`, `error` and `options` hold what they all share;
+//! imports point one way: this file → `convert` → `die`, `funcs`, `vars` → `refs`,
+//! `error`, `options`.
 //!
 //! Units are converted in parallel: `jobs - 1` workers on a rayon pool, and the calling
 //! thread, which deduplicates their fragments strictly in unit order (so the output is
@@ -8,108 +11,33 @@
 //! many as there are CPUs by default. At most a small window of converted units waits
 //! in memory.
 
+mod convert;
 mod die;
 mod elf;
+mod error;
 mod funcs;
-mod unit;
+mod options;
+mod refs;
+#[cfg(test)]
+mod tests;
 mod vars;
 
 use std::collections::BTreeMap;
 
 use hashbrown::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::sync::{mpsc, Condvar, Mutex};
 
 use gimli::EndianSlice;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::btf::dedup::Dedup;
 use crate::btf::*;
+use convert::{Converted, Converter};
 use elf::ElfInput;
-use unit::{Converted, Converter};
-
-/// Why a file could not be encoded.
-#[derive(Debug, thiserror::Error)]
-pub enum EncodeError {
-    /// The input does not start with the ELF magic.
-    #[error("not an ELF file")]
-    NotElf,
-    /// The ELF container is malformed.
-    #[error("bad ELF file: {0}")]
-    BadElf(String),
-    /// The ELF file has no `.debug_info`.
-    #[error("no DWARF debug info (no .debug_info section); was it built with -g, or stripped?")]
-    NoDwarf,
-    /// gimli rejected the DWARF.
-    #[error("bad DWARF: {0}")]
-    Dwarf(gimli::Error),
-    /// The DWARF of one unit is bad.
-    #[error("in the unit at .debug_info+{offset:#x}: {error}")]
-    InUnit {
-        /// Offset of the unit header.
-        offset: u64,
-        /// What is wrong.
-        error: Box<EncodeError>,
-    },
-    /// A DIE refers to an offset outside every unit.
-    #[error("reference to .debug_info+{0:#x}, outside every unit")]
-    BadReference(u64),
-    /// DWARF 4 type units.
-    #[error("DWARF type units (DW_FORM_ref_sig8) are not supported")]
-    TypeUnits,
-    /// Split DWARF skeleton units.
-    #[error(
-        "split DWARF (skeleton units) is not supported: encode the linked binary with its DWARF"
-    )]
-    SplitDwarf,
-    /// DWARF that has no BTF equivalent.
-    #[error("unsupported DWARF: {0}")]
-    Unsupported(String),
-    /// `.debug_info` beyond what 32-bit offsets address.
-    #[error(".debug_info is larger than 4 GiB")]
-    TooLarge,
-    /// The worker pool could not be started.
-    #[error("cannot start worker threads: {0}")]
-    Threads(String),
-}
-
-impl From<gimli::Error> for EncodeError {
-    fn from(e: gimli::Error) -> Self {
-        EncodeError::Dwarf(e)
-    }
-}
-
-/// What to encode and how.
-#[derive(Clone, Debug)]
-pub struct Options {
-    /// Threads, the calling one included (0: one per CPU); 1 converts and deduplicates
-    /// on the calling thread alone.
-    pub jobs: usize,
-    /// Emit FUNC + FUNC_PROTO for functions.
-    pub funcs: bool,
-    /// Emit VAR + DATASEC for per-CPU variables.
-    pub vars: bool,
-    /// Encode floating-point types as FLOAT (on by default, as kernel builds do);
-    /// otherwise as unsigned INTs of their size, as pahole does without `--btf_gen_floats`.
-    pub floats: bool,
-    /// Emit split BTF on this base (kernel modules on vmlinux).
-    pub base: Option<Arc<Btf>>,
-    /// Draw a progress bar on stderr.
-    pub progress: bool,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            jobs: 0,
-            funcs: true,
-            vars: true,
-            floats: true,
-            base: None,
-            progress: false,
-        }
-    }
-}
+pub use error::EncodeError;
+pub use options::Options;
+use refs::R;
 
 /// The result of encoding one ELF file.
 pub struct Encoded {
@@ -156,11 +84,11 @@ pub fn encode(data: &[u8], opts: &Options) -> Result<Encoded, EncodeError> {
     })
 }
 
-type Header<'a> = gimli::UnitHeader<unit::R<'a>>;
+type Header<'a> = gimli::UnitHeader<R<'a>>;
 
 fn convert_group<'a>(
     input: &ElfInput<'a>,
-    dwarf: &gimli::Dwarf<unit::R<'a>>,
+    dwarf: &gimli::Dwarf<R<'a>>,
     group: &[Header<'a>],
     opts: &Options,
 ) -> Result<Converted<'a>, EncodeError> {
@@ -184,7 +112,7 @@ fn convert_group<'a>(
 /// Converts all groups in parallel and deduplicates them in order.
 fn run<'a>(
     input: &ElfInput<'a>,
-    dwarf: &gimli::Dwarf<unit::R<'a>>,
+    dwarf: &gimli::Dwarf<R<'a>>,
     headers: &[Header<'a>],
     opts: &Options,
     merged: bool,

@@ -4,8 +4,8 @@
 
 use hashbrown::HashMap;
 
-use super::unit::{DeclInfo, Lookup};
-use super::EncodeError;
+use super::error::EncodeError;
+use super::refs::{DeclInfo, Lookup};
 use crate::btf::*;
 
 /// A top-level variable definition with a static address.

@@ -1,0 +1,52 @@
+//! Why a file could not be encoded: the one error type of every `dwarf` module.
+
+/// Why a file could not be encoded.
+#[derive(Debug, thiserror::Error)]
+pub enum EncodeError {
+    /// The input does not start with the ELF magic.
+    #[error("not an ELF file")]
+    NotElf,
+    /// The ELF container is malformed.
+    #[error("bad ELF file: {0}")]
+    BadElf(String),
+    /// The ELF file has no `.debug_info`.
+    #[error("no DWARF debug info (no .debug_info section); was it built with -g, or stripped?")]
+    NoDwarf,
+    /// gimli rejected the DWARF.
+    #[error("bad DWARF: {0}")]
+    Dwarf(gimli::Error),
+    /// The DWARF of one unit is bad.
+    #[error("in the unit at .debug_info+{offset:#x}: {error}")]
+    InUnit {
+        /// Offset of the unit header.
+        offset: u64,
+        /// What is wrong.
+        error: Box<EncodeError>,
+    },
+    /// A DIE refers to an offset outside every unit.
+    #[error("reference to .debug_info+{0:#x}, outside every unit")]
+    BadReference(u64),
+    /// DWARF 4 type units.
+    #[error("DWARF type units (DW_FORM_ref_sig8) are not supported")]
+    TypeUnits,
+    /// Split DWARF skeleton units.
+    #[error(
+        "split DWARF (skeleton units) is not supported: encode the linked binary with its DWARF"
+    )]
+    SplitDwarf,
+    /// DWARF that has no BTF equivalent.
+    #[error("unsupported DWARF: {0}")]
+    Unsupported(String),
+    /// `.debug_info` beyond what 32-bit offsets address.
+    #[error(".debug_info is larger than 4 GiB")]
+    TooLarge,
+    /// The worker pool could not be started.
+    #[error("cannot start worker threads: {0}")]
+    Threads(String),
+}
+
+impl From<gimli::Error> for EncodeError {
+    fn from(e: gimli::Error) -> Self {
+        EncodeError::Dwarf(e)
+    }
+}

@@ -1,0 +1,38 @@
+//! What to encode and how: the encoder's options, read by the pipeline and the
+//! converter alike.
+
+use std::sync::Arc;
+
+use crate::btf::Btf;
+
+/// What to encode and how.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Threads, the calling one included (0: one per CPU); 1 converts and deduplicates
+    /// on the calling thread alone.
+    pub jobs: usize,
+    /// Emit FUNC + FUNC_PROTO for functions.
+    pub funcs: bool,
+    /// Emit VAR + DATASEC for per-CPU variables.
+    pub vars: bool,
+    /// Encode floating-point types as FLOAT (on by default, as kernel builds do);
+    /// otherwise as unsigned INTs of their size, as pahole does without `--btf_gen_floats`.
+    pub floats: bool,
+    /// Emit split BTF on this base (kernel modules on vmlinux).
+    pub base: Option<Arc<Btf>>,
+    /// Draw a progress bar on stderr.
+    pub progress: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            jobs: 0,
+            funcs: true,
+            vars: true,
+            floats: true,
+            base: None,
+            progress: false,
+        }
+    }
+}
