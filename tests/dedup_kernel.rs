@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use btfgen::btf::dedup::{dedup, Dedup};
+use btfgen::btf::{dedup, Dedup};
 use btfgen::btf::{kind, Btf, FuncProto, Kind, Param, StrOff, Type};
 
 /// Calls `f` on every string offset of `t`: its name, then member, enumerator and

@@ -18,8 +18,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use btfgen::fetch::catalog::{self, Catalog};
-use btfgen::fetch::{self as fetch_mod, http, Client};
+use btfgen::fetch::{self as fetch_mod, Client, HttpError};
+use btfgen::fetch::{Catalog, Entry};
 use btfgen_tests::{btfgen, demo_vmlinux, require_tool, run_ok, DemoVmlinux, Work};
 
 // ---------------------------------------------------------------------------
@@ -434,7 +434,7 @@ fn test_catalog(repo_type: &str, extra: &str) -> String {
     )
 }
 
-fn entry(repo_type: &str) -> catalog::Entry {
+fn entry(repo_type: &str) -> Entry {
     Catalog::parse(&test_catalog(repo_type, ""), "test")
         .unwrap()
         .entries
@@ -515,7 +515,7 @@ fn yum_repository_over_http() {
     bytes[n - 5] ^= 0xff;
     fs::write(&gz, bytes).unwrap();
     let err = fetch_mod::available(&client(), &e, Some(&mirror)).unwrap_err();
-    assert!(matches!(err, http::HttpError::Mismatch { .. }), "{err}");
+    assert!(matches!(err, HttpError::Mismatch { .. }), "{err}");
     assert!(err.to_string().contains("sha256"), "{err}");
 
     // 404 and 5xx on repomd.xml.
@@ -578,7 +578,7 @@ fn apt_repository_over_http() {
     bytes.push(0);
     fs::write(&xz, bytes).unwrap();
     let err = fetch_mod::available(&client(), &entry("apt"), Some(&mirror)).unwrap_err();
-    assert!(matches!(err, http::HttpError::Mismatch { .. }), "{err}");
+    assert!(matches!(err, HttpError::Mismatch { .. }), "{err}");
 
     // Malformed Release.
     write(
@@ -708,7 +708,7 @@ fn server_that_never_answers_times_out() {
     let t = Instant::now();
     let err = fetch_mod::available(&c, &entry("yum"), Some(&url)).unwrap_err();
     assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
-    assert!(matches!(err, http::HttpError::Http { .. }), "{err}");
+    assert!(matches!(err, HttpError::Http { .. }), "{err}");
     drop(silent);
 }
 

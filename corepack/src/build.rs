@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use btfgen::bpf::{BpfError, BpfObject};
-use btfgen::btf::loops::check_reference_loops;
+use btfgen::btf::check_reference_loops;
 use btfgen::btf::{Btf, BtfError};
 use btfgen::min::{minimize, MinError};
 use btfgen::relo::resolve_object;

@@ -3,7 +3,7 @@
 //! format (the walks `btfgen dump` and `btfgen min` make over a hostile graph).
 #![no_main]
 
-use btfgen::btf::{dedup::dedup, Btf};
+use btfgen::btf::{dedup, Btf};
 use btfgen::dump;
 use libfuzzer_sys::fuzz_target;
 

@@ -2,7 +2,7 @@
 //! file and as an HTML directory listing.
 #![no_main]
 
-use btfgen::fetch::meta::{parse_links, parse_packages, parse_release, rpm_from_file_name};
+use btfgen::fetch::{parse_links, parse_packages, parse_release, rpm_from_file_name};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

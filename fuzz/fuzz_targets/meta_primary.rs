@@ -1,7 +1,7 @@
 //! yum `primary.xml`, keeping every package.
 #![no_main]
 
-use btfgen::fetch::meta::parse_primary;
+use btfgen::fetch::parse_primary;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

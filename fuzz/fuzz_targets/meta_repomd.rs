@@ -1,7 +1,7 @@
 //! yum `repomd.xml`.
 #![no_main]
 
-use btfgen::fetch::meta::parse_repomd;
+use btfgen::fetch::parse_repomd;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

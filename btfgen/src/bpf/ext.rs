@@ -78,7 +78,7 @@ impl Reader<'_> {
 }
 
 /// Parses `.BTF.ext`; names and access strings are looked up in `btf`.
-pub fn parse(data: &[u8], btf: &Btf) -> Result<BtfExt, BpfError> {
+pub(super) fn parse(data: &[u8], btf: &Btf) -> Result<BtfExt, BpfError> {
     let endian = btf.endian();
     let r = Reader { data, endian };
     let magic = data

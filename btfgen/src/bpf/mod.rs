@@ -1,11 +1,11 @@
 //! BPF ELF objects as clang `-target bpf -g` writes them: the local BTF (`.BTF`), its
 //! extension (`.BTF.ext`) and the programs of every executable section.
 
-pub mod ext;
+mod ext;
 
 use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
 
-use crate::btf::read::section_data;
+use crate::btf::section_data;
 use crate::btf::{Btf, BtfError};
 pub use ext::{BtfExt, CoreRelo, ExtSection, FuncInfo, LineInfo};
 

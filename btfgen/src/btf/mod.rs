@@ -1,14 +1,21 @@
-//! The BTF model: types ([`types`]), strings ([`strings`]), a reader ([`read`]),
-//! a writer ([`write`](mod@write)), graph deduplication ([`dedup`]) and the check for
-//! reference loops no C type has ([`loops`]).
+//! The BTF model: a [`Btf`] holds [`Type`]s (one Rust type per BTF kind, [`Kind`]) and
+//! [`Strings`]; it is read from raw or ELF bytes ([`Btf::from_bytes`], [`Btf::from_file`],
+//! split on a base with [`Btf::from_split_bytes`]) and written back ([`Btf::to_bytes`],
+//! [`Btf::to_elf`]). [`Dedup`] (and the one-shot [`dedup()`]) is libbpf's type graph
+//! deduplication; [`check_reference_loops`] refuses the reference loops no C type has.
+//!
+//! The files: `types` (the model), `strings`, `read`, `write`, `dedup/` (its own design
+//! overview), `loops`, and `query`, the one place that answers "what is this type's
+//! size" and "what is under these modifiers and typedefs", with the depth limits every
+//! walk of the crate uses.
 
-pub mod dedup;
-pub mod loops;
-pub mod query;
-pub mod read;
-pub mod strings;
-pub mod types;
-pub mod write;
+mod dedup;
+mod loops;
+pub(crate) mod query;
+mod read;
+mod strings;
+mod types;
+mod write;
 
 #[cfg(test)]
 pub(crate) mod test_util;
@@ -16,7 +23,10 @@ pub(crate) mod test_util;
 use std::borrow::Cow;
 use std::sync::Arc;
 
-pub use read::BtfError;
+pub use dedup::{dedup, Dedup};
+pub use loops::check_reference_loops;
+pub(crate) use read::section_data;
+pub use read::{detect_endian, BtfError};
 pub use strings::Strings;
 pub use types::*;
 

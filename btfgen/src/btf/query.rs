@@ -32,21 +32,21 @@ use super::{Btf, Kind, TypeId};
 
 /// Longest chain of modifiers, typedefs and arrays a walk follows (libbpf's
 /// `MAX_RESOLVE_DEPTH`); see the module's depth policy.
-pub const MAX_RESOLVE_DEPTH: usize = 32;
+pub(crate) const MAX_RESOLVE_DEPTH: usize = 32;
 
 /// Deepest recursion through members and parameters in C emission and ordering;
 /// see the module's depth policy.
-pub const MAX_NESTING_DEPTH: usize = 512;
+pub(crate) const MAX_NESTING_DEPTH: usize = 512;
 
 /// Deepest recursion of the C dump's alignment computation; see the module's depth
 /// policy.
-pub const MAX_ALIGN_DEPTH: usize = 256;
+pub(crate) const MAX_ALIGN_DEPTH: usize = 256;
 
 /// Size of a pointer on the 64-bit kernels the CO-RE engine relocates against.
-pub const KERNEL_PTR_SIZE: u64 = 8;
+pub(crate) const KERNEL_PTR_SIZE: u64 = 8;
 
 /// Whether a type is a modifier: `const`, `volatile`, `restrict` or a type tag.
-pub fn is_modifier(kind: &Kind) -> bool {
+pub(crate) fn is_modifier(kind: &Kind) -> bool {
     matches!(
         kind,
         Kind::Const(_) | Kind::Volatile(_) | Kind::Restrict(_) | Kind::TypeTag { .. }
@@ -55,7 +55,7 @@ pub fn is_modifier(kind: &Kind) -> bool {
 
 /// Which kinds [`skip`] walks through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Skip {
+pub(crate) enum Skip {
     /// `const`, `volatile`, `restrict` and type tags ([`is_modifier`]).
     Modifiers,
     /// Modifiers and typedefs.
@@ -67,7 +67,7 @@ pub enum Skip {
 /// `Ok` is the first id that is none of them: another kind, void, or an id out of
 /// range. `Err` is the id reached after `max` types in a row were all to be skipped
 /// (a loop, or a chain longer than `max`); that id itself was not looked at.
-pub fn skip(btf: &Btf, mut id: TypeId, what: Skip, max: usize) -> Result<TypeId, TypeId> {
+pub(crate) fn skip(btf: &Btf, mut id: TypeId, what: Skip, max: usize) -> Result<TypeId, TypeId> {
     for _ in 0..max {
         match btf.get(id).map(|t| &t.kind) {
             Some(Kind::Typedef(next)) if what == Skip::ModifiersAndTypedefs => id = *next,
@@ -80,8 +80,9 @@ pub fn skip(btf: &Btf, mut id: TypeId, what: Skip, max: usize) -> Result<TypeId,
 
 /// Skips modifiers and typedefs from `id` for at most [`MAX_RESOLVE_DEPTH`] types and
 /// returns where it stopped, whether on a type of another kind, void, an id out of
-/// range, or the limit. This is what the DWARF converter's `strip_cv_typedef` does.
-pub fn skip_mods_and_typedefs(btf: &Btf, id: TypeId) -> TypeId {
+/// range, or the limit. The DWARF converter
+/// uses it for the storage type of bitfields and enums.
+pub(crate) fn skip_mods_and_typedefs(btf: &Btf, id: TypeId) -> TypeId {
     skip(btf, id, Skip::ModifiersAndTypedefs, MAX_RESOLVE_DEPTH).unwrap_or_else(|id| id)
 }
 
@@ -91,7 +92,7 @@ pub fn skip_mods_and_typedefs(btf: &Btf, id: TypeId) -> TypeId {
 /// `u32::MAX` while a later factor (a zero-length dimension or a zero-size element)
 /// brings the size back to 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Overflow {
+pub(crate) enum Overflow {
     /// After each array, as `btf__resolve_size` does (`-E2BIG`): the C dump.
     EachArray,
     /// Only the final size: element counts multiply in 64 bits. The CO-RE engine and
@@ -105,7 +106,7 @@ pub enum Overflow {
 /// `None` where libbpf reports an error: void, an id out of range, forward
 /// declarations, functions and prototypes, a chain longer than
 /// [`MAX_RESOLVE_DEPTH`], or a size past `u32::MAX` (checked as `overflow` says).
-pub fn size_of(btf: &Btf, mut id: TypeId, ptr_size: u64, overflow: Overflow) -> Option<u64> {
+pub(crate) fn size_of(btf: &Btf, mut id: TypeId, ptr_size: u64, overflow: Overflow) -> Option<u64> {
     let mut count: u64 = 1;
     for _ in 0..MAX_RESOLVE_DEPTH {
         let t = btf.get(id)?;
@@ -148,7 +149,7 @@ pub fn size_of(btf: &Btf, mut id: TypeId, ptr_size: u64, overflow: Overflow) -> 
 /// The pointer size `btf` was built for, from the size of its `long` (libbpf's
 /// `btf__pointer_size`); `None` when it has no 4- or 8-byte `long` under any of its C
 /// spellings.
-pub fn guess_ptr_size(btf: &Btf) -> Option<u64> {
+pub(crate) fn guess_ptr_size(btf: &Btf) -> Option<u64> {
     const LONGS: &[&str] = &[
         "long",
         "long int",

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use btfgen::bpf::BpfObject;
-use btfgen::btf::loops::check_reference_loops;
+use btfgen::btf::check_reference_loops;
 use btfgen::btf::Btf;
 use btfgen::json::quote;
 use btfgen::relo::resolve_object;
@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 /// Arguments of `btfgen check`.
 #[derive(clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// BPF objects (clang -target bpf -g).
     #[arg(required = true)]
     objects: Vec<PathBuf>,
@@ -163,7 +163,7 @@ fn check_kernel(path: &Path, base: &Option<Arc<Btf>>, objects: &[(String, BpfObj
 }
 
 /// Runs `btfgen check`.
-pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let base = read_base(&a.base)?;
     let objects: Vec<(String, BpfObject)> = a
         .objects

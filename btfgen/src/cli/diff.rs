@@ -12,7 +12,7 @@ use super::output::print_stdout;
 
 /// Arguments of `btfgen diff`.
 #[derive(clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// The old BTF (raw, or an ELF file with .BTF).
     a: PathBuf,
     /// The new BTF (raw, or an ELF file with .BTF).
@@ -37,7 +37,7 @@ pub struct Args {
 }
 
 /// Runs `btfgen diff`; errors are printed here so that they exit with 2.
-pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     match compare(&a) {
         Ok(differs) => Ok(ExitCode::from(differs as u8)),
         Err(e) => {

@@ -13,7 +13,7 @@ use super::output::{print_stdout, write_atomic};
 
 /// Output format.
 #[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum Format {
+pub(super) enum Format {
     /// A compilable C header, as `bpftool btf dump file F format c` (vmlinux.h).
     C,
     /// One line per type, as `bpftool btf dump file F`.
@@ -24,7 +24,7 @@ pub enum Format {
 
 /// Arguments of `btfgen dump`.
 #[derive(clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// BTF to dump: raw BTF (e.g. /sys/kernel/btf/vmlinux) or an ELF file with .BTF.
     file: PathBuf,
     /// FILE is split BTF on this base BTF (raw or ELF), as a kernel module's on vmlinux.
@@ -42,7 +42,7 @@ pub struct Args {
     output: Option<PathBuf>,
 }
 
-pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let name = a.file.display();
     let base = match &a.base {
         Some(p) => Some(Arc::new(

@@ -17,7 +17,7 @@ use super::output::write_atomic;
 
 /// Output container.
 #[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum Format {
+pub(super) enum Format {
     /// The raw BTF blob (`pahole --btf_encode_detached`).
     Raw,
     /// A minimal ELF file holding only a `.BTF` section.
@@ -26,7 +26,7 @@ pub enum Format {
 
 /// Arguments of `btfgen encode`.
 #[derive(clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// ELF file with DWARF (a vmlinux, an object file or a kernel module), or a
     /// .deb, .ddeb or .rpm kernel debuginfo package holding a vmlinux.
     file: PathBuf,
@@ -63,7 +63,7 @@ pub struct Args {
 /// Inputs at least this large show a progress bar on a terminal.
 const PROGRESS_MIN_BYTES: u64 = 64 << 20;
 
-pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let name = a.file.display();
     let kind = package::PackageFormat::detect(&a.file).with_context(|| format!("{name}"))?;

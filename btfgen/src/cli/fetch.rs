@@ -23,7 +23,7 @@ use super::output::write_atomic;
 
 /// Arguments of `btfgen fetch`.
 #[derive(clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// Catalog names, `<os-release ID>-<VERSION_ID>` (centos-7, ubuntu-20.04, ...).
     #[arg(required = true, value_name = "DISTRO")]
     distros: Vec<String>,
@@ -64,7 +64,7 @@ pub struct Args {
     jobs: usize,
     /// Retries of a download (connection errors, timeouts, HTTP 5xx; never 404 nor a
     /// checksum mismatch).
-    #[arg(long, value_name = "N", default_value_t = fetch::download::DEFAULT_RETRIES)]
+    #[arg(long, value_name = "N", default_value_t = fetch::DEFAULT_RETRIES)]
     retries: u32,
     /// Delay before the first retry, in milliseconds (doubled for each next one).
     #[arg(long, value_name = "MS", default_value_t = 1000, hide = true)]
@@ -99,7 +99,7 @@ fn done(path: &Path) -> Option<&'static str> {
 }
 
 /// Runs `btfgen fetch`.
-pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let arch = match &a.arch {
         Some(s) => Arch::parse(s).with_context(|| format!("unknown arch {s} (x86_64, arm64)"))?,
         None => Arch::host().context("this machine's arch is not in the catalog: give --arch")?,

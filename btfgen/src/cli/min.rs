@@ -17,7 +17,7 @@ use super::output::write_atomic;
 
 /// Arguments of `btfgen min`.
 #[derive(clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// Kernel BTF (raw or ELF), or a directory searched recursively for them.
     #[arg(long, value_name = "KERNEL")]
     btf: PathBuf,
@@ -61,7 +61,7 @@ fn one(
 }
 
 /// Runs `btfgen min`.
-pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let base = read_base(&a.base)?;
     let objects = read_objects(&a.objects)?;
     if !a.btf.is_dir() {

@@ -43,7 +43,7 @@ enum Command {
 const SUBCOMMANDS: &[&str] = &["encode", "dump", "diff", "min", "check", "fetch", "help"];
 
 /// Parses `args` (program name first) and runs the command.
-pub fn run(mut args: Vec<OsString>) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(mut args: Vec<OsString>) -> anyhow::Result<ExitCode> {
     if let Some(first) = args.get(1).and_then(|a| a.to_str()) {
         let global = ["-h", "--help", "-V", "--version"].contains(&first);
         if !global && !SUBCOMMANDS.contains(&first) {

@@ -7,7 +7,7 @@ use anyhow::Context;
 
 /// Prints `text` on standard output; a reader that stopped early (`| head`) is not
 /// an error.
-pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+pub(super) fn print_stdout(text: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())
@@ -19,6 +19,6 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
 }
 
 /// Writes `bytes` to `path` atomically ([`btfgen::atomic::write_atomic`]).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(btfgen::atomic::write_atomic(path, bytes)?)
 }

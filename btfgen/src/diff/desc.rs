@@ -23,7 +23,7 @@ pub struct Field {
 
 /// The comparable description of one named type.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Desc {
+pub(super) enum Desc {
     /// A struct or union: its size in bytes and flattened members.
     Composite {
         /// Size in bytes.
@@ -52,7 +52,7 @@ pub enum Desc {
 }
 
 /// The description of the named type `id`; `None` for kinds that are not compared.
-pub fn describe(btf: &Btf, id: TypeId) -> Option<Desc> {
+pub(super) fn describe(btf: &Btf, id: TypeId) -> Option<Desc> {
     let t = btf.get(id)?;
     Some(match &t.kind {
         Kind::Struct(c) | Kind::Union(c) => {
@@ -147,7 +147,7 @@ fn anonymous_composite(btf: &Btf, id: TypeId) -> Option<TypeId> {
 
 /// `id` spelled in C terms without following named types: `struct file *`,
 /// `u32[16]`, `int (*)(void *)`, `struct {...}` for anonymous aggregates.
-pub fn shape(btf: &Btf, id: TypeId, depth: usize) -> String {
+pub(super) fn shape(btf: &Btf, id: TypeId, depth: usize) -> String {
     if id == 0 {
         return "void".into();
     }

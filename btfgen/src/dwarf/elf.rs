@@ -9,7 +9,7 @@ use object::{
 };
 
 use super::error::EncodeError;
-use crate::btf::read::section_data;
+use crate::btf::section_data;
 
 /// The DWARF sections the converter reads (`.debug_line` only for its unit headers,
 /// which gimli parses with each unit).
@@ -51,7 +51,7 @@ pub(crate) struct ElfInput<'data> {
 
 impl<'data> ElfInput<'data> {
     /// Parses the ELF file, loads its DWARF sections and collects its symbols.
-    pub fn parse(data: &'data [u8]) -> Result<Self, EncodeError> {
+    pub(super) fn parse(data: &'data [u8]) -> Result<Self, EncodeError> {
         if !data.starts_with(b"\x7fELF") {
             return Err(EncodeError::NotElf);
         }
@@ -133,7 +133,7 @@ impl<'data> ElfInput<'data> {
     }
 
     /// The bytes of a DWARF section (empty when the file lacks it).
-    pub fn section(&self, id: gimli::SectionId) -> &[u8] {
+    pub(super) fn section(&self, id: gimli::SectionId) -> &[u8] {
         self.sections.get(&id).map_or(&[], |c| c.as_ref())
     }
 }

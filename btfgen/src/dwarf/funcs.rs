@@ -51,7 +51,7 @@ fn chase<'a, T>(
 
 impl<'a> FuncRecord<'a> {
     /// A record for the subprogram DIE at `key`; parameters are added as they are seen.
-    pub fn new(key: u32) -> Self {
+    pub(super) fn new(key: u32) -> Self {
         FuncRecord {
             key,
             params: Vec::new(),
@@ -68,7 +68,7 @@ impl<'a> FuncRecord<'a> {
 
     /// Records a parameter DIE (`vararg` for `DW_TAG_unspecified_parameters`); returns
     /// its index.
-    pub fn add_param(&mut self, key: u32, vararg: bool) -> u32 {
+    pub(super) fn add_param(&mut self, key: u32, vararg: bool) -> u32 {
         self.params.push(if vararg { 0 } else { key });
         self.params.len() as u32 - 1
     }
@@ -77,7 +77,7 @@ impl<'a> FuncRecord<'a> {
     /// `false` (and nothing more resolved) when the name is not in `functions`, the
     /// names of `STT_FUNC` symbols (most subprograms of a kernel unit are inline-only
     /// copies of header functions).
-    pub fn resolve(
+    pub(super) fn resolve(
         &mut self,
         decls: &HashMap<u32, DeclInfo<'a>>,
         lookup: &Lookup<'_>,

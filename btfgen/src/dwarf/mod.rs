@@ -31,7 +31,7 @@ use std::sync::{mpsc, Condvar, Mutex};
 use gimli::EndianSlice;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::btf::dedup::Dedup;
+use crate::btf::Dedup;
 use crate::btf::*;
 use convert::{Converted, Converter};
 use elf::ElfInput;

@@ -46,7 +46,7 @@ pub(crate) struct Lookup<'k> {
 impl Lookup<'_> {
     /// The type id for the DIE at `key`: 0 (void) for DIEs that are no type, an error
     /// for references outside the units being converted.
-    pub fn resolve(&self, mut key: u32) -> Result<TypeId, EncodeError> {
+    pub(super) fn resolve(&self, mut key: u32) -> Result<TypeId, EncodeError> {
         for _ in 0..32 {
             if key == 0 {
                 return Ok(0);

@@ -26,7 +26,7 @@ pub(crate) struct VarRecord<'a> {
 
 impl<'a> VarRecord<'a> {
     /// A record for the variable DIE at `key` located at `addr`.
-    pub fn new(key: u32, addr: u64) -> Self {
+    pub(super) fn new(key: u32, addr: u64) -> Self {
         VarRecord {
             key,
             addr,
@@ -38,7 +38,7 @@ impl<'a> VarRecord<'a> {
     }
 
     /// Follows `DW_AT_specification` to the declaration for name, type and linkage.
-    pub fn resolve(
+    pub(super) fn resolve(
         &mut self,
         decls: &HashMap<u32, DeclInfo<'a>>,
         lookup: &Lookup<'_>,

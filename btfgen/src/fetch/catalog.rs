@@ -10,7 +10,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 /// The built-in catalog (kernels.toml at the root of the repository).
-pub const BUILTIN: &str = include_str!("../../../kernels.toml");
+pub(super) const BUILTIN: &str = include_str!("../../../kernels.toml");
 
 /// Architectures, named as BTFHub's directories name them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
@@ -407,7 +407,7 @@ fn check_template(t: &str, keys: &[&str]) -> Result<(), String> {
 }
 
 /// Substitutes `{KEY}` in `t` by `f(KEY)` (templates are validated beforehand).
-pub fn expand(t: &str, f: impl Fn(&str) -> String) -> String {
+pub(super) fn expand(t: &str, f: impl Fn(&str) -> String) -> String {
     let mut out = String::with_capacity(t.len());
     let mut rest = t;
     while let Some(i) = rest.find('{') {

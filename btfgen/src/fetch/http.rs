@@ -11,7 +11,7 @@ use super::meta::{self, Checksum, Package};
 use super::select::{self, Kernel};
 
 /// Metadata files larger than this (compressed) are refused.
-pub const MAX_METADATA: u64 = 512 << 20;
+pub(super) const MAX_METADATA: u64 = 512 << 20;
 
 /// Errors of the HTTP client, of [`available`] and of [`Download::finish`](super::Download::finish).
 #[derive(Debug, thiserror::Error)]
@@ -32,7 +32,7 @@ pub enum HttpError {
         /// The status code.
         status: u16,
     },
-    /// The file exceeds [`MAX_METADATA`].
+    /// The file exceeds the metadata bound (512 MiB).
     #[error("{url}: larger than {MAX_METADATA} bytes")]
     TooLarge {
         /// The URL.
@@ -95,7 +95,7 @@ impl Client {
         Some((user, std::env::var("BTFGEN_MIRROR_PASSWORD").ok()))
     }
 
-    /// GETs `url` whole (bounded by [`MAX_METADATA`]); `Ok(None)` on 404.
+    /// GETs `url` whole (bounded to 512 MiB); `Ok(None)` on 404.
     pub fn get(&self, url: &str) -> Result<Option<Vec<u8>>, HttpError> {
         let mut req = self.inner.get(url);
         if let Some((u, p)) = &self.auth {
@@ -163,7 +163,7 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
 
 /// Checks `data` against a size and checksum (sha256/sha512/sha1/md5 are not all
 /// supported: sha256 and sha512 are checked, others are skipped).
-pub fn verify(
+pub(super) fn verify(
     url: &str,
     data: &[u8],
     size: Option<u64>,
@@ -218,7 +218,7 @@ fn apt_release(client: &Client, suite_url: &str) -> Result<Vec<meta::ReleaseFile
 }
 
 /// The packages of one repository base that match the entry's patterns.
-pub fn repo_packages(
+pub(super) fn repo_packages(
     client: &Client,
     entry: &Entry,
     base: &str,
@@ -317,7 +317,7 @@ pub fn available(
 
 /// A base URL ending in `mirror.list` (Amazon Linux's yum `mirrorlist`) is replaced by
 /// the first URL that list gives.
-pub fn resolve_mirror_list(client: &Client, base: &str) -> Result<String, HttpError> {
+pub(super) fn resolve_mirror_list(client: &Client, base: &str) -> Result<String, HttpError> {
     if !base.ends_with("mirror.list") {
         return Ok(base.to_string());
     }

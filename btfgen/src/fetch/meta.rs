@@ -68,7 +68,7 @@ pub struct Package {
 
 /// Wraps `r` in the decompressor its file name's suffix calls for (`.gz`, `.xz`,
 /// `.zst`, `.bz2`; anything else is read as is).
-pub fn decompress<'a>(name: &str, r: impl Read + 'a) -> io::Result<Box<dyn BufRead + 'a>> {
+pub(super) fn decompress<'a>(name: &str, r: impl Read + 'a) -> io::Result<Box<dyn BufRead + 'a>> {
     let base = name.split(['?', '#']).next().unwrap_or(name);
     Ok(if base.ends_with(".gz") {
         Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(r)))

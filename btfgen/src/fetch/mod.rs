@@ -1,26 +1,31 @@
 //! `btfgen fetch`: from a distro name to the kernel debuginfo packages of its
 //! repositories.
 //!
-//! - [`catalog`]: kernels.toml, one entry per distro release and architecture
-//!   (repositories, package patterns, `uname -r` derivation, vmlinux path).
-//! - [`meta`]: repository metadata parsers (yum repomd.xml and primary.xml, apt
-//!   Packages, HTML directory listings), streaming.
-//! - [`select`]: packages → kernels (`uname -r`, URL, size, checksum), version order,
-//!   `--kernel`/`--latest`/`--all`/`--shard`.
-//! - [`download`]: one package as a stream, with retries, Range resume and its size
-//!   and checksum verified as it passes.
-//! - [`http`]: the blocking HTTP client and [`available`], which reads an entry's
+//! - `catalog`: kernels.toml ([`Catalog`]), one [`Entry`] per distro release and
+//!   architecture (repositories, package patterns, `uname -r` derivation, vmlinux path).
+//! - `meta`: repository metadata parsers ([`parse_repomd`] and [`parse_primary`] for yum,
+//!   [`parse_packages`] and [`parse_release`] for apt, [`parse_links`] for HTML directory
+//!   listings), streaming.
+//! - `select`: packages → [`Kernel`]s (`uname -r`, URL, size, checksum), version order,
+//!   `--kernel`/`--latest`/`--all`/`--shard` ([`choose`]).
+//! - `download`: one package as a stream ([`Download`]), with retries, Range resume and
+//!   its size and checksum verified as it passes.
+//! - `http`: the blocking HTTP [`Client`] and [`available`], which reads an entry's
 //!   repositories and lists its kernels.
 //!
 //! The packages themselves go to [`crate::package`] (fetch → package → dwarf → btf).
 
-pub mod catalog;
-pub mod download;
-pub mod http;
-pub mod meta;
-pub mod select;
+mod catalog;
+mod download;
+mod http;
+mod meta;
+mod select;
 
-pub use catalog::{Arch, Catalog, Entry, RepoType};
-pub use download::{Download, Verified};
-pub use http::{available, Client};
-pub use select::{choose, compare_versions, Choice, Kernel, Shard};
+pub use catalog::{Arch, Catalog, CatalogError, Entry, RepoType};
+pub use download::{Download, Verified, DEFAULT_RETRIES};
+pub use http::{available, Client, HttpError};
+pub use meta::{
+    parse_links, parse_packages, parse_primary, parse_release, parse_repomd, rpm_from_file_name,
+    Checksum, MetadataError, Package, ReleaseFile, RepomdData,
+};
+pub use select::{choose, Choice, ChoiceError, Kernel, Shard};

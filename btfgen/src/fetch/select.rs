@@ -30,7 +30,7 @@ pub struct Kernel {
 /// than a letter run, separators only split, and the version with segments left over
 /// is newer. Good for kernel releases: `3.10.0-957.el7` < `3.10.0-1160.el7`,
 /// `5.4.0-42-generic` < `5.4.0-100-generic`, `5.10.0~rc1` < `5.10.0`.
-pub fn compare_versions(a: &str, b: &str) -> Ordering {
+pub(super) fn compare_versions(a: &str, b: &str) -> Ordering {
     let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
     let sep = |c: u8| !c.is_ascii_alphanumeric() && c != b'~' && c != b'^';
     loop {
@@ -115,7 +115,7 @@ fn trim_zeros(s: &[u8]) -> &[u8] {
 
 /// Matches `name` against a glob (`*` = any text); returns what the first `*`
 /// matched (empty when the pattern has none).
-pub fn glob_match<'a>(pattern: &str, name: &'a str) -> Option<&'a str> {
+pub(super) fn glob_match<'a>(pattern: &str, name: &'a str) -> Option<&'a str> {
     fn rec(p: &[u8], n: &[u8], i: usize, first: &mut Option<(usize, usize)>) -> bool {
         match p.split_first() {
             None => i == n.len(),
@@ -146,7 +146,7 @@ pub fn glob_match<'a>(pattern: &str, name: &'a str) -> Option<&'a str> {
 }
 
 /// Joins a package location to its repository base URL (absolute locations stay).
-pub fn join_url(base: &str, location: &str) -> String {
+pub(super) fn join_url(base: &str, location: &str) -> String {
     if location.starts_with("http://") || location.starts_with("https://") {
         location.to_string()
     } else if let Some(rest) = location.strip_prefix('/') {
@@ -167,7 +167,7 @@ pub fn join_url(base: &str, location: &str) -> String {
 /// matches, the package is for another architecture, the derived `uname -r` does not start with a digit (meta-packages such as
 /// `linux-image-amd64-dbg`), the flavor is not wanted, or the package is too small or
 /// older than `min_version`.
-pub fn kernel_of(entry: &Entry, base: &str, p: &Package) -> Option<Kernel> {
+pub(super) fn kernel_of(entry: &Entry, base: &str, p: &Package) -> Option<Kernel> {
     // Repositories may list several architectures (Oracle's debuginfo directory does).
     if p.arch != entry.arch.rpm() && p.arch != entry.arch.deb() {
         return None;
@@ -225,7 +225,7 @@ pub fn kernel_of(entry: &Entry, base: &str, p: &Package) -> Option<Kernel> {
 
 /// The kernels of `packages` (each with its repository base URL), one per `uname -r`
 /// (the first repository listing it wins), oldest first.
-pub fn kernels<'a>(
+pub(super) fn kernels<'a>(
     entry: &Entry,
     packages: impl IntoIterator<Item = (&'a str, &'a Package)>,
 ) -> Vec<Kernel> {
@@ -306,7 +306,7 @@ fn near(v: &[String]) -> String {
     }
 }
 
-/// Applies `choice` then `shard` to `kernels` (oldest first, as [`kernels`] gives).
+/// Applies `choice` then `shard` to `kernels` (oldest first, as the repositories' listing gives them).
 pub fn choose(
     kernels: Vec<Kernel>,
     choice: &Choice,

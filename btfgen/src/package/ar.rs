@@ -33,7 +33,7 @@ fn invalid(msg: String) -> io::Error {
 
 impl<R: Read> Reader<R> {
     /// Checks the global header.
-    pub fn new(mut inner: R) -> io::Result<Self> {
+    pub(super) fn new(mut inner: R) -> io::Result<Self> {
         let mut magic = [0u8; 8];
         inner.read_exact(&mut magic)?;
         if &magic != MAGIC {
@@ -48,7 +48,7 @@ impl<R: Read> Reader<R> {
 
     /// The next member's header (after skipping what is left of the current one), or
     /// `None` at the end of the archive.
-    pub fn next(&mut self) -> io::Result<Option<Header>> {
+    pub(super) fn next(&mut self) -> io::Result<Option<Header>> {
         self.skip_rest()?;
         if self.left > 0 {
             return Err(io::ErrorKind::UnexpectedEof.into());
@@ -84,14 +84,14 @@ impl<R: Read> Reader<R> {
     }
 
     /// Reads what is left of the current member's data, as far as the input goes.
-    pub fn skip_rest(&mut self) -> io::Result<()> {
+    pub(super) fn skip_rest(&mut self) -> io::Result<()> {
         let left = self.left;
         io::copy(&mut self.by_ref().take(left), &mut io::sink())?;
         Ok(())
     }
 
     /// The underlying reader (positioned after the current member's data, if read).
-    pub fn into_inner(self) -> R {
+    pub(super) fn into_inner(self) -> R {
         self.inner
     }
 }

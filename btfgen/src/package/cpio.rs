@@ -33,7 +33,7 @@ pub(super) struct Reader<R> {
 }
 
 impl<R: Read> Reader<R> {
-    pub fn new(inner: R) -> Self {
+    pub(super) fn new(inner: R) -> Self {
         Reader { inner, pos: 0 }
     }
 
@@ -49,7 +49,7 @@ impl<R: Read> Reader<R> {
     }
 
     /// Skips `n` bytes (an entry's data the caller does not want).
-    pub fn skip(&mut self, n: u64) -> io::Result<()> {
+    pub(super) fn skip(&mut self, n: u64) -> io::Result<()> {
         let got = io::copy(&mut (&mut self.inner).take(n), &mut io::sink())?;
         self.pos += got;
         if got < n {
@@ -60,13 +60,13 @@ impl<R: Read> Reader<R> {
 
     /// The next `n` bytes: the data of the entry just returned. The reader is not
     /// meant to be used for further entries afterwards.
-    pub fn data(&mut self, n: u64) -> io::Take<&mut R> {
+    pub(super) fn data(&mut self, n: u64) -> io::Take<&mut R> {
         self.pos += n;
         (&mut self.inner).take(n)
     }
 
     /// The next entry header (after the previous entry's data was skipped).
-    pub fn next(&mut self) -> Result<Entry, CpioError> {
+    pub(super) fn next(&mut self) -> Result<Entry, CpioError> {
         self.align()?;
         let mut magic = [0u8; 6];
         self.read_exact(&mut magic)?;

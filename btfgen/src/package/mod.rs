@@ -126,32 +126,54 @@ impl Default for Options {
 pub enum PackageError {
     /// The package holds no regular file at a vmlinux path.
     #[error("no vmlinux in {package}")]
-    NoVmlinux { package: String },
+    NoVmlinux {
+        /// The package, as named on the command line or by its URL.
+        package: String,
+    },
     /// The archive, its compression or its headers are damaged or truncated.
     #[error("{package}: corrupt {what}: {detail}")]
     Corrupt {
+        /// The package.
         package: String,
+        /// The part that is damaged (`ar archive`, `cpio header`, `xz stream`, ...).
         what: &'static str,
+        /// What is wrong with it.
         detail: String,
     },
     /// A format or compression this reader does not know.
     #[error("{package}: unsupported {what} `{value}`")]
     Unsupported {
+        /// The package.
         package: String,
+        /// What is unsupported (`data member`, `payload compression`, ...).
         what: &'static str,
+        /// The value the package gives for it.
         value: String,
     },
     /// A member with an absolute path or a `..` component.
     #[error("{package}: member `{member}` has an absolute path or a `..` component; refusing the package")]
-    UnsafePath { package: String, member: String },
+    UnsafePath {
+        /// The package.
+        package: String,
+        /// The member's path as the archive spells it.
+        member: String,
+    },
     /// More than [`Options::max_bytes`] decompressed.
     #[error("{package}: more than {limit} bytes decompressed; refusing the package (a decompression bomb?)")]
-    TooLarge { package: String, limit: u64 },
+    TooLarge {
+        /// The package.
+        package: String,
+        /// The bound that was passed, in bytes.
+        limit: u64,
+    },
     /// Writing or mapping the temporary vmlinux failed.
     #[error("{package}: temporary vmlinux in {dir}: {error}")]
     Temp {
+        /// The package.
         package: String,
+        /// The directory of the temporary file.
         dir: String,
+        /// The I/O error.
         error: io::Error,
     },
 }

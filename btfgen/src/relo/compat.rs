@@ -6,7 +6,7 @@ use crate::btf::query::{self, Overflow, Skip, MAX_RESOLVE_DEPTH};
 use crate::btf::{Btf, Enum, Kind, Type, TypeId, INT_SIGNED};
 
 /// The type `id`: `Ok(None)` for void, an error for an id out of range.
-pub fn ty(btf: &Btf, id: TypeId) -> Result<Option<&Type>, CoreError> {
+pub(crate) fn ty(btf: &Btf, id: TypeId) -> Result<Option<&Type>, CoreError> {
     if id == 0 {
         return Ok(None);
     }
@@ -16,7 +16,7 @@ pub fn ty(btf: &Btf, id: TypeId) -> Result<Option<&Type>, CoreError> {
 /// Skips modifiers (`const`, `volatile`, `restrict`, type tags) and typedefs; returns
 /// the id reached and its type (`None` for void). Only a loop stops the walk early
 /// (an error), as libbpf's `skip_mods_and_typedefs` has no depth limit.
-pub fn skip_mods(btf: &Btf, id: TypeId) -> Result<(TypeId, Option<&Type>), CoreError> {
+pub(crate) fn skip_mods(btf: &Btf, id: TypeId) -> Result<(TypeId, Option<&Type>), CoreError> {
     // An acyclic chain cannot visit more types than there are.
     let max = btf.type_count() as usize + 1;
     let id = query::skip(btf, id, Skip::ModifiersAndTypedefs, max)
@@ -25,7 +25,7 @@ pub fn skip_mods(btf: &Btf, id: TypeId) -> Result<(TypeId, Option<&Type>), CoreE
 }
 
 /// The numeric BTF kind (0 for void).
-pub fn kind_code(t: Option<&Type>) -> u8 {
+pub(crate) fn kind_code(t: Option<&Type>) -> u8 {
     t.map_or(0, |t| t.kind.code())
 }
 
@@ -41,20 +41,20 @@ fn is_composite(t: Option<&Type>) -> bool {
 }
 
 /// Same kind, counting ENUM and ENUM64 as one (`btf_kind_core_compat`).
-pub fn kinds_compat(a: Option<&Type>, b: Option<&Type>) -> bool {
+pub(crate) fn kinds_compat(a: Option<&Type>, b: Option<&Type>) -> bool {
     kind_code(a) == kind_code(b) || (is_enum(a).is_some() && is_enum(b).is_some())
 }
 
 /// `btf__resolve_size` as the CO-RE engine computes it: 8-byte pointers, element
 /// counts multiplied in 64 bits ([`Overflow::Total`]); an error for a type without a
 /// size.
-pub fn size_of(btf: &Btf, id: TypeId) -> Result<u64, CoreError> {
+pub(crate) fn size_of(btf: &Btf, id: TypeId) -> Result<u64, CoreError> {
     query::size_of(btf, id, query::KERNEL_PTR_SIZE, Overflow::Total)
         .ok_or_else(|| CoreError::Invalid(format!("type [{id}] has no size")))
 }
 
 /// Length of `name` without its `___flavor` suffix (`bpf_core_essential_name_len`).
-pub fn essential_len(name: &[u8]) -> usize {
+pub(crate) fn essential_len(name: &[u8]) -> usize {
     let n = name.len();
     for i in (0..n.saturating_sub(4)).rev() {
         let s = &name[i..i + 5];
@@ -66,7 +66,7 @@ pub fn essential_len(name: &[u8]) -> usize {
 }
 
 /// `name` without its flavor suffix.
-pub fn essential(name: &[u8]) -> &[u8] {
+pub(crate) fn essential(name: &[u8]) -> &[u8] {
     &name[..essential_len(name)]
 }
 
@@ -76,7 +76,12 @@ fn name_of<'a>(btf: &'a Btf, t: Option<&Type>) -> &'a [u8] {
 
 /// `bpf_core_fields_are_compat`: can a local field of type `lid` be read from a
 /// target field of type `tid`.
-pub fn fields_compat(lb: &Btf, lid: TypeId, tb: &Btf, tid: TypeId) -> Result<bool, CoreError> {
+pub(crate) fn fields_compat(
+    lb: &Btf,
+    lid: TypeId,
+    tb: &Btf,
+    tid: TypeId,
+) -> Result<bool, CoreError> {
     let (mut lid, mut tid) = (lid, tid);
     // Each round descends one array level; a longer chain than the type count is a loop.
     for _ in 0..=lb.type_count() {
@@ -105,7 +110,12 @@ pub fn fields_compat(lb: &Btf, lid: TypeId, tb: &Btf, tid: TypeId) -> Result<boo
 
 /// `bpf_core_types_are_compat`: the relation behind TYPE_ID_TARGET, TYPE_EXISTS and
 /// TYPE_SIZE.
-pub fn types_compat(lb: &Btf, lid: TypeId, tb: &Btf, tid: TypeId) -> Result<bool, CoreError> {
+pub(crate) fn types_compat(
+    lb: &Btf,
+    lid: TypeId,
+    tb: &Btf,
+    tid: TypeId,
+) -> Result<bool, CoreError> {
     types_compat_at(lb, lid, tb, tid, MAX_RESOLVE_DEPTH as i32)
 }
 
@@ -176,7 +186,7 @@ fn names_match(lb: &Btf, lname: u32, tb: &Btf, tname: u32) -> bool {
 }
 
 /// `bpf_core_types_match`: the relation behind TYPE_MATCHES.
-pub fn types_match(lb: &Btf, lid: TypeId, tb: &Btf, tid: TypeId) -> Result<bool, CoreError> {
+pub(crate) fn types_match(lb: &Btf, lid: TypeId, tb: &Btf, tid: TypeId) -> Result<bool, CoreError> {
     types_match_at(lb, lid, tb, tid, false, MAX_RESOLVE_DEPTH as i32)
 }
 

@@ -5,9 +5,9 @@
 //! root's once `___flavor` suffixes are stripped, searched in the base BTF first and
 //! in split (module) types only when the base has none, as libbpf does with modules.
 
-pub mod compat;
-pub mod object;
-pub mod spec;
+pub(crate) mod compat;
+mod object;
+pub(crate) mod spec;
 
 use std::collections::HashMap;
 

@@ -62,7 +62,12 @@ fn is_flex(btf: &Btf, prev: Option<&Access>, nelems: u32) -> bool {
 }
 
 /// `bpf_core_parse_spec`: the local spec of a relocation.
-pub fn parse(btf: &Btf, root: TypeId, access: &str, kind: RelocKind) -> Result<Spec, CoreError> {
+pub(crate) fn parse(
+    btf: &Btf,
+    root: TypeId,
+    access: &str,
+    kind: RelocKind,
+) -> Result<Spec, CoreError> {
     let bad = |why: &str| CoreError::Parse(why.to_string());
     if access.is_empty() || access.starts_with(':') {
         return Err(bad("empty accessor"));
@@ -151,7 +156,7 @@ pub fn parse(btf: &Btf, root: TypeId, access: &str, kind: RelocKind) -> Result<S
 
 /// `bpf_core_spec_match`: the spec of `local` in target candidate `cand`, or `None`
 /// when the candidate does not have it.
-pub fn matches(
+pub(crate) fn matches(
     lb: &Btf,
     local: &Spec,
     kind: RelocKind,

@@ -1,7 +1,8 @@
 //! Enumerations: ENUM up to 4 bytes, ENUM64 above, and their enumerators.
 
 use super::attrs::{const_int, Die};
-use super::{strip_cv_typedef, Converter, Ctx};
+use super::{Converter, Ctx};
+use crate::btf::query::skip_mods_and_typedefs;
 use crate::btf::*;
 use crate::dwarf::error::EncodeError;
 use crate::dwarf::refs::Lookup;
@@ -65,7 +66,7 @@ pub(super) fn resolve_enum64_signs(
     for &(idx, base) in enum64_base {
         let base = lookup.resolve(base)?;
         let signed = matches!(
-            frag.get(strip_cv_typedef(frag, base)).map(|t| &t.kind),
+            frag.get(skip_mods_and_typedefs(frag, base)).map(|t| &t.kind),
             Some(Kind::Int(i)) if i.encoding & INT_SIGNED != 0
         );
         if let Kind::Enum64(e) = &mut frag.types_mut()[idx].kind {

@@ -54,7 +54,7 @@ impl<'a> Converter<'a, '_> {
     /// Resolves every DIE reference to a fragment type id and completes what needed
     /// the whole group: DWARF 2–4 bitfield offsets, ENUM64 signedness, and the
     /// function and variable candidates.
-    pub fn finish(mut self) -> Result<Converted<'a>, EncodeError> {
+    pub(crate) fn finish(mut self) -> Result<Converted<'a>, EncodeError> {
         self.reorder();
         self.keys.sort_unstable();
         let aliases: HashMap<u32, u32> = self.aliases.iter().copied().collect();

@@ -36,6 +36,7 @@ use super::funcs::FuncRecord;
 use super::options::Options;
 use super::refs::{DeclInfo, R};
 use super::vars::VarRecord;
+use crate::btf::query::skip_mods_and_typedefs;
 use crate::btf::*;
 use attrs::{header_len, unit_base, used_attr, Die};
 use composite::PendingBitfield;
@@ -107,7 +108,7 @@ pub(crate) struct Converter<'a, 'o> {
 }
 
 impl<'a, 'o> Converter<'a, 'o> {
-    pub fn new(
+    pub(super) fn new(
         dwarf: &'o gimli::Dwarf<R<'a>>,
         opts: &'o Options,
         big_endian: bool,
@@ -173,7 +174,7 @@ impl<'a, 'o> Converter<'a, 'o> {
     }
 
     /// Walks every DIE of `header`'s unit.
-    pub fn add_unit(&mut self, header: gimli::UnitHeader<R<'a>>) -> Result<(), EncodeError> {
+    pub(super) fn add_unit(&mut self, header: gimli::UnitHeader<R<'a>>) -> Result<(), EncodeError> {
         let unit = self.dwarf.unit(header)?;
         let base = unit_base(&unit);
         let end = base + header_len(&unit);
@@ -335,26 +336,9 @@ impl<'a, 'o> Converter<'a, 'o> {
     }
 }
 
-/// Skips typedefs and cv-qualifiers.
-pub(crate) fn strip_cv_typedef(btf: &Btf, mut id: TypeId) -> TypeId {
-    for _ in 0..32 {
-        match btf.get(id).map(|t| &t.kind) {
-            Some(
-                Kind::Typedef(next)
-                | Kind::Const(next)
-                | Kind::Volatile(next)
-                | Kind::Restrict(next)
-                | Kind::TypeTag { ty: next, .. },
-            ) => id = *next,
-            _ => break,
-        }
-    }
-    id
-}
-
 /// Size in bytes of a bitfield's storage type (its declared int or enum).
 fn storage_size(btf: &Btf, id: TypeId) -> u32 {
-    btf.get(strip_cv_typedef(btf, id))
+    btf.get(skip_mods_and_typedefs(btf, id))
         .and_then(|t| t.kind.size())
         .unwrap_or(0)
 }

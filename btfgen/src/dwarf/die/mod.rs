@@ -53,7 +53,7 @@ pub(crate) struct Abbrevs<'u> {
 
 impl<'u> Abbrevs<'u> {
     /// An empty table over `source`; `used` names the attributes the walk decodes.
-    pub fn new(
+    pub(super) fn new(
         source: &'u gimli::Abbreviations,
         encoding: Encoding,
         used: fn(DwAt) -> bool,
@@ -67,7 +67,7 @@ impl<'u> Abbrevs<'u> {
     }
 
     /// The abbreviation with this code, compiled on first use.
-    pub fn get(&mut self, code: u64) -> Result<&Abbrev, EncodeError> {
+    pub(super) fn get(&mut self, code: u64) -> Result<&Abbrev, EncodeError> {
         let unknown = || EncodeError::Dwarf(gimli::Error::InvalidAbbreviationCode(code));
         let i = usize::try_from(code).map_err(|_| unknown())?;
         if self.table.get(i).is_none_or(Option::is_none) {
@@ -159,7 +159,7 @@ fn eof(pos: usize) -> EncodeError {
 
 impl<'a> Cursor<'a> {
     /// A cursor at the first DIE of `unit`.
-    pub fn new(unit: &gimli::Unit<R<'a>>) -> Result<Self, EncodeError> {
+    pub(super) fn new(unit: &gimli::Unit<R<'a>>) -> Result<Self, EncodeError> {
         let raw = unit.entries_raw(None)?;
         let start = raw.next_offset().0;
         let data = unit.header.range_from(gimli::UnitOffset(start)..)?;
@@ -174,25 +174,25 @@ impl<'a> Cursor<'a> {
 
     /// Whether every DIE has been read.
     #[inline]
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.pos >= self.data.len()
     }
 
     /// Unit-relative offset of the next DIE.
     #[inline]
-    pub fn offset(&self) -> usize {
+    pub(super) fn offset(&self) -> usize {
         self.start + self.pos
     }
 
     /// The next DIE's abbreviation code (0: the null entry that ends a list of children).
     #[inline]
-    pub fn code(&mut self) -> Result<u64, EncodeError> {
+    pub(super) fn code(&mut self) -> Result<u64, EncodeError> {
         self.uleb()
     }
 
     /// Skips the attributes of a DIE whose code has just been read.
     #[inline]
-    pub fn skip(&mut self, abbrev: &Abbrev) -> Result<(), EncodeError> {
+    pub(super) fn skip(&mut self, abbrev: &Abbrev) -> Result<(), EncodeError> {
         if let Some(n) = abbrev.fixed {
             return self.advance(n);
         }
@@ -213,7 +213,7 @@ impl<'a> Cursor<'a> {
     /// Reads the attributes of a DIE whose code has just been read, handing each used
     /// one to `f` and skipping the others.
     #[inline]
-    pub fn read(
+    pub(super) fn read(
         &mut self,
         abbrev: &Abbrev,
         mut f: impl FnMut(DwAt, AttributeValue<R<'a>>) -> Result<(), EncodeError>,

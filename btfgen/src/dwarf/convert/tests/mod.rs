@@ -44,12 +44,12 @@ pub(super) struct Out {
 
 impl Dw {
     /// A little-endian unit of DWARF `version`, 64-bit addresses.
-    pub fn new(version: u16) -> Self {
+    pub(super) fn new(version: u16) -> Self {
         Self::with_endian(version, RunTimeEndian::Little)
     }
 
     /// A unit of DWARF `version` in the given byte order.
-    pub fn with_endian(version: u16, endian: RunTimeEndian) -> Self {
+    pub(super) fn with_endian(version: u16, endian: RunTimeEndian) -> Self {
         let encoding = Encoding {
             format: Format::Dwarf32,
             version,
@@ -69,17 +69,17 @@ impl Dw {
     }
 
     /// The compile-unit DIE.
-    pub fn root(&self) -> UnitEntryId {
+    pub(super) fn root(&self) -> UnitEntryId {
         self.unit.unit.root()
     }
 
     /// A `.debug_str` name (`DW_FORM_strp`).
-    pub fn strp(&mut self, s: &str) -> A {
+    pub(super) fn strp(&mut self, s: &str) -> A {
         A::StringRef(self.unit.strings.add(s))
     }
 
     /// Adds a DIE under `parent`, named `name` in `.debug_str` ("" for none).
-    pub fn die(
+    pub(super) fn die(
         &mut self,
         parent: UnitEntryId,
         tag: DwTag,
@@ -98,12 +98,12 @@ impl Dw {
     }
 
     /// Sets one attribute of a DIE.
-    pub fn set(&mut self, id: UnitEntryId, at: DwAt, value: A) {
+    pub(super) fn set(&mut self, id: UnitEntryId, at: DwAt, value: A) {
         self.unit.unit.get_mut(id).set(at, value);
     }
 
     /// A top-level `DW_TAG_base_type`.
-    pub fn base(&mut self, name: &str, encoding: gimli::DwAte, size: u8) -> UnitEntryId {
+    pub(super) fn base(&mut self, name: &str, encoding: gimli::DwAte, size: u8) -> UnitEntryId {
         let root = self.root();
         self.die(
             root,
@@ -117,18 +117,18 @@ impl Dw {
     }
 
     /// `int`: signed, 4 bytes.
-    pub fn int(&mut self) -> UnitEntryId {
+    pub(super) fn int(&mut self) -> UnitEntryId {
         self.base("int", dw::DW_ATE_signed, 4)
     }
 
     /// A top-level DIE that refers to `ty` (pointers, qualifiers, typedefs).
-    pub fn of(&mut self, tag: DwTag, name: &str, ty: UnitEntryId) -> UnitEntryId {
+    pub(super) fn of(&mut self, tag: DwTag, name: &str, ty: UnitEntryId) -> UnitEntryId {
         let root = self.root();
         self.die(root, tag, name, &[(dw::DW_AT_type, A::UnitRef(ty))])
     }
 
     /// Writes the unit and converts it.
-    pub fn convert(mut self) -> Result<Out, EncodeError> {
+    pub(super) fn convert(mut self) -> Result<Out, EncodeError> {
         let mut sections = Sections::new(EndianVec::new(self.endian));
         self.unit
             .write(&mut sections)
@@ -181,21 +181,21 @@ impl Dw {
 
 impl Out {
     /// The only type named `name`, or a panic.
-    pub fn named(&self, name: &str) -> &Type {
+    pub(super) fn named(&self, name: &str) -> &Type {
         let ids: Vec<TypeId> = self.btf.find_by_name(name).collect();
         assert_eq!(ids.len(), 1, "types named {name:?}: {ids:?}");
         self.btf.get(ids[0]).expect("id in range")
     }
 
     /// The id of the only type named `name`.
-    pub fn id(&self, name: &str) -> TypeId {
+    pub(super) fn id(&self, name: &str) -> TypeId {
         let ids: Vec<TypeId> = self.btf.find_by_name(name).collect();
         assert_eq!(ids.len(), 1, "types named {name:?}: {ids:?}");
         ids[0]
     }
 
     /// What the typedef `name` stands for, as [`show`] names it.
-    pub fn typedef(&self, name: &str) -> String {
+    pub(super) fn typedef(&self, name: &str) -> String {
         match self.named(name).kind {
             Kind::Typedef(t) => show(&self.btf, t),
             ref k => panic!("{name} is {k:?}, not a typedef"),
@@ -203,7 +203,7 @@ impl Out {
     }
 
     /// Members of the struct or union `name`: (name, type, bit offset, bitfield size).
-    pub fn members(&self, name: &str) -> Vec<(String, String, u32, u8)> {
+    pub(super) fn members(&self, name: &str) -> Vec<(String, String, u32, u8)> {
         match &self.named(name).kind {
             Kind::Struct(c) | Kind::Union(c) => c
                 .members
@@ -218,7 +218,7 @@ impl Out {
     }
 
     /// Every type of the fragment as [`show`] names it, in id order.
-    pub fn all(&self) -> Vec<String> {
+    pub(super) fn all(&self) -> Vec<String> {
         (1..=self.btf.types().len() as TypeId)
             .map(|id| show(&self.btf, id))
             .collect()
