@@ -36,15 +36,19 @@ h vmlinux-j1.btf "$work/vmlinux-j1.btf"
 h vmlinux.elf "$work/vmlinux.elf"
 "$btfgen" "$debian/nf_conntrack.ko" --base "$work/vmlinux.btf" -o "$work/nf_conntrack.btf"
 h nf_conntrack.btf "$work/nf_conntrack.btf"
-"$btfgen" fixtures/demo.o -o "$work/demo.btf"
+"$btfgen" fixtures/demo.o -o "$work/demo.btf" -j2
 h demo.btf "$work/demo.btf"
 
 bpftool btf dump file /sys/kernel/btf/vmlinux format c > "$work/vmlinux.h"
 objs=() objargs=()
 for p in fields types paths subprogs; do
-  clang -target bpf -O2 -g -D__TARGET_ARCH_x86 -I "$work" -c "fixtures/bpf/$p.bpf.c" -o "$work/$p.o"
-  objs+=("$work/$p.o") objargs+=(--object "$work/$p.o")
+  # The temporary directory's name must not reach the objects (DWARF paths) or the
+  # outputs (object names): it is mapped away, and the objects are named relatively.
+  clang -target bpf -O2 -g -D__TARGET_ARCH_x86 -fdebug-prefix-map="$work"=/work -I "$work" \
+    -c "fixtures/bpf/$p.bpf.c" -o "$work/$p.o"
+  objs+=("$p.o") objargs+=(--object "$p.o")
 done
+cd "$work"
 mkdir -p "$work/kernels/debian/12/x86_64" "$work/kernels/this/0/x86_64"
 cp "$work/vmlinux.btf" "$work/kernels/debian/12/x86_64/$(cat "$debian/PACKAGE").btf"
 cp /sys/kernel/btf/vmlinux "$work/kernels/this/0/x86_64/$(uname -r).btf"

@@ -16,31 +16,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use btfgen::btf::{dedup, Dedup};
-use btfgen::btf::{kind, Btf, FuncProto, Kind, Param, StrOff, Type};
+use btfgen::btf::{kind, Btf, FuncProto, Kind, Param, Type};
 
-/// Calls `f` on every string offset of `t`: its name, then member, enumerator and
-/// parameter names in order.
-fn for_each_name_mut(t: &mut Type, mut f: impl FnMut(&mut StrOff)) {
-    f(&mut t.name);
-    match &mut t.kind {
-        Kind::Struct(c) | Kind::Union(c) => c.members.iter_mut().for_each(|m| f(&mut m.name)),
-        Kind::Enum(e) | Kind::Enum64(e) => e.values.iter_mut().for_each(|v| f(&mut v.name)),
-        Kind::FuncProto(p) => p.params.iter_mut().for_each(|p| f(&mut p.name)),
-        _ => {}
-    }
-}
-
-/// One line per own type, with names spelled out (comparable across BTFs).
+/// The listing bpftool's `btf dump file` prints, one line per own type with names
+/// spelled out (comparable across BTFs).
 fn dump(b: &Btf) -> Vec<String> {
-    b.iter()
-        .map(|(id, t)| {
-            let mut t = t.clone();
-            let mut names = Vec::new();
-            for_each_name_mut(&mut t, |n| names.push(b.name(*n).into_owned()));
-            for_each_name_mut(&mut t, |n| *n = 0);
-            format!("[{id}] {} {names:?} {:?}", t.kind.label(), t.kind)
-        })
-        .collect()
+    let mut text = String::new();
+    btfgen::dump::dump_text(b, None, &mut text).expect("writing to a String");
+    text.lines().map(str::to_owned).collect()
 }
 
 /// Number of own types of kind `code`.
@@ -69,9 +52,7 @@ fn concat(frags: &[Btf]) -> Btf {
                     *r += off
                 }
             });
-            for_each_name_mut(&mut t, |n| {
-                *n = b.add_bytes(f.name_bytes(*n).unwrap_or_default())
-            });
+            t.for_each_name_mut(|n| *n = b.add_bytes(f.name_bytes(*n).unwrap_or_default()));
             b.add(t);
         }
     }
@@ -172,9 +153,7 @@ fn kernel_fragments(k: &Btf, n: usize, max_types: usize, seed: u64) -> Vec<Btf> 
                     },
                 }
             };
-            for_each_name_mut(&mut t, |n| {
-                *n = f.add_bytes(k.name_bytes(*n).unwrap_or_default())
-            });
+            t.for_each_name_mut(|n| *n = f.add_bytes(k.name_bytes(*n).unwrap_or_default()));
             f.add(t);
         }
         frags.push(f);
@@ -396,9 +375,7 @@ fn kernel_split_vs_libbpf() {
                     *r += off
                 }
             });
-            for_each_name_mut(&mut t, |x| {
-                *x = raw.add_bytes(f.name_bytes(*x).unwrap_or_default())
-            });
+            t.for_each_name_mut(|x| *x = raw.add_bytes(f.name_bytes(*x).unwrap_or_default()));
             raw.add(t);
         }
     }

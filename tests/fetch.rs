@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use btfgen::fetch::{self as fetch_mod, Client, HttpError};
 use btfgen::fetch::{Catalog, Entry};
+use btfgen_tests::repo_fixtures::*;
 use btfgen_tests::{btfgen, demo_vmlinux, require_tool, run_ok, DemoVmlinux, Work};
 
 // ---------------------------------------------------------------------------
@@ -204,89 +205,11 @@ fn write(path: &Path, text: &str) {
     fs::write(path, text).unwrap();
 }
 
-/// (name, ver, rel, arch, size, sha256)
-type Rpm<'a> = (&'a str, &'a str, &'a str, &'a str, u64, &'a str);
-
-fn primary_xml(pkgs: &[Rpm]) -> String {
-    let mut s = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<metadata xmlns=\"http://linux.duke.edu/metadata/common\" xmlns:rpm=\"http://linux.duke.edu/metadata/rpm\" packages=\"N\">\n",
-    );
-    for (name, ver, rel, arch, size, sum) in pkgs {
-        s += &format!(
-            "<package type=\"rpm\">\n  <name>{name}</name>\n  <arch>{arch}</arch>\n  <version epoch=\"0\" ver=\"{ver}\" rel=\"{rel}\"/>\n  <checksum type=\"sha256\" pkgid=\"YES\">{sum}</checksum>\n  <summary>Debug information for package kernel &amp; co</summary>\n  <size package=\"{size}\" installed=\"1\" archive=\"2\"/>\n  <location href=\"Packages/{name}-{ver}-{rel}.{arch}.rpm\"/>\n  <format><rpm:license>GPLv2</rpm:license></format>\n</package>\n"
-        );
-    }
-    s + "</metadata>\n"
-}
-
 fn repomd_xml(href: &str, sum: &str, size: u64) -> String {
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<repomd xmlns=\"http://linux.duke.edu/metadata/repo\">\n  <revision>1</revision>\n  <data type=\"primary\">\n    <checksum type=\"sha256\">{sum}</checksum>\n    <open-checksum type=\"sha256\">00</open-checksum>\n    <location href=\"{href}\"/>\n    <timestamp>1</timestamp>\n    <size>{size}</size>\n  </data>\n  <data type=\"filelists\">\n    <location href=\"repodata/filelists.xml.gz\"/>\n  </data>\n</repomd>\n"
     )
 }
-
-const SUM_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-const SUM_B: &str = "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
-
-const CENTOS_RPMS: &[Rpm] = &[
-    (
-        "kernel-debuginfo",
-        "3.10.0",
-        "1160.119.1.el7",
-        "x86_64",
-        500_000_000,
-        SUM_A,
-    ),
-    (
-        "kernel-debuginfo",
-        "3.10.0",
-        "693.el7",
-        "x86_64",
-        400_000_000,
-        SUM_A,
-    ),
-    (
-        "kernel-debuginfo-common-x86_64",
-        "3.10.0",
-        "1160.el7",
-        "x86_64",
-        60_000_000,
-        SUM_A,
-    ),
-    (
-        "kernel-debuginfo",
-        "3.10.0",
-        "957.el7",
-        "x86_64",
-        450_000_000,
-        SUM_B,
-    ),
-    (
-        "kernel-debuginfo",
-        "3.10.0",
-        "1160.el7",
-        "x86_64",
-        480_000_000,
-        SUM_A,
-    ),
-    (
-        "kernel-debuginfo",
-        "3.10.0",
-        "957.27.2.el7",
-        "x86_64",
-        451_000_000,
-        SUM_A,
-    ),
-    (
-        "kernel-debuginfo",
-        "3.10.0",
-        "1062.el7",
-        "aarch64",
-        1,
-        SUM_A,
-    ),
-    ("kernel-headers", "3.10.0", "1160.el7", "x86_64", 1, SUM_A),
-];
 
 /// Writes a yum repository under `dir`; returns the primary's location.
 fn yum_repo(dir: &Path, pkgs: &[Rpm]) {
@@ -298,63 +221,6 @@ fn yum_repo(dir: &Path, pkgs: &[Rpm]) {
         &dir.join("repodata/repomd.xml"),
         &repomd_xml("repodata/abc-primary.xml.gz", &sha256(&gz), size),
     );
-}
-
-fn stanza(name: &str, ver: &str, size: u64, sum: &str) -> String {
-    format!(
-        "Package: {name}\nSource: linux\nVersion: {ver}\nArchitecture: amd64\nMaintainer: Ubuntu Kernel Team\nInstalled-Size: 1\nSection: devel\nPriority: optional\nFilename: pool/main/l/linux/{name}_{ver}_amd64.ddeb\nSize: {size}\nSHA256: {sum}\nDescription: Linux kernel debug image\n continuation line\n .\n more\n\n"
-    )
-}
-
-fn ubuntu_packages() -> String {
-    let big = 900_000_000;
-    [
-        stanza(
-            "linux-image-unsigned-5.4.0-42-generic-dbgsym",
-            "5.4.0-42.46",
-            big,
-            SUM_A,
-        ),
-        stanza(
-            "linux-image-5.4.0-42-generic-dbgsym",
-            "5.4.0-42.46",
-            1000,
-            SUM_A,
-        ),
-        stanza(
-            "linux-image-unsigned-5.4.0-100-generic-dbgsym",
-            "5.4.0-100.113",
-            big,
-            SUM_A,
-        ),
-        stanza(
-            "linux-image-unsigned-5.4.0-9-generic-dbgsym",
-            "5.4.0-9.12",
-            big,
-            SUM_A,
-        ),
-        stanza(
-            "linux-image-unsigned-5.4.0-1020-aws-dbgsym",
-            "5.4.0-1020.20",
-            big,
-            SUM_A,
-        ),
-        stanza(
-            "linux-image-unsigned-5.4.0-26-lowlatency-dbgsym",
-            "5.4.0-26.30",
-            big,
-            SUM_A,
-        ),
-        stanza(
-            "linux-image-5.8.0-1041-azure-dbgsym",
-            "5.8.0-1041.44",
-            big,
-            SUM_A,
-        ),
-        stanza("linux-image-generic-dbgsym", "5.4.0.100.104", big, SUM_A),
-        stanza("linux-libc-dev", "5.4.0-100.113", 10, SUM_A),
-    ]
-    .concat()
 }
 
 /// Writes `dists/SUITE/Release` listing the files under `dists/SUITE` (SHA256 only).

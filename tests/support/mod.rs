@@ -8,6 +8,7 @@
 pub mod canon;
 pub mod compare;
 pub mod kernel;
+pub mod repo_fixtures;
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;

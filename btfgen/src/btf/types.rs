@@ -266,6 +266,20 @@ pub mod kind {
     pub const ENUM64: u8 = 19;
 }
 
+impl Type {
+    /// Calls `f` on every string offset of the type, so that names can be rewritten in
+    /// place: its name first, then member, enumerator and parameter names in order.
+    pub fn for_each_name_mut(&mut self, mut f: impl FnMut(&mut StrOff)) {
+        f(&mut self.name);
+        match &mut self.kind {
+            Kind::Struct(c) | Kind::Union(c) => c.members.iter_mut().for_each(|m| f(&mut m.name)),
+            Kind::Enum(e) | Kind::Enum64(e) => e.values.iter_mut().for_each(|v| f(&mut v.name)),
+            Kind::FuncProto(p) => p.params.iter_mut().for_each(|p| f(&mut p.name)),
+            _ => {}
+        }
+    }
+}
+
 impl Kind {
     /// The numeric `BTF_KIND_*` value.
     pub fn code(&self) -> u8 {

@@ -5,7 +5,7 @@
 use super::equal::is_ref_kind;
 use super::hash::kind_hash;
 use super::store::resolve_in;
-use super::{for_each_name_mut, Dedup, INVALID, NONE, UNPROCESSED};
+use super::{Dedup, INVALID, NONE, UNPROCESSED};
 use crate::btf::{Btf, Strings};
 
 impl Dedup {
@@ -199,7 +199,7 @@ impl Dedup {
         let mut remap = vec![NONE; strs.data.len()];
         let mut types = store.types;
         for t in &mut types {
-            for_each_name_mut(t, |n| {
+            t.for_each_name_mut(|n| {
                 if *n < start {
                     return;
                 }

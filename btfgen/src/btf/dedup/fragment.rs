@@ -2,7 +2,7 @@
 //! the output space.
 
 use super::hash::str_hash;
-use super::{for_each_name_mut, Dedup, INVALID, NONE};
+use super::{Dedup, INVALID, NONE};
 use crate::btf::types::*;
 use crate::btf::Btf;
 
@@ -45,7 +45,7 @@ impl Dedup {
         } = self;
         for mut t in types {
             t.kind.for_each_ref_mut(|r| *r = xid(*r));
-            for_each_name_mut(&mut t, |n| {
+            t.for_each_name_mut(|n| {
                 if *n == 0 {
                     return;
                 }

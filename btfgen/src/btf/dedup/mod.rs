@@ -76,18 +76,6 @@ const IDENT_BUDGET: u32 = 1 << 14;
 /// Longest `map` chain followed when resolving an id (guards against map cycles).
 const RESOLVE_LIMIT: u32 = 1 << 12;
 
-/// Calls `f` on every string offset of `t` (its name first, then member, enumerator
-/// and parameter names in order).
-fn for_each_name_mut(t: &mut Type, mut f: impl FnMut(&mut StrOff)) {
-    f(&mut t.name);
-    match &mut t.kind {
-        Kind::Struct(c) | Kind::Union(c) => c.members.iter_mut().for_each(|m| f(&mut m.name)),
-        Kind::Enum(e) | Kind::Enum64(e) => e.values.iter_mut().for_each(|v| f(&mut v.name)),
-        Kind::FuncProto(p) => p.params.iter_mut().for_each(|p| f(&mut p.name)),
-        _ => {}
-    }
-}
-
 /// Incremental deduplicator (libbpf's `btf__dedup` algorithm), fed fragments in order.
 pub struct Dedup {
     store: Store,

@@ -9,8 +9,8 @@ fn dump(b: &Btf) -> Vec<String> {
         .map(|(id, t)| {
             let mut t = t.clone();
             let mut names = Vec::new();
-            for_each_name_mut(&mut t, |n| names.push(b.name(*n).into_owned()));
-            for_each_name_mut(&mut t, |n| *n = 0);
+            t.for_each_name_mut(|n| names.push(b.name(*n).into_owned()));
+            t.for_each_name_mut(|n| *n = 0);
             format!("[{id}] {} {names:?} {:?}", t.kind.label(), t.kind)
         })
         .collect()
@@ -39,7 +39,7 @@ fn append(dst: &mut Btf, f: &Btf) {
                 *r += off
             }
         });
-        for_each_name_mut(&mut t, |n| *n = dst.add_bytes(f.name_bytes(*n).unwrap()));
+        t.for_each_name_mut(|n| *n = dst.add_bytes(f.name_bytes(*n).unwrap()));
         dst.add(t);
     }
 }
