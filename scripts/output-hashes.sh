@@ -53,7 +53,7 @@ mkdir -p "$work/kernels/debian/12/x86_64" "$work/kernels/this/0/x86_64"
 cp "$work/vmlinux.btf" "$work/kernels/debian/12/x86_64/$(cat "$debian/PACKAGE").btf"
 cp /sys/kernel/btf/vmlinux "$work/kernels/this/0/x86_64/$(uname -r).btf"
 
-for k in debian:"$work/vmlinux.btf" running:/sys/kernel/btf/vmlinux; do
+for k in debian:vmlinux.btf running:/sys/kernel/btf/vmlinux; do
   name=${k%%:*} file=${k#*:}
   "$btfgen" min --btf "$file" "${objs[@]}" -o "$work/min-$name.btf"
   h "min $name" "$work/min-$name.btf"
@@ -67,9 +67,9 @@ done
 "$btfgen" min --btf "$work/kernels" "${objs[@]}" -o "$work/min-dir"
 (cd "$work/min-dir" && find . -type f | sort | xargs sha256sum) > "$work/min-dir.sums"
 h "min directory" "$work/min-dir.sums"
-"$btfgen" diff "$work/vmlinux.btf" /sys/kernel/btf/vmlinux --json > "$work/diff.json" || true
+"$btfgen" diff vmlinux.btf /sys/kernel/btf/vmlinux --json > "$work/diff.json" || true
 h "diff --json" "$work/diff.json"
-"$btfgen" diff "$work/vmlinux.btf" /sys/kernel/btf/vmlinux --object "$work/fields.o" > "$work/diff-object.txt" || true
+"$btfgen" diff vmlinux.btf /sys/kernel/btf/vmlinux --object "$work/fields.o" > "$work/diff-object.txt" || true
 h "diff --object" "$work/diff-object.txt"
 "$corepack" build "${objargs[@]}" --tracer --btf-dir "$work/kernels" -o "$work/set.corepack" > /dev/null
 h bundle "$work/set.corepack"

@@ -183,8 +183,9 @@ impl Btf {
         self.type_count() - 1
     }
 
-    /// Adds a name to the string table (reusing an identical one from the base) and
-    /// returns its offset.
+    /// Adds a name to this BTF's own string table (reusing an identical one already
+    /// there) and returns its offset. The base's strings are not searched: a split BTF
+    /// gets its own copy ([`Dedup`] interns against the base where that matters).
     pub fn add_str(&mut self, s: &str) -> StrOff {
         self.add_bytes(s.as_bytes())
     }

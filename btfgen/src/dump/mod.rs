@@ -50,7 +50,7 @@ pub fn find_types(btf: &Btf, names: &[String]) -> Result<Vec<TypeId>, DumpError>
             Some((k @ ("struct" | "union" | "enum"), rest)) => (Some(k), rest.trim()),
             _ => (None, name.as_str()),
         };
-        let before = ids.len();
+        let mut found = false;
         for id in btf.find_by_name(bare) {
             let Some(t) = btf.get(id) else { continue };
             let ok = match (&t.kind, want) {
@@ -66,11 +66,12 @@ pub fn find_types(btf: &Btf, names: &[String]) -> Result<Vec<TypeId>, DumpError>
                 (Kind::Typedef(_) | Kind::Int(_) | Kind::Float { .. }, None) => true,
                 _ => false,
             };
+            found |= ok;
             if ok && !ids.contains(&id) {
                 ids.push(id);
             }
         }
-        if ids.len() == before {
+        if !found {
             return Err(DumpError::NoSuchType(name.clone()));
         }
     }

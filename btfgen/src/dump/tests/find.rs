@@ -57,7 +57,6 @@ fn names_select_definitions_by_kind() {
 
 /// `--type s --type "struct s"`: struct s exists, but was already selected by `s`.
 #[test]
-#[ignore = "bug: a name whose types an earlier name already selected is reported as `no type named`"]
 fn a_name_already_covered_is_not_missing() {
     let names = ["s".to_string(), "struct s".to_string()];
     assert_eq!(
