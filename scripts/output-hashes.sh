@@ -69,7 +69,7 @@ done
 h "min directory" "$work/min-dir.sums"
 "$btfgen" diff vmlinux.btf /sys/kernel/btf/vmlinux --json > "$work/diff.json" || true
 h "diff --json" "$work/diff.json"
-"$btfgen" diff vmlinux.btf /sys/kernel/btf/vmlinux --object "$work/fields.o" > "$work/diff-object.txt" || true
+"$btfgen" diff vmlinux.btf /sys/kernel/btf/vmlinux --object fields.o > "$work/diff-object.txt" || true
 h "diff --object" "$work/diff-object.txt"
 "$corepack" build "${objargs[@]}" --tracer --btf-dir "$work/kernels" -o "$work/set.corepack" > /dev/null
 h bundle "$work/set.corepack"
