@@ -264,22 +264,6 @@ fn apt_repo(dir: &Path) {
     release_file(&dir.join("dists/focal-updates"));
 }
 
-const LISTING: &str = r#"<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">
-<html><head><title>Index of /centos-debuginfo/7/x86_64</title></head><body>
-<h1>Index of /centos-debuginfo/7/x86_64</h1><table>
-<tr><th><a href="?C=N;O=D">Name</a></th></tr>
-<tr><td><a href="/centos-debuginfo/7/">Parent Directory</a></td></tr>
-<tr><td><a href="kernel-debuginfo-3.10.0-1160.el7.x86_64.rpm">kernel-debuginfo-3.10.0-1160.el7.x86_64.rpm</a></td></tr>
-<tr><td><a href='kernel-debuginfo-3.10.0-957.el7.x86_64.rpm'>x</a></td></tr>
-<tr><td><A HREF=kernel-debuginfo-3.10.0-514.el7.x86_64.rpm>x</A></td></tr>
-<tr><td><a href="kernel-debuginfo-common-x86_64-3.10.0-1160.el7.x86_64.rpm">x</a></td></tr>
-<tr><td><a href="kernel-debuginfo-3.10.0-1062.1.1.el7.x86_64.rpm">x</a></td></tr>
-<tr><td><a href="kernel-debuginfo-3.10.0-1062.el7.src.rpm">x</a></td></tr>
-<tr><td><a href="repodata/">repodata/</a></td></tr>
-<tr><td><a href="kernel-debuginfo-3.10.0-1127.el7.x86_64.rpm?x=1&amp;y=2">x</a></td></tr>
-</table></body></html>
-"#;
-
 fn test_catalog(repo_type: &str, extra: &str) -> String {
     let (packages, uname, vmlinux, more) = match repo_type {
         "apt" => (
