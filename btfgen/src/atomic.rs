@@ -4,9 +4,10 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-/// Why an atomic write failed: the step, and the I/O error.
+/// Why an atomic write failed: the step, and the I/O error (the
+/// [`std::error::Error::source`], not repeated in the message: `{:#}` prints both).
 #[derive(Debug, thiserror::Error)]
-#[error("{path}: {step}: {source}")]
+#[error("{path}: {step}")]
 pub struct AtomicWriteError {
     /// The target path.
     pub path: String,

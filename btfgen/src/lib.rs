@@ -62,6 +62,9 @@ pub mod fetch;
 #[doc(hidden)]
 pub mod json;
 pub mod min;
+// Not API, as `atomic`.
+#[doc(hidden)]
+pub mod output;
 #[cfg(feature = "package")]
 pub mod package;
 pub mod relo;

@@ -9,7 +9,7 @@ use btfgen::btf::Btf;
 use btfgen::dump;
 use clap::ValueEnum;
 
-use super::output::{print_stdout, write_atomic};
+use super::output::{prepare, print_stdout};
 
 /// Output format.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -37,13 +37,17 @@ pub(super) struct Args {
     /// and `enum NAME` pick one kind).
     #[arg(long = "type", value_name = "NAME")]
     types: Vec<String>,
-    /// Write here instead of standard output.
+    /// Write here instead of standard output (`-`: standard output all the same). A
+    /// device or FIFO is written through, a symbolic link's target replaced
+    /// atomically; never an input.
     #[arg(short, long)]
     output: Option<PathBuf>,
 }
 
 pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let name = a.file.display();
+    let inputs: Vec<&PathBuf> = std::iter::once(&a.file).chain(&a.base).collect();
+    let target = a.output.as_ref().map(|o| prepare(o, &inputs)).transpose()?;
     let base = match &a.base {
         Some(p) => Some(Arc::new(
             read_btf(p, None).with_context(|| format!("base BTF {}", p.display()))?,
@@ -70,8 +74,8 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
             written.with_context(|| format!("{name}: cannot format output"))?;
         }
     }
-    match &a.output {
-        Some(out) => write_atomic(out, text.as_bytes())?,
+    match target {
+        Some(t) => t.write(text.as_bytes())?,
         None => print_stdout(&text)?,
     }
     Ok(ExitCode::SUCCESS)

@@ -13,7 +13,7 @@ use btfgen::dwarf::{self, Options};
 use btfgen::package;
 use clap::ValueEnum;
 
-use super::output::write_atomic;
+use super::output::prepare;
 
 /// Output container.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -30,7 +30,8 @@ pub(super) struct Args {
     /// ELF file with DWARF (a vmlinux, an object file or a kernel module), or a
     /// .deb, .ddeb or .rpm kernel debuginfo package holding a vmlinux.
     file: PathBuf,
-    /// Where to write the BTF.
+    /// Where to write the BTF (`-`: standard output). A device or FIFO is written
+    /// through, a symbolic link's target replaced atomically; never an input.
     #[arg(short, long)]
     output: PathBuf,
     /// Output container.
@@ -66,6 +67,8 @@ const PROGRESS_MIN_BYTES: u64 = 64 << 20;
 pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let name = a.file.display();
+    let inputs: Vec<&PathBuf> = std::iter::once(&a.file).chain(&a.base).collect();
+    let target = prepare(&a.output, &inputs)?;
     let kind = package::PackageFormat::detect(&a.file).with_context(|| format!("{name}"))?;
     let input = match kind {
         Some(kind) => {
@@ -128,7 +131,7 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
             .to_elf(enc.arch)
             .with_context(|| format!("{}: cannot build ELF", a.output.display()))?,
     };
-    write_atomic(&a.output, &bytes)?;
+    target.write(&bytes)?;
     if a.verbose {
         let mut counts = std::collections::BTreeMap::new();
         for t in enc.btf.types() {

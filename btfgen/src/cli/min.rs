@@ -10,10 +10,10 @@ use anyhow::Context;
 use btfgen::bpf::BpfObject;
 use btfgen::btf::Btf;
 use btfgen::min::minimize;
+use btfgen::output::{self, Inputs, OutputTarget};
 use rayon::prelude::*;
 
 use super::check::{kernel_files, read_base, read_kernel, read_objects};
-use super::output::write_atomic;
 
 /// Arguments of `btfgen min`.
 #[derive(clap::Args)]
@@ -24,7 +24,9 @@ pub(super) struct Args {
     /// BPF objects (clang -target bpf -g) whose relocations must keep resolving.
     #[arg(required = true)]
     objects: Vec<PathBuf>,
-    /// Output file; a directory when --btf is one.
+    /// Output file (`-`: standard output); a directory when --btf is one. A device or
+    /// FIFO is written through, a symbolic link's target replaced atomically; never an
+    /// input.
     #[arg(short, long)]
     output: PathBuf,
     /// Base BTF when the kernel BTFs are split BTF (kernel modules on vmlinux).
@@ -35,24 +37,27 @@ pub(super) struct Args {
     verbose: bool,
 }
 
+/// Minimizes the kernel BTF `input` into `output` (its path `shown` in messages).
 fn one(
     input: &Path,
-    output: &Path,
+    (shown, output): (&Path, &OutputTarget),
     base: &Option<Arc<Btf>>,
     objects: &[BpfObject],
     verbose: bool,
 ) -> anyhow::Result<()> {
-    let target = read_kernel(input, base)?;
-    let out = minimize(&target, objects).with_context(|| format!("{}", input.display()))?;
+    let kernel = read_kernel(input, base)?;
+    let out = minimize(&kernel, objects).with_context(|| format!("{}", input.display()))?;
     let bytes = out.to_bytes();
-    if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
+    if let OutputTarget::Atomic(path) = output {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
+        }
     }
-    write_atomic(output, &bytes)?;
+    output.write(&bytes)?;
     if verbose {
         eprintln!(
             "btfgen: {}: {} types, {} bytes",
-            output.display(),
+            shown.display(),
             out.types().len(),
             bytes.len()
         );
@@ -60,13 +65,22 @@ fn one(
     Ok(())
 }
 
+/// What no output may be: the kernels, the objects and the base.
+fn inputs<'a>(kernels: impl Iterator<Item = &'a PathBuf>, a: &'a Args) -> Inputs {
+    Inputs::new(kernels.chain(&a.objects).chain(&a.base))
+}
+
 /// Runs `btfgen min`.
 pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let base = read_base(&a.base)?;
     let objects = read_objects(&a.objects)?;
     if !a.btf.is_dir() {
-        one(&a.btf, &a.output, &base, &objects, a.verbose)?;
+        let target = output::prepare(&a.output, &inputs([&a.btf].into_iter(), &a))?;
+        one(&a.btf, (&a.output, &target), &base, &objects, a.verbose)?;
         return Ok(ExitCode::SUCCESS);
+    }
+    if a.output.as_os_str() == "-" {
+        anyhow::bail!("-o -: --btf is a directory, so -o must be one, not standard output");
     }
     if a.output.exists() && !a.output.is_dir() {
         anyhow::bail!(
@@ -74,11 +88,25 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
             a.output.display()
         );
     }
+    // Writing into the --btf directory itself would replace every kernel.
+    Inputs::new([&a.btf]).refuse(&a.output)?;
     let kernels = kernel_files(&a.btf)?;
+    // Every output is checked against every kernel before any is written: a kernel's
+    // output may be a link to another kernel.
+    let all = inputs(kernels.iter().map(|(abs, _)| abs), &a);
+    let outputs = kernels
+        .iter()
+        .map(|(_, rel)| {
+            let path = a.output.join(rel);
+            let target = output::prepare(&path, &all)?;
+            Ok((path, target))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let errors: Vec<String> = kernels
         .par_iter()
-        .filter_map(|(abs, rel)| {
-            one(abs, &a.output.join(rel), &base, &objects, a.verbose)
+        .zip(&outputs)
+        .filter_map(|((abs, _), (path, target))| {
+            one(abs, (path, target), &base, &objects, a.verbose)
                 .err()
                 .map(|e| format!("{e:#}"))
         })

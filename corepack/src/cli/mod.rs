@@ -6,6 +6,7 @@ mod trace;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use btfgen::output::Inputs;
 use clap::{Parser, Subcommand};
 use corepack::build::{build_bundle, read_objects, scan_btf_dir, verify_relocations, Object};
 use corepack::Bundle;
@@ -34,7 +35,8 @@ enum Cmd {
         /// Kernel BTF in BTFHub's layout: DIR/ID/VERSION_ID/ARCH/<uname -r>.btf.
         #[arg(long)]
         btf_dir: PathBuf,
-        /// Output bundle.
+        /// Output bundle (`-`: standard output). A device or FIFO is written through, a
+        /// symbolic link's target replaced atomically; never an input.
         #[arg(short, long)]
         output: PathBuf,
         /// Program name recorded in the manifest (default: the first object's stem).
@@ -90,6 +92,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
             if kernels.is_empty() {
                 anyhow::bail!("{}: no ID/VERSION_ID/ARCH/*.btf files", btf_dir.display());
             }
+            let inputs = Inputs::new(objects.iter().chain(kernels.iter().map(|k| &k.path)));
+            let target = btfgen::output::prepare(&output, &inputs)?;
             let program = program.unwrap_or_else(|| {
                 objs[0]
                     .name
@@ -99,7 +103,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
                     .to_string()
             });
             let (bytes, stats) = build_bundle(&program, &program_version, &objs, &kernels)?;
-            btfgen::atomic::write_atomic(&output, &bytes)?;
+            target.write(&bytes)?;
             eprintln!(
                 "corepack: {}: {} kernels, {} distinct blobs, {} bytes (BTF {} bytes over all kernels)",
                 output.display(),
