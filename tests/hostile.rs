@@ -18,6 +18,10 @@ use std::sync::OnceLock;
 use btfgen_tests::{btfgen, fixtures_dir, workspace_root, Work};
 use object::{Object, ObjectSection};
 
+// Output paths: devices, FIFOs, links, `-` and inputs given to -o.
+#[path = "hostile/outputs.rs"]
+mod outputs;
+
 /// Asserts that a command refused its input cleanly: failure, no panic, one line on
 /// stderr (or, for `btfgen check`, an `error:` row in its report), no `out` file.
 #[track_caller]
