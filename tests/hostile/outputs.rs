@@ -13,6 +13,7 @@ use std::fs;
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -198,21 +199,28 @@ fn output_fifo_is_written_through() {
     let r = unsafe { libc::mkfifo(cstr(&fifo).as_ptr(), 0o600) };
     assert_eq!(r, 0, "mkfifo: {}", std::io::Error::last_os_error());
     for c in &cmds {
-        let reader = {
-            let fifo = fifo.clone();
-            std::thread::spawn(move || {
-                let mut got = Vec::new();
-                fs::File::open(fifo).unwrap().read_to_end(&mut got).unwrap();
-                got
-            })
-        };
-        let o = c.run(&fifo);
-        // Should the command not have opened the FIFO, this open ends the reader's
-        // wait (it then reads nothing); once the reader is gone it fails (ENXIO).
-        let _ = fs::OpenOptions::new()
-            .write(true)
+        // The test holds a write end of its own while the command runs, so that the
+        // reader's EOF comes when the test closes it: a command that replaced the FIFO
+        // instead of opening it fails the comparison below rather than hanging.
+        let read_end = fs::OpenOptions::new()
+            .read(true)
             .custom_flags(libc::O_NONBLOCK)
-            .open(&fifo);
+            .open(&fifo)
+            .unwrap();
+        let keeper = fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+        // SAFETY: an open descriptor; clears O_NONBLOCK so that reads wait.
+        assert_eq!(
+            unsafe { libc::fcntl(read_end.as_raw_fd(), libc::F_SETFL, 0) },
+            0
+        );
+        let reader = std::thread::spawn(move || {
+            let mut got = Vec::new();
+            let mut r = read_end;
+            r.read_to_end(&mut got).unwrap();
+            got
+        });
+        let o = c.run(&fifo);
+        drop(keeper);
         let got = reader.join().unwrap();
         assert!(
             o.status.success(),
