@@ -77,7 +77,7 @@ pub enum OutputTarget {
 
 /// What kind of file an existing output path (symbolic links followed) is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
+enum FileKind {
     Regular,
     Device,
     Fifo,
@@ -85,18 +85,18 @@ enum Kind {
     Socket,
 }
 
-impl Kind {
-    fn of(t: FileType) -> Kind {
+impl FileKind {
+    fn of(t: FileType) -> FileKind {
         if t.is_dir() {
-            Kind::Directory
+            FileKind::Directory
         } else if t.is_char_device() || t.is_block_device() {
-            Kind::Device
+            FileKind::Device
         } else if t.is_fifo() {
-            Kind::Fifo
+            FileKind::Fifo
         } else if t.is_socket() {
-            Kind::Socket
+            FileKind::Socket
         } else {
-            Kind::Regular
+            FileKind::Regular
         }
     }
 }
@@ -116,7 +116,7 @@ impl OutputTarget {
             source,
         };
         match std::fs::metadata(path) {
-            Ok(m) => Self::for_kind(path, Kind::of(m.file_type())),
+            Ok(m) => Self::for_kind(path, FileKind::of(m.file_type())),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 // A new path, or a symbolic link to one.
                 Ok(OutputTarget::Atomic(resolve_dangling(path)?))
@@ -126,7 +126,7 @@ impl OutputTarget {
     }
 
     /// The target for an existing `path` of kind `kind` (links followed).
-    fn for_kind(path: &Path, kind: Kind) -> Result<OutputTarget, OutputError> {
+    fn for_kind(path: &Path, kind: FileKind) -> Result<OutputTarget, OutputError> {
         let not = |what| OutputError::NotWritable {
             path: path.display().to_string(),
             what,
@@ -134,8 +134,8 @@ impl OutputTarget {
         match kind {
             // Opened by the path given: /dev/stdout's link through /proc names no
             // file that could be opened by its resolved name ("pipe:[123]").
-            Kind::Device | Kind::Fifo => Ok(OutputTarget::WriteThrough(path.to_path_buf())),
-            Kind::Regular => {
+            FileKind::Device | FileKind::Fifo => Ok(OutputTarget::WriteThrough(path.to_path_buf())),
+            FileKind::Regular => {
                 let real = if is_symlink(path) {
                     std::fs::canonicalize(path).map_err(|source| OutputError::Inspect {
                         path: path.display().to_string(),
@@ -146,8 +146,8 @@ impl OutputTarget {
                 };
                 Ok(OutputTarget::Atomic(real))
             }
-            Kind::Directory => Err(not("a directory")),
-            Kind::Socket => Err(not("a socket")),
+            FileKind::Directory => Err(not("a directory")),
+            FileKind::Socket => Err(not("a socket")),
         }
     }
 

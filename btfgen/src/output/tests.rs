@@ -6,7 +6,7 @@ use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
-use super::{prepare, Inputs, Kind, OutputError, OutputTarget};
+use super::{prepare, FileKind, Inputs, OutputError, OutputTarget};
 
 /// A scratch directory: `file` (regular, "old"), `other` (regular, same bytes), `dir/`,
 /// `dir/inner` (regular).
@@ -86,7 +86,7 @@ fn choose_by_what_is_there() {
 fn devices_and_fifos_are_written_through_by_the_name_given() {
     // /dev/stdout -> /proc/self/fd/1 -> "pipe:[N]": only the name given can be opened.
     let p = Path::new("/some/dir/stdout");
-    for kind in [Kind::Device, Kind::Fifo] {
+    for kind in [FileKind::Device, FileKind::Fifo] {
         assert_eq!(
             OutputTarget::for_kind(p, kind).unwrap(),
             OutputTarget::WriteThrough(p.to_path_buf()),
