@@ -80,8 +80,8 @@ pub(crate) fn skip(btf: &Btf, mut id: TypeId, what: Skip, max: usize) -> Result<
 
 /// Skips modifiers and typedefs from `id` for at most [`MAX_RESOLVE_DEPTH`] types and
 /// returns where it stopped, whether on a type of another kind, void, an id out of
-/// range, or the limit. The DWARF converter
-/// uses it for the storage type of bitfields and enums.
+/// range, or the limit. The DWARF converter uses it for the storage type of bitfields
+/// and enums.
 pub(crate) fn skip_mods_and_typedefs(btf: &Btf, id: TypeId) -> TypeId {
     skip(btf, id, Skip::ModifiersAndTypedefs, MAX_RESOLVE_DEPTH).unwrap_or_else(|id| id)
 }

@@ -1,23 +1,14 @@
 //! Standard output that tolerates a closed pipe, and output files: atomic for fetch's
 //! layout, chosen by [`btfgen::output`] for every `-o`.
 
-use std::io::Write;
 use std::path::Path;
 
-use anyhow::Context;
 use btfgen::output::{Inputs, OutputTarget};
 
 /// Prints `text` on standard output; a reader that stopped early (`| head`) is not
-/// an error.
+/// an error ([`OutputTarget::Stdout`]).
 pub(super) fn print_stdout(text: &str) -> anyhow::Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|_| stdout.flush())
-    {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => r.context("standard output"),
-    }
+    Ok(OutputTarget::Stdout.write(text.as_bytes())?)
 }
 
 /// Writes `bytes` to `path` atomically ([`btfgen::atomic::write_atomic`]).
