@@ -129,13 +129,7 @@ impl Strings {
     }
 
     fn reindex(&mut self) {
-        let mut pos = self.indexed;
-        while pos < self.data.len() {
-            let end = self.data[pos..]
-                .iter()
-                .position(|&b| b == 0)
-                .map_or(self.data.len(), |e| pos + e);
-            let s = &self.data[pos..end];
+        for (pos, s) in entries(&self.data, self.indexed) {
             let hash = self.hasher.hash_one(s);
             let data = &self.data;
             if self.index.find(hash, |&r| Self::at(data, r) == s).is_none() {
@@ -143,9 +137,39 @@ impl Strings {
                 self.index
                     .insert_unique(hash, pos as u32, |&r| hasher.hash_one(Self::at(data, r)));
             }
-            pos = end + 1;
         }
         self.indexed = self.data.len();
+    }
+
+    /// The table's strings with their offsets (base offsets included), the empty
+    /// string at the table's start among them.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (u32, &[u8])> + '_ {
+        entries(&self.data, 0).map(|(pos, s)| (self.start + pos as u32, s))
+    }
+}
+
+/// The NUL-terminated strings of the raw table `raw` from byte `pos` on, each with its
+/// offset in `raw` (a last one without its NUL included).
+fn entries(raw: &[u8], pos: usize) -> Entries<'_> {
+    Entries { raw, pos }
+}
+
+/// The iterator of [`entries`].
+struct Entries<'a> {
+    raw: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = (usize, &'a [u8]);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let pos = self.pos;
+        let rest = self.raw.get(pos..).filter(|r| !r.is_empty())?;
+        let len = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+        self.pos = pos + len + 1;
+        Some((pos, &rest[..len]))
     }
 }
 

@@ -81,25 +81,13 @@ impl Dedup {
     /// Interns every string of `frag`'s own string table and records the output
     /// offsets in `name_cache`.
     pub(super) fn intern_table(&mut self, frag: &Btf) {
-        let table = frag.strings();
-        let raw = table.as_bytes();
-        let base = table.start() as usize;
-        let mut pos = 0usize;
-        while pos < raw.len() {
-            let end = raw[pos..]
-                .iter()
-                .position(|&c| c == 0)
-                .map_or(raw.len(), |e| pos + e);
-            if end > pos {
-                if let Some(slot) = self.name_cache.get_mut(base + pos) {
-                    if *slot == NONE {
-                        let bytes = &raw[pos..end];
-                        *slot = self.strs.intern_hashed(bytes, str_hash(bytes));
-                        self.name_touched.push((base + pos) as u32);
-                    }
+        for (off, bytes) in frag.strings().entries().filter(|(_, s)| !s.is_empty()) {
+            if let Some(slot) = self.name_cache.get_mut(off as usize) {
+                if *slot == NONE {
+                    *slot = self.strs.intern_hashed(bytes, str_hash(bytes));
+                    self.name_touched.push(off);
                 }
             }
-            pos = end + 1;
         }
     }
 }

@@ -49,22 +49,11 @@ impl Interner {
                 cur = l.base();
             }
             for l in levels.iter().rev() {
-                let s = l.strings();
-                let raw = s.as_bytes();
-                let mut pos = 0;
-                while pos < raw.len() {
-                    let end = raw[pos..]
-                        .iter()
-                        .position(|&c| c == 0)
-                        .map_or(raw.len(), |e| pos + e);
-                    if end > pos {
-                        let bytes = &raw[pos..end];
-                        let h = str_hash(bytes);
-                        if me.find(bytes, h).is_none() {
-                            me.insert(h, s.start() + pos as u32);
-                        }
+                for (off, bytes) in l.strings().entries().filter(|(_, s)| !s.is_empty()) {
+                    let h = str_hash(bytes);
+                    if me.find(bytes, h).is_none() {
+                        me.insert(h, off);
                     }
-                    pos = end + 1;
                 }
             }
         }
