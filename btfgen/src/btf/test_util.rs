@@ -8,9 +8,6 @@
 //! let btf = b.build();
 //! ```
 
-// Not every module's tests use every kind yet.
-#![allow(dead_code)]
-
 use std::sync::Arc;
 
 use super::{
