@@ -86,6 +86,13 @@ pub fn write_line(out: &mut impl Write, args: fmt::Arguments<'_>) -> fmt::Result
     out.write_char('\n')
 }
 
+/// `s` with each of its lines escaped ([`escape`]) and the lines kept: for an error
+/// whose message is deliberately several lines, one per item.
+pub fn escape_lines(s: &str) -> String {
+    let lines: Vec<String> = s.split('\n').map(|l| escape(l).to_string()).collect();
+    lines.join("\n")
+}
+
 /// Longest kernel release accepted: `struct new_utsname`'s release field holds 64
 /// characters and a NUL.
 pub const MAX_RELEASE_LEN: usize = 64;
@@ -150,6 +157,7 @@ mod tests {
         write_line(&mut s, format_args!("kernel {}\tx", "a\nb")).unwrap();
         write_line(&mut s, format_args!("plain")).unwrap();
         assert_eq!(s, "kernel a\\nb\\tx\nplain\n");
+        assert_eq!(escape_lines("a\x1b\nb\x07"), "a\\x1b\nb\\x07");
     }
 
     #[test]
