@@ -68,14 +68,6 @@ impl fmt::Display for Escaped<'_> {
     }
 }
 
-impl fmt::Debug for Escaped<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_char('"')?;
-        fmt::Display::fmt(self, f)?;
-        f.write_char('"')
-    }
-}
-
 /// Writes one line of a text report: `args` formatted, then escaped as a whole (a
 /// newline or tab inside a name cannot start a line or a column), then `\n`.
 pub fn write_line(out: &mut impl Write, args: fmt::Arguments<'_>) -> fmt::Result {
