@@ -21,6 +21,10 @@ use object::{Object, ObjectSection};
 // Output paths: devices, FIFOs, links, `-` and inputs given to -o.
 #[path = "hostile/outputs.rs"]
 mod outputs;
+// Untrusted text: escaped on terminals, exact in JSON, never a C name or a file name
+// unless it can be one.
+#[path = "hostile/terminal.rs"]
+mod terminal;
 
 /// Asserts that a command refused its input cleanly: failure, no panic, one line on
 /// stderr (or, for `btfgen check`, an `error:` row in its report), no `out` file.

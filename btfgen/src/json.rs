@@ -15,7 +15,9 @@ pub fn write_string(out: &mut impl Write, s: &str) -> fmt::Result {
             '\t' => out.write_str("\\t")?,
             '\u{8}' => out.write_str("\\b")?,
             '\u{c}' => out.write_str("\\f")?,
-            c if (c as u32) < 0x20 => write!(out, "\\u{:04x}", c as u32)?,
+            // Controls (C0, DEL, C1) and bidi reorderings: the same characters a
+            // terminal gets escaped (crate::text), exact once decoded.
+            c if crate::text::is_unsafe_char(c) => write!(out, "\\u{:04x}", c as u32)?,
             c => out.write_char(c)?,
         }
     }
@@ -35,5 +37,9 @@ mod tests {
     #[test]
     fn escapes() {
         assert_eq!(super::quote("a\"b\\c\n\u{1}"), "\"a\\\"b\\\\c\\n\\u0001\"");
+        assert_eq!(
+            super::quote("\u{1b}[2J\u{7f}\u{9b}\u{202e}é"),
+            "\"\\u001b[2J\\u007f\\u009b\\u202eé\""
+        );
     }
 }

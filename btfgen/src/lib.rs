@@ -68,3 +68,6 @@ pub mod output;
 #[cfg(feature = "package")]
 pub mod package;
 pub mod relo;
+// Not API, as `atomic`.
+#[doc(hidden)]
+pub mod text;

@@ -12,7 +12,8 @@ fn main() -> ExitCode {
     match cli::run(std::env::args_os().collect()) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("btfgen: error: {e:#}");
+            // One line, escaped: it may quote names from the input.
+            eprintln!("btfgen: error: {}", btfgen::text::escape(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }

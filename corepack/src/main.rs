@@ -10,7 +10,12 @@ fn main() -> ExitCode {
     match cli::run(cli::Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("corepack: error: {e:#}");
+            // Escaped: it may quote a bundle's or an object's strings (line by line:
+            // refused relocations are one line each).
+            eprintln!(
+                "corepack: error: {}",
+                btfgen::text::escape_lines(&format!("{e:#}"))
+            );
             ExitCode::FAILURE
         }
     }

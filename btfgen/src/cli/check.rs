@@ -13,6 +13,7 @@ use btfgen::btf::check_reference_loops;
 use btfgen::btf::Btf;
 use btfgen::json::quote;
 use btfgen::relo::resolve_object;
+use btfgen::text::write_line;
 use rayon::prelude::*;
 
 /// Arguments of `btfgen check`.
@@ -203,36 +204,44 @@ fn table(reports: &[Report]) -> String {
         .max()
         .unwrap_or(0)
         .max(6);
-    let _ = writeln!(s, "{:width$}  {:>8}  {:>6}", "kernel", "resolved", "failed");
+    let _ = write_line(
+        &mut s,
+        format_args!("{:width$}  {:>8}  {:>6}", "kernel", "resolved", "failed"),
+    );
     for r in reports {
         match &r.error {
             Some(e) => {
-                let _ = writeln!(s, "{:width$}  error: {e}", r.btf);
+                let _ = write_line(&mut s, format_args!("{:width$}  error: {e}", r.btf));
             }
             None => {
                 let failed = r.failed();
-                let _ = writeln!(
-                    s,
-                    "{:width$}  {:>8}  {:>6}",
-                    r.btf,
-                    r.rows.len() - failed,
-                    failed
+                let _ = write_line(
+                    &mut s,
+                    format_args!(
+                        "{:width$}  {:>8}  {:>6}",
+                        r.btf,
+                        r.rows.len() - failed,
+                        failed
+                    ),
                 );
             }
         }
     }
     for r in reports.iter().filter(|r| r.failed() > 0) {
-        let _ = writeln!(s, "\n{}:", r.btf);
+        s.push('\n');
+        let _ = write_line(&mut s, format_args!("{}:", r.btf));
         for row in r.rows.iter().filter(|x| x.failure.is_some()) {
-            let _ = writeln!(
-                s,
-                "  {}: prog '{}': relo #{} ({}) {}: {}",
-                row.object,
-                row.program,
-                row.relo,
-                row.kind,
-                row.access,
-                row.failure.as_deref().unwrap_or_default()
+            let _ = write_line(
+                &mut s,
+                format_args!(
+                    "  {}: prog '{}': relo #{} ({}) {}: {}",
+                    row.object,
+                    row.program,
+                    row.relo,
+                    row.kind,
+                    row.access,
+                    row.failure.as_deref().unwrap_or_default()
+                ),
             );
         }
     }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use btfgen::diff;
+use btfgen::text::escape;
 
 use super::check::{read_base, read_kernel, read_objects};
 use super::output::print_stdout;
@@ -41,7 +42,7 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     match compare(&a) {
         Ok(differs) => Ok(ExitCode::from(differs as u8)),
         Err(e) => {
-            eprintln!("btfgen: error: {e:#}");
+            eprintln!("btfgen: error: {}", escape(&format!("{e:#}")));
             Ok(ExitCode::from(2))
         }
     }

@@ -11,6 +11,7 @@ use anyhow::Context;
 use btfgen::btf::Btf;
 use btfgen::dwarf::{self, Options};
 use btfgen::package;
+use btfgen::text::{escape, escape_path};
 use clap::ValueEnum;
 
 use super::output::prepare;
@@ -82,16 +83,17 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
             let v = package::extract_vmlinux(reader, kind, &name.to_string(), &opts)?;
             if a.verbose {
                 eprintln!(
-                    "btfgen: {name}: {} package, {} payload: vmlinux {} ({} bytes, {}), uname -r {}, extracted in {:.2}s",
+                    "btfgen: {}: {} package, {} payload: vmlinux {} ({} bytes, {}), uname -r {}, extracted in {:.2}s",
+                    escape_path(&a.file),
                     kind.name(),
                     v.compression,
-                    v.member,
+                    escape(&v.member),
                     v.size,
                     match v.verified {
                         Some(d) => format!("{d} checked"),
                         None => "no digest in the package".into(),
                     },
-                    v.release,
+                    escape(&v.release),
                     t.elapsed().as_secs_f64()
                 );
             }
@@ -122,7 +124,10 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     let enc = dwarf::encode(map, &opts).with_context(|| format!("{name}"))?;
     if enc.had_btf {
-        eprintln!("btfgen: {name} already has a .BTF section; encoding its DWARF all the same");
+        eprintln!(
+            "btfgen: {} already has a .BTF section; encoding its DWARF all the same",
+            escape_path(&a.file)
+        );
     }
     let bytes = match a.format {
         Format::Raw => enc.btf.to_bytes(),
@@ -139,7 +144,8 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
         let kinds: Vec<String> = counts.iter().map(|(k, n)| format!("{k} {n}")).collect();
         eprintln!(
-            "btfgen: {name}: {} units, {} types ({}), {} functions left out as inconsistent, {} bytes in {:.2}s",
+            "btfgen: {}: {} units, {} types ({}), {} functions left out as inconsistent, {} bytes in {:.2}s",
+            escape_path(&a.file),
             enc.units,
             enc.btf.types().len(),
             kinds.join(", "),

@@ -18,6 +18,7 @@ use btfgen::dwarf;
 use btfgen::fetch::{self, Arch, Catalog, Choice, Client, Download, Kernel, Shard};
 use btfgen::json::quote as json_str;
 use btfgen::package;
+use btfgen::text::escape;
 
 use super::output::write_atomic;
 
@@ -130,14 +131,14 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
             let chosen = fetch::choose(kernels, &choice, a.shard)?;
             println!(
                 "{} {}: {} of {total} kernels",
-                entry.name,
+                escape(&entry.name),
                 entry.arch,
                 chosen.len()
             );
             for k in &chosen {
                 let status = done(&btf_path(&a.output, entry, &k.uname)).unwrap_or("-");
                 let size = k.size.map_or("?".to_string(), |s| s.to_string());
-                println!("{}\t{status}\t{size}\t{}", k.uname, k.url);
+                println!("{}\t{status}\t{size}\t{}", escape(&k.uname), escape(&k.url));
             }
         }
         return Ok(ExitCode::SUCCESS);
@@ -215,6 +216,7 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
                     multi.remove(&b);
                 }
                 let n = finished.fetch_add(1, Ordering::Relaxed) + 1;
+                // One line, escaped: the status may quote repository metadata.
                 let line = format!(
                     "btfgen: [{n}/{total}] {} {} {}: {} ({:.1}s)",
                     job.distro,
@@ -223,6 +225,7 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
                     status.describe(),
                     t.elapsed().as_secs_f64()
                 );
+                let line = escape(&line).to_string();
                 match &overall {
                     Some(o) => {
                         o.inc(1);
@@ -492,7 +495,13 @@ fn summary(results: &[Outcome], elapsed: Duration, json: bool) {
             } else {
                 &r.uname
             };
-            eprintln!("btfgen: FAILED {} {} {what}: {e}", r.distro, r.arch);
+            eprintln!(
+                "btfgen: FAILED {} {} {}: {}",
+                escape(&r.distro),
+                r.arch,
+                escape(what),
+                escape(e)
+            );
         }
     }
     if json {

@@ -11,6 +11,7 @@ use btfgen::bpf::BpfObject;
 use btfgen::btf::Btf;
 use btfgen::min::minimize;
 use btfgen::output::{self, Inputs, OutputTarget};
+use btfgen::text::{escape, escape_path};
 use rayon::prelude::*;
 
 use super::check::{kernel_files, read_base, read_kernel, read_objects};
@@ -57,7 +58,7 @@ fn one(
     if verbose {
         eprintln!(
             "btfgen: {}: {} types, {} bytes",
-            shown.display(),
+            escape_path(shown),
             out.types().len(),
             bytes.len()
         );
@@ -112,7 +113,7 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
         })
         .collect();
     for e in &errors {
-        eprintln!("btfgen: error: {e}");
+        eprintln!("btfgen: error: {}", escape(e));
     }
     Ok(if errors.is_empty() {
         ExitCode::SUCCESS

@@ -1,10 +1,12 @@
 //! The diff as readable text, grouped into removed, added and changed types (and
-//! relocations), and as JSON.
+//! relocations), and as JSON. Each line of the text is escaped for a terminal
+//! (crate::text); the JSON carries the names exactly.
 
 use std::fmt::Write as _;
 
 use super::{Change, Changed, Named, RelocDiff, Report};
 use crate::json::quote;
+use crate::text::write_line;
 
 /// A bit offset or width in bits, with bytes added when it is whole bytes.
 fn bits(old: u64, new: u64) -> String {
@@ -53,30 +55,32 @@ pub fn text(report: &Report, relocs: Option<&[RelocDiff]>) -> String {
     let mut s = String::new();
     let mut section = |title: &str, list: &[Named]| {
         if !list.is_empty() {
-            let _ = writeln!(s, "{title} ({}):", list.len());
+            let _ = write_line(&mut s, format_args!("{title} ({}):", list.len()));
             for n in list {
-                let _ = writeln!(s, "  {} {}", n.kind.label(), n.name);
+                let _ = write_line(&mut s, format_args!("  {} {}", n.kind.label(), n.name));
             }
         }
     };
     section("removed", &report.removed);
     section("added", &report.added);
     if !report.changed.is_empty() {
-        let _ = writeln!(s, "changed ({}):", report.changed.len());
+        let _ = write_line(&mut s, format_args!("changed ({}):", report.changed.len()));
         for c in &report.changed {
-            let _ = writeln!(s, "  {} {}", c.kind.label(), c.name);
+            let _ = write_line(&mut s, format_args!("  {} {}", c.kind.label(), c.name));
             for ch in &c.changes {
-                let _ = writeln!(s, "    {}", change_line(ch));
+                let _ = write_line(&mut s, format_args!("    {}", change_line(ch)));
             }
         }
     }
     if let Some(relocs) = relocs {
         let differ = relocs.iter().filter(|r| r.differs()).count();
         let broken = relocs.iter().filter(|r| r.breaks()).count();
-        let _ = writeln!(
-            s,
-            "relocations ({}, {differ} differ, {broken} break):",
-            relocs.len()
+        let _ = write_line(
+            &mut s,
+            format_args!(
+                "relocations ({}, {differ} differ, {broken} break):",
+                relocs.len()
+            ),
         );
         for r in relocs {
             let status = if r.breaks() {
@@ -86,16 +90,18 @@ pub fn text(report: &Report, relocs: Option<&[RelocDiff]>) -> String {
             } else {
                 "same   "
             };
-            let _ = writeln!(
-                s,
-                "  {status} {}: prog '{}' relo #{} ({}) {}: {} -> {}",
-                r.object,
-                r.program,
-                r.index,
-                r.kind,
-                r.access,
-                result(&r.old),
-                result(&r.new)
+            let _ = write_line(
+                &mut s,
+                format_args!(
+                    "  {status} {}: prog '{}' relo #{} ({}) {}: {} -> {}",
+                    r.object,
+                    r.program,
+                    r.index,
+                    r.kind,
+                    r.access,
+                    result(&r.old),
+                    result(&r.new)
+                ),
             );
         }
     }

@@ -6,6 +6,11 @@
 //! enums are printed inline. Names that repeat within one namespace (struct, union
 //! and enum tags; typedefs and enumerators) get `___N` suffixes in order of first
 //! use, exactly as libbpf assigns them.
+//!
+//! A name C cannot declare (not an identifier, e.g. with a control character from a
+//! crafted input) is refused with [`DumpError::NotCName`], never printed: the header
+//! would not compile, and the name could rewrite a terminal. Type tags are checked the
+//! same way, a tag string for printable ASCII without quotes or backslashes.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -13,6 +18,7 @@ use std::fmt::Write;
 
 use crate::btf::query::{is_modifier, MAX_NESTING_DEPTH};
 use crate::btf::{Btf, Composite, Enum, FuncProto, Kind, Type, TypeId};
+use crate::text::is_c_identifier;
 
 use super::layout::Layout;
 use super::order::Order;
@@ -153,21 +159,26 @@ impl<'a, W: Write> Emitter<'a, W> {
     }
 
     /// The unique C name of `id` in `space`, assigned on first use.
-    fn resolve_name(&mut self, id: TypeId, space: Space) -> Cow<'a, str> {
+    fn resolve_name(&mut self, id: TypeId, space: Space) -> Result<Cow<'a, str>, DumpError> {
         let btf = self.btf;
         let Some(t) = btf.get(id) else {
-            return Cow::Borrowed("");
+            return Ok(Cow::Borrowed(""));
         };
         if t.name == 0 {
-            return Cow::Borrowed("");
+            return Ok(Cow::Borrowed(""));
         }
         let orig = btf.name(t.name);
+        let orig = if matches!(t.kind, Kind::Int(_) | Kind::Float { .. }) {
+            base_type_name(id, orig)?
+        } else {
+            c_name(id, "name", orig)?
+        };
         let idx = id as usize;
         if let Some(resolved) = &self.names[idx] {
-            return match resolved {
+            return Ok(match resolved {
                 Some(s) => Cow::Owned(s.clone()),
                 None => orig,
-            };
+            });
         }
         let exempt = match &t.kind {
             Kind::Fwd { .. } => true,
@@ -176,24 +187,24 @@ impl<'a, W: Write> Emitter<'a, W> {
         };
         if exempt {
             self.names[idx] = Some(None);
-            return orig;
+            return Ok(orig);
         }
         let dups = self.name_dups(space, &orig);
-        if dups > 1 {
+        Ok(if dups > 1 {
             let s = format!("{orig}___{dups}");
             self.names[idx] = Some(Some(s.clone()));
             Cow::Owned(s)
         } else {
             self.names[idx] = Some(None);
             orig
-        }
+        })
     }
 
-    fn type_name(&mut self, id: TypeId) -> Cow<'a, str> {
+    fn type_name(&mut self, id: TypeId) -> Result<Cow<'a, str>, DumpError> {
         self.resolve_name(id, Space::Tags)
     }
 
-    fn ident_name(&mut self, id: TypeId) -> Cow<'a, str> {
+    fn ident_name(&mut self, id: TypeId) -> Result<Cow<'a, str>, DumpError> {
         self.resolve_name(id, Space::Idents)
     }
 
@@ -316,7 +327,7 @@ impl<'a, W: Write> Emitter<'a, W> {
             ("__Poly64_t", "unsigned long long"),
             ("__Poly128_t", "unsigned __int128"),
         ];
-        let name = self.type_name(id);
+        let name = self.type_name(id)?;
         if let Some((_, base)) = ALIASES.iter().find(|(n, _)| *n == name) {
             write!(self.out, "typedef {base} {name};\n\n")?;
         }
@@ -331,7 +342,7 @@ impl<'a, W: Write> Emitter<'a, W> {
         } else {
             "union"
         };
-        let name = self.type_name(id);
+        let name = self.type_name(id)?;
         let sep = if t.name != 0 { " " } else { "" };
         write!(self.out, "{kw}{sep}{name}")?;
         Ok(())
@@ -352,7 +363,7 @@ impl<'a, W: Write> Emitter<'a, W> {
         let mut off: i64 = 0;
         let mut prev_bitfield = false;
         for m in &c.members {
-            let fname = self.btf.name(m.name);
+            let fname = c_name(id, "member", self.btf.name(m.name))?;
             let m_off = m.bit_offset as i64;
             let bits = m.bitfield_size as i64;
             let m_align = if packed {
@@ -469,7 +480,7 @@ impl<'a, W: Write> Emitter<'a, W> {
         lvl: usize,
     ) -> Result<(), DumpError> {
         let is64 = matches!(t.kind, Kind::Enum64(_));
-        let name = self.type_name(id);
+        let name = self.type_name(id)?;
         let sep = if t.name != 0 { " " } else { "" };
         write!(self.out, "enum{sep}{name}")?;
         if e.values.is_empty() {
@@ -477,7 +488,7 @@ impl<'a, W: Write> Emitter<'a, W> {
         }
         self.w(" {")?;
         for v in &e.values {
-            let vname = self.btf.name(v.name);
+            let vname = c_name(id, "enumerator", self.btf.name(v.name))?;
             // Enumerators share the namespace of typedef names.
             let dups = self.name_dups(Space::Idents, &vname);
             let suffix = if dups > 1 {
@@ -507,14 +518,14 @@ impl<'a, W: Write> Emitter<'a, W> {
     }
 
     fn emit_fwd_def(&mut self, id: TypeId, union: bool) -> Result<(), DumpError> {
-        let name = self.type_name(id);
+        let name = self.type_name(id)?;
         let kw = if union { "union" } else { "struct" };
         write!(self.out, "{kw} {name}")?;
         Ok(())
     }
 
     fn emit_typedef_def(&mut self, id: TypeId, t: &Type, lvl: usize) -> Result<(), DumpError> {
-        let name = self.ident_name(id);
+        let name = self.ident_name(id)?;
         let target = t.kind.referenced().unwrap_or(0);
         // Old GCC emits `__gnuc_va_list` as a typedef of void.
         if target == 0 && name == "__gnuc_va_list" {
@@ -608,7 +619,8 @@ impl<'a, W: Write> Emitter<'a, W> {
             match &t.kind {
                 Kind::Int(_) | Kind::Float { .. } => {
                     self.emit_mods(decls)?;
-                    self.w(&btf.name(t.name))?;
+                    let name = base_type_name(id, btf.name(t.name))?;
+                    self.w(&name)?;
                 }
                 Kind::Struct(c) | Kind::Union(c) => {
                     self.emit_mods(decls)?;
@@ -623,7 +635,7 @@ impl<'a, W: Write> Emitter<'a, W> {
                     if t.name == 0 {
                         self.emit_enum_def(id, t, e, lvl)?;
                     } else {
-                        let name = self.type_name(id);
+                        let name = self.type_name(id)?;
                         write!(self.out, "enum {name}")?;
                     }
                 }
@@ -633,7 +645,7 @@ impl<'a, W: Write> Emitter<'a, W> {
                 }
                 Kind::Typedef(_) => {
                     self.emit_mods(decls)?;
-                    let name = self.ident_name(id);
+                    let name = self.ident_name(id)?;
                     self.w(&name)?;
                 }
                 Kind::Ptr(_) => self.w(if last_was_ptr { "*" } else { " *" })?,
@@ -644,8 +656,14 @@ impl<'a, W: Write> Emitter<'a, W> {
                     self.emit_mods(decls)?;
                     let name = btf.name(t.name);
                     if *attr {
+                        if !is_attribute(&name) {
+                            return Err(not_c_name(id, "attribute", &name));
+                        }
                         write!(self.out, " __attribute__(({name}))")?;
                     } else {
+                        if !is_tag_string(&name) {
+                            return Err(not_c_name(id, "type tag", &name));
+                        }
                         write!(self.out, " __attribute__((btf_type_tag(\"{name}\")))")?;
                     }
                 }
@@ -672,7 +690,7 @@ impl<'a, W: Write> Emitter<'a, W> {
                     return Ok(());
                 }
                 Kind::FuncProto(p) => {
-                    return self.emit_func_proto(p, decls, fname, last_was_ptr, lvl);
+                    return self.emit_func_proto(id, p, decls, fname, last_was_ptr, lvl);
                 }
                 // Not part of a declaration chain (FUNC, VAR, DATASEC, DECL_TAG).
                 _ => return Ok(()),
@@ -684,6 +702,7 @@ impl<'a, W: Write> Emitter<'a, W> {
 
     fn emit_func_proto(
         &mut self,
+        p_id: TypeId,
         p: &FuncProto,
         decls: &mut Vec<TypeId>,
         fname: &str,
@@ -713,9 +732,66 @@ impl<'a, W: Write> Emitter<'a, W> {
                 self.w("...")?;
                 break;
             }
-            let name = self.btf.name(param.name);
+            let name = c_name(p_id, "parameter", self.btf.name(param.name))?;
             self.emit_type_decl(param.ty, &name, lvl)?;
         }
         self.w(")")
     }
+}
+
+/// `name` (of type `id`; `what` says which of its names) when C can declare it: a C
+/// identifier, or empty (anonymous).
+fn c_name<'n>(
+    id: TypeId,
+    what: &'static str,
+    name: Cow<'n, str>,
+) -> Result<Cow<'n, str>, DumpError> {
+    if name.is_empty() || is_c_identifier(&name) {
+        Ok(name)
+    } else {
+        Err(not_c_name(id, what, &name))
+    }
+}
+
+/// The name of INT or FLOAT type `id` when C can print it: identifiers separated by
+/// spaces (`long unsigned int`).
+fn base_type_name(id: TypeId, name: Cow<'_, str>) -> Result<Cow<'_, str>, DumpError> {
+    if name.split(' ').all(is_c_identifier) {
+        Ok(name)
+    } else {
+        Err(not_c_name(id, "name", &name))
+    }
+}
+
+fn not_c_name(id: TypeId, what: &'static str, name: &str) -> DumpError {
+    DumpError::NotCName {
+        id,
+        what,
+        name: name.to_owned(),
+    }
+}
+
+/// A `btf_type_tag("...")` string: printable ASCII without `"` or `\`.
+fn is_tag_string(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+}
+
+/// An attribute tag (`__attribute__((...))`): identifiers, digits, spaces and commas,
+/// with balanced parentheses, so that it cannot end the attribute.
+fn is_attribute(s: &str) -> bool {
+    let mut depth = 0usize;
+    for b in s.bytes() {
+        match b {
+            b'(' => depth += 1,
+            b')' => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return false,
+            },
+            b if b.is_ascii_alphanumeric() || b"_ ,".contains(&b) => {}
+            _ => return false,
+        }
+    }
+    depth == 0 && is_c_identifier(s.split(['(', ' ']).next().unwrap_or(""))
 }

@@ -35,6 +35,17 @@ pub enum DumpError {
     /// Struct sizes and member offsets that leave gaps no real header has.
     #[error("type {0} leaves more padding than a C header can hold (a corrupt size or offset?)")]
     TooMuchPadding(TypeId),
+    /// A name the C dump would have to print is not a C identifier (nor, for a type
+    /// tag, a plain string): refused rather than printed (module `c`).
+    #[error("type {id}: {what} `{}` is not a C identifier; a C header cannot declare it (--format text or json shows it)", crate::text::escape(.name))]
+    NotCName {
+        /// The type that has the name.
+        id: TypeId,
+        /// Which of its names: `name`, `member`, `enumerator`, `parameter`, ...
+        what: &'static str,
+        /// The name, as read.
+        name: String,
+    },
     /// The output sink failed.
     #[error("cannot format output")]
     Fmt(#[from] std::fmt::Error),

@@ -1,10 +1,13 @@
 //! bpftool's raw listing (`bpftool btf dump file F`): one `[id] KIND 'name' ...`
-//! line per type, members, enumerators and parameters on tab-indented lines.
+//! line per type, members, enumerators and parameters on tab-indented lines. Names
+//! are escaped for a terminal (crate::text): control characters and bytes that are
+//! not UTF-8 show as `\xNN`-style escapes, where bpftool prints them raw.
 
 use std::borrow::Cow;
 use std::fmt::{self, Write};
 
 use crate::btf::{linkage, Btf, Kind, Type, TypeId, INT_BOOL, INT_CHAR, INT_SIGNED};
+use crate::text::{escape, Escaped};
 
 /// Writes the types `ids` (default: this BTF's own types, not its base's).
 pub fn dump_text(btf: &Btf, ids: Option<&[TypeId]>, out: &mut impl Write) -> fmt::Result {
@@ -16,13 +19,18 @@ pub fn dump_text(btf: &Btf, ids: Option<&[TypeId]>, out: &mut impl Write) -> fmt
 
 /// A name as bpftool shows it: `(anon)` for none.
 pub(super) fn shown_name(btf: &Btf, off: u32) -> Cow<'_, str> {
-    if off == 0 {
-        Cow::Borrowed("(anon)")
-    } else {
-        match btf.name_bytes(off) {
-            Some(b) => String::from_utf8_lossy(b),
-            None => Cow::Borrowed("(invalid)"),
-        }
+    String::from_utf8_lossy(name_bytes(btf, off))
+}
+
+/// [`shown_name`] in the listing: escaped, its bytes that are not UTF-8 as `\xNN`.
+fn listed_name(btf: &Btf, off: u32) -> Escaped<'_> {
+    escape(name_bytes(btf, off))
+}
+
+fn name_bytes(btf: &Btf, off: u32) -> &[u8] {
+    match off {
+        0 => b"(anon)",
+        _ => btf.name_bytes(off).unwrap_or(b"(invalid)"),
     }
 }
 
@@ -63,7 +71,7 @@ fn dump_one(btf: &Btf, id: TypeId, out: &mut impl Write) -> fmt::Result {
         out,
         "[{id}] {} '{}'",
         t.kind.label(),
-        shown_name(btf, t.name)
+        listed_name(btf, t.name)
     )?;
     write_kind(btf, t, out)?;
     out.write_char('\n')
@@ -96,7 +104,7 @@ fn write_kind(btf: &Btf, t: &Type, out: &mut impl Write) -> fmt::Result {
                 write!(
                     out,
                     "\n\t'{}' type_id={} bits_offset={}",
-                    shown_name(btf, m.name),
+                    listed_name(btf, m.name),
                     m.ty,
                     m.bit_offset
                 )?;
@@ -116,7 +124,7 @@ fn write_kind(btf: &Btf, t: &Type, out: &mut impl Write) -> fmt::Result {
                 e.values.len()
             )?;
             for v in &e.values {
-                write!(out, "\n\t'{}' val=", shown_name(btf, v.name))?;
+                write!(out, "\n\t'{}' val=", listed_name(btf, v.name))?;
                 match (is64, e.signed) {
                     (false, true) => write!(out, "{}", v.value as i32)?,
                     (false, false) => write!(out, "{}", v.value as u32)?,
@@ -138,7 +146,7 @@ fn write_kind(btf: &Btf, t: &Type, out: &mut impl Write) -> fmt::Result {
                 write!(
                     out,
                     "\n\t'{}' type_id={}",
-                    shown_name(btf, param.name),
+                    listed_name(btf, param.name),
                     param.ty
                 )?;
             }
@@ -156,9 +164,12 @@ fn write_kind(btf: &Btf, t: &Type, out: &mut impl Write) -> fmt::Result {
                     v.ty, v.offset, v.size
                 )?;
                 match btf.get(v.ty) {
-                    Some(vt) => {
-                        write!(out, " ({} '{}')", vt.kind.label(), shown_name(btf, vt.name))?
-                    }
+                    Some(vt) => write!(
+                        out,
+                        " ({} '{}')",
+                        vt.kind.label(),
+                        listed_name(btf, vt.name)
+                    )?,
                     // void, which bpftool shows as kind 0.
                     None if v.ty == 0 => out.write_str(" (UNKNOWN '(anon)')")?,
                     None => {}

@@ -6,6 +6,7 @@ use std::cmp::Ordering;
 
 use super::catalog::{expand, Entry};
 use super::meta::{Checksum, Package};
+use crate::text::{escape, is_kernel_release};
 
 /// A kernel available in a repository.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -164,9 +165,10 @@ pub(super) fn join_url(base: &str, location: &str) -> String {
 }
 
 /// The kernel `p` (found at repository `base`) is, per `entry`; `None` when no pattern
-/// matches, the package is for another architecture, the derived `uname -r` does not start with a digit (meta-packages such as
-/// `linux-image-amd64-dbg`), the flavor is not wanted, or the package is too small or
-/// older than `min_version`.
+/// matches, the package is for another architecture, the derived `uname -r` is not a
+/// kernel release ([`is_kernel_release`]: meta-packages such as `linux-image-amd64-dbg`
+/// do not start with a digit, and a name that could not be a file name is never one),
+/// the flavor is not wanted, or the package is too small or older than `min_version`.
 pub(super) fn kernel_of(entry: &Entry, base: &str, p: &Package) -> Option<Kernel> {
     // Repositories may list several architectures (Oracle's debuginfo directory does).
     if p.arch != entry.arch.rpm() && p.arch != entry.arch.deb() {
@@ -189,10 +191,7 @@ pub(super) fn kernel_of(entry: &Entry, base: &str, p: &Package) -> Option<Kernel
         "arch" => p.arch.clone(),
         _ => String::new(),
     });
-    if !uname.starts_with(|c: char| c.is_ascii_digit())
-        || uname.contains('/')
-        || uname.chars().any(char::is_whitespace)
-    {
+    if !is_kernel_release(&uname) {
         return None;
     }
     let flavor_ok = |f: &String| uname.ends_with(&format!("-{f}"));
@@ -294,7 +293,7 @@ impl Shard {
 #[derive(Debug, thiserror::Error)]
 pub enum ChoiceError {
     /// `--kernel` names a release the repositories do not have.
-    #[error("kernel {0} not found{near}", near = near(.1))]
+    #[error("kernel {} not found{near}", escape(.0), near = near(.1))]
     NotFound(String, Vec<String>),
 }
 
@@ -302,7 +301,7 @@ fn near(v: &[String]) -> String {
     if v.is_empty() {
         String::new()
     } else {
-        format!(" (nearest: {})", v.join(", "))
+        format!(" (nearest: {})", escape(&v.join(", ")))
     }
 }
 

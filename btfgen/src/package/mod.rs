@@ -43,6 +43,8 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use crate::text::escape;
+
 /// Package container formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PackageFormat {
@@ -122,6 +124,7 @@ impl Default for Options {
 }
 
 /// Errors of package extraction; each displays on one line and names the package.
+/// What the package says (member names, values) displays escaped (crate::text).
 #[derive(Debug, thiserror::Error)]
 pub enum PackageError {
     /// The package holds no regular file at a vmlinux path.
@@ -131,7 +134,7 @@ pub enum PackageError {
         package: String,
     },
     /// The archive, its compression or its headers are damaged or truncated.
-    #[error("{package}: corrupt {what}: {detail}")]
+    #[error("{package}: corrupt {what}: {}", escape(.detail))]
     Corrupt {
         /// The package.
         package: String,
@@ -141,7 +144,7 @@ pub enum PackageError {
         detail: String,
     },
     /// A format or compression this reader does not know.
-    #[error("{package}: unsupported {what} `{value}`")]
+    #[error("{package}: unsupported {what} `{}`", escape(.value))]
     Unsupported {
         /// The package.
         package: String,
@@ -151,7 +154,7 @@ pub enum PackageError {
         value: String,
     },
     /// A member with an absolute path or a `..` component.
-    #[error("{package}: member `{member}` has an absolute path or a `..` component; refusing the package")]
+    #[error("{package}: member `{}` has an absolute path or a `..` component; refusing the package", escape(.member))]
     UnsafePath {
         /// The package.
         package: String,

@@ -1,8 +1,10 @@
-//! `corepack inspect`: kernels, distros, sizes and dedup ratio of a bundle.
+//! `corepack inspect`: kernels, distros, sizes and dedup ratio of a bundle. The text
+//! shows the bundle's strings escaped (btfgen::text); `--json` carries them exactly.
 
 use std::collections::BTreeMap;
 
 use btfgen::json::quote as json_str;
+use btfgen::text::escape;
 use corepack::Bundle;
 
 /// Prints what the bundle holds, as text or one JSON object.
@@ -62,10 +64,15 @@ pub(super) fn inspect(bytes: &[u8], json: bool) -> anyhow::Result<()> {
         println!("{o}");
         return Ok(());
     }
-    println!("program   {} {}", b.program, b.program_version);
+    // The bundle's strings are escaped for a terminal; --json carries them exactly.
+    println!(
+        "program   {} {}",
+        escape(&b.program),
+        escape(&b.program_version)
+    );
     for x in b.objects() {
         let digest: String = x.digest.iter().map(|v| format!("{v:02x}")).collect();
-        println!("object    {} sha256:{digest}…", x.name);
+        println!("object    {} sha256:{digest}…", escape(&x.name));
     }
     println!(
         "kernels   {} in {} distinct blobs (dedup {:.2}x)",
@@ -78,16 +85,21 @@ pub(super) fn inspect(bytes: &[u8], json: bool) -> anyhow::Result<()> {
         bytes.len()
     );
     for ((id, v, arch), n) in &distros {
-        println!("distro    {id} {v} {arch}: {n} kernels");
+        println!(
+            "distro    {} {} {}: {n} kernels",
+            escape(id),
+            escape(v),
+            escape(arch)
+        );
     }
     for e in b.entries() {
         let bl = &b.blobs()[e.blob as usize];
         println!(
             "kernel    {} {} {} {} blob {} ({} bytes, {} stored as {})",
-            e.kernel.os_id,
-            e.kernel.version_id,
-            e.kernel.arch,
-            e.kernel.uname,
+            escape(&e.kernel.os_id),
+            escape(&e.kernel.version_id),
+            escape(&e.kernel.arch),
+            escape(&e.kernel.uname),
             e.blob,
             bl.raw_len,
             bl.stored_len,

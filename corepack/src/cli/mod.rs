@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use btfgen::output::Inputs;
+use btfgen::text::escape;
 use clap::{Parser, Subcommand};
 use corepack::build::{build_bundle, read_objects, scan_btf_dir, verify_relocations, Object};
 use corepack::Bundle;
@@ -132,7 +133,10 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
                 let r = verify_relocations(&b, &objects)
                     .with_context(|| format!("{}", bundle.display()))?;
                 for p in &r.poisoned {
-                    eprintln!("corepack: poisoned (loads; must be unreachable): {p}");
+                    eprintln!(
+                        "corepack: poisoned (loads; must be unreachable): {}",
+                        escape(p)
+                    );
                 }
                 eprintln!(
                     "corepack: {} relocations checked, {} poisoned",

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::Context;
+use btfgen::text::escape;
 use clap::Args;
 use corepack::trace::{embedded_bundle, Tracer};
 use corepack::{select_with, BtfSource, Bundle, Environment, SourcePolicy};
@@ -83,7 +84,9 @@ pub(super) fn trace(args: TraceArgs) -> anyhow::Result<()> {
         BtfSource::Explicit(p) => (format!("file {}", p.display()), read_raw_btf(p)?),
     };
     if args.verbose {
-        eprintln!("corepack: btf: {what}: {}", selection.reason);
+        // The bundle's kernel names, escaped with the rest of the line.
+        let line = format!("corepack: btf: {what}: {}", selection.reason);
+        eprintln!("{}", escape(&line));
     }
 
     let mut tracer = Tracer::load(&btf).with_context(|| format!("BTF from {what}"))?;

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use btfgen::text::escape;
+
 const COMM_LEN: usize = 16;
 const FILENAME_LEN: usize = 256;
 
@@ -63,12 +65,19 @@ impl ExecEvent {
     }
 }
 
+/// The text mode's line: `pid=N ppid=N uid=N comm=C filename=F`, the comm and file
+/// name escaped for a terminal (any process can exec a file named with escape
+/// sequences).
 impl fmt::Display for ExecEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "pid={} ppid={} uid={} comm={} filename={}",
-            self.pid, self.ppid, self.uid, self.comm, self.filename
+            self.pid,
+            self.ppid,
+            self.uid,
+            escape(&self.comm),
+            escape(&self.filename)
         )
     }
 }
@@ -96,5 +105,29 @@ mod tests {
             r#"{"pid":42,"ppid":7,"uid":1000,"comm":"true","filename":"/bin/true"}"#
         );
         assert!(ExecEvent::parse(&b[..EVENT_SIZE - 1]).is_none());
+    }
+
+    #[test]
+    fn text_escapes_comm_and_filename() {
+        let mut b = vec![0u8; EVENT_SIZE];
+        b[0..4].copy_from_slice(&42u32.to_ne_bytes());
+        // A file named to clear the screen and retitle the window, run as a comm
+        // that recolours the terminal.
+        let name = b"/tmp/\x1b[2J\x1b]0;pwned\x07x";
+        b[12..16].copy_from_slice(&(name.len() as u32).to_ne_bytes());
+        b[16..16 + 8].copy_from_slice(b"\x1b[31mred");
+        b[32..32 + name.len()].copy_from_slice(name);
+        let e = ExecEvent::parse(&b).unwrap();
+        let line = e.to_string();
+        assert_eq!(
+            line,
+            "pid=42 ppid=0 uid=0 comm=\\x1b[31mred filename=/tmp/\\x1b[2J\\x1b]0;pwned\\x07x"
+        );
+        assert!(!line.bytes().any(|c| c < 0x20 || c == 0x7f));
+        // JSON carries the exact characters.
+        assert_eq!(
+            e.to_json(),
+            r#"{"pid":42,"ppid":0,"uid":0,"comm":"\u001b[31mred","filename":"/tmp/\u001b[2J\u001b]0;pwned\u0007x"}"#
+        );
     }
 }

@@ -300,3 +300,118 @@ fn absurd_padding_is_refused() {
     let err = dump_c(&b.build(), None, &mut out).expect_err("too much padding");
     assert!(matches!(err, DumpError::TooMuchPadding(2)), "{err:?}");
 }
+
+#[test]
+fn names_c_cannot_declare_are_refused() {
+    // (what, BTF, the refused type, which name, the message's name)
+    type Case = (&'static str, Make, u32, &'static str, &'static str);
+    let cases: &[Case] = &[
+        (
+            "struct name with escape sequences",
+            |b| {
+                let i = b.int("int", 4);
+                b.strukt("evil\x1b[2J", 4, &[("a", i, 0)]);
+            },
+            2,
+            "name",
+            "evil\\x1b[2J",
+        ),
+        (
+            "member",
+            |b| {
+                let i = b.int("int", 4);
+                b.strukt("s", 4, &[("a.b", i, 0)]);
+            },
+            2,
+            "member",
+            "a.b",
+        ),
+        (
+            "enumerator",
+            |b| {
+                b.enm("e", &[("A\x07", 0)]);
+            },
+            1,
+            "enumerator",
+            "A\\x07",
+        ),
+        (
+            "typedef",
+            |b| {
+                let i = b.int("int", 4);
+                b.typedef("t-t", i);
+            },
+            2,
+            "name",
+            "t-t",
+        ),
+        (
+            "parameter",
+            |b| {
+                let i = b.int("int", 4);
+                let f = b.func_proto(i, &[("x y", i)]);
+                b.typedef("fn_t", f);
+            },
+            2,
+            "parameter",
+            "x y",
+        ),
+        (
+            "int name with a control character",
+            |b| {
+                let i = b.int("unsigned\nint", 4);
+                b.typedef("u", i);
+            },
+            1,
+            "name",
+            "unsigned\\nint",
+        ),
+        (
+            "type tag with a quote (would end the C string)",
+            |b| {
+                let i = b.int("int", 4);
+                let t = b.type_tag("a\")))", i);
+                let p = b.ptr(t);
+                b.strukt("s", 8, &[("p", p, 0)]);
+            },
+            2,
+            "type tag",
+            "a\")))",
+        ),
+        (
+            "attribute tag that would end the attribute",
+            |b| {
+                let i = b.int("int", 4);
+                let t = b.add("x)) int y; ((", Kind::TypeTag { ty: i, attr: true });
+                let p = b.ptr(t);
+                b.strukt("s", 8, &[("p", p, 0)]);
+            },
+            2,
+            "attribute",
+            "x)) int y; ((",
+        ),
+    ];
+    for (what, make, id, which, shown) in cases {
+        let mut b = Builder::new();
+        make(&mut b);
+        let mut out = String::new();
+        let err = dump_c(&b.build(), None, &mut out).expect_err(what);
+        assert!(matches!(err, DumpError::NotCName { .. }), "{what}: {err:?}");
+        assert_eq!(
+            err.to_string(),
+            format!("type {id}: {which} `{shown}` is not a C identifier; a C header cannot declare it (--format text or json shows it)"),
+            "{what}"
+        );
+    }
+    // What the kernel's types use passes: multi-word base types, an attribute tag
+    // with arguments.
+    let mut b = Builder::new();
+    let i = b.int("long long unsigned int", 8);
+    let t = b.add("address_space(1)", Kind::TypeTag { ty: i, attr: true });
+    let p = b.ptr(t);
+    b.strukt("s", 8, &[("p", p, 0)]);
+    assert_eq!(
+        c_body(&b.build(), None),
+        "struct s {\n\tlong long unsigned int __attribute__((address_space(1))) *p;\n};\n\n"
+    );
+}
