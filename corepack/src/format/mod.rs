@@ -20,6 +20,8 @@ mod read;
 mod wire;
 mod write;
 
+use std::fmt;
+
 use sha2::{Digest, Sha256};
 
 pub use codec::Codec;
@@ -186,6 +188,19 @@ pub struct KernelId {
     pub os_id: String,
     /// os-release `VERSION_ID` (e.g. `20.04`).
     pub version_id: String,
+}
+
+/// `ARCH UNAME (ID VERSION_ID)`, as messages and listings name a kernel.
+impl fmt::Display for KernelId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let KernelId {
+            arch,
+            uname,
+            os_id,
+            version_id,
+        } = self;
+        write!(f, "{arch} {uname} ({os_id} {version_id})")
+    }
 }
 
 impl KernelId {
