@@ -68,7 +68,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
     /// The first eight bytes are not [`MAGIC`]; holds the eight bytes found.
-    #[error("not a corepack bundle: bad magic {0:02x?}")]
+    #[error("not a corepack bundle: bad magic {}", hex(.0))]
     BadMagic([u8; 8]),
     /// The header's version is not [`FORMAT_VERSION`] (older and newer bundles alike).
     #[error("unsupported corepack format version {found} (this reader supports {FORMAT_VERSION})")]
