@@ -41,10 +41,12 @@ pub enum BuildError {
         source: BtfError,
     },
     /// Minimizing a kernel's BTF for the objects failed.
-    #[error("minimizing {}", path.display())]
+    #[error("minimizing {} for {object}", path.display())]
     Minimize {
         /// The kernel BTF file.
         path: PathBuf,
+        /// The object whose relocation failed (it may be what is wrong).
+        object: String,
         /// The minimizer's error.
         source: MinError,
     },
@@ -176,6 +178,7 @@ pub fn build_bundle(
                 })?;
             let min = minimize(&target, &parsed).map_err(|source| BuildError::Minimize {
                 path: k.path.clone(),
+                object: objects[source.object()].name.clone(),
                 source,
             })?;
             Ok(min.to_bytes())
