@@ -46,7 +46,7 @@ fn one(
     (paths, objects): (&[PathBuf], &[BpfObject]),
     verbose: bool,
 ) -> anyhow::Result<()> {
-    let kernel = read_kernel(input, base)?;
+    let kernel = read_kernel(input, base, "--base")?;
     // A relocation that fails names its object first: the object may be what is wrong.
     let out = minimize(&kernel, objects).map_err(|e| {
         let object = paths[e.object()].display().to_string();
@@ -112,9 +112,15 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
         .par_iter()
         .zip(&outputs)
         .filter_map(|((abs, _), (path, target))| {
-            one(abs, (path, target), &base, (&a.objects, &objects), a.verbose)
-                .err()
-                .map(|e| format!("{e:#}"))
+            one(
+                abs,
+                (path, target),
+                &base,
+                (&a.objects, &objects),
+                a.verbose,
+            )
+            .err()
+            .map(|e| format!("{e:#}"))
         })
         .collect();
     for e in &errors {
