@@ -47,8 +47,8 @@ pub enum BuildError {
         path: PathBuf,
         /// The object whose relocation failed (it may be what is wrong).
         object: String,
-        /// The minimizer's error.
-        source: MinError,
+        /// The minimizer's error (boxed: it is the largest of these).
+        source: Box<MinError>,
     },
     /// Writing the bundle failed (see [`BundleError`]'s writer errors).
     #[error(transparent)]
@@ -179,7 +179,7 @@ pub fn build_bundle(
             let min = minimize(&target, &parsed).map_err(|source| BuildError::Minimize {
                 path: k.path.clone(),
                 object: objects[source.object()].name.clone(),
-                source,
+                source: Box::new(source),
             })?;
             Ok(min.to_bytes())
         })

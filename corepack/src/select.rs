@@ -136,10 +136,8 @@ pub enum SelectError {
         arch: String,
         /// `, ID VERSION_ID` from os-release, or empty when it has no `ID`.
         os: String,
-        /// Why the sources before the bundle were not used: `/sys/kernel/btf/vmlinux is
-        /// absent`, or `--btf-source bundle excludes the kernel's own BTF` when it was
-        /// forced.
-        excluded: String,
+        /// Why the sources before the bundle were not used.
+        excluded: Excluded,
         /// What is missing: no bundle, no kernel of this arch (naming the arches the
         /// bundle has), or no entry for this kernel (naming the nearest ones).
         detail: String,
@@ -172,6 +170,24 @@ pub enum SelectError {
     /// not decode.
     #[error(transparent)]
     Bundle(#[from] BundleError),
+}
+
+/// Why selection looked only at the bundle (in [`SelectError::NoMatch`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Excluded {
+    /// No explicit path, and the kernel has no `/sys/kernel/btf/vmlinux`.
+    KernelBtfAbsent,
+    /// `--btf-source bundle` ([`SourcePolicy::Bundle`]) excludes the other sources.
+    Forced,
+}
+
+impl fmt::Display for Excluded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Excluded::KernelBtfAbsent => write!(f, "{KERNEL_BTF} is absent"),
+            Excluded::Forced => f.write_str("--btf-source bundle excludes the kernel's own BTF"),
+        }
+    }
 }
 
 /// Which sources selection may use (`corepack trace --btf-source`).
@@ -224,8 +240,7 @@ pub fn select_with(
             }),
         },
         SourcePolicy::Bundle => {
-            let excluded = "--btf-source bundle excludes the kernel's own BTF".to_string();
-            let mut s = select_in_bundle(env, bundle, excluded)?;
+            let mut s = select_in_bundle(env, bundle, Excluded::Forced)?;
             s.reason = format!("{}, forced by --btf-source bundle", s.reason);
             Ok(s)
         }
@@ -284,7 +299,7 @@ pub fn select_btf(
             reason: format!("the kernel's own BTF at {}", p.display()),
         });
     }
-    select_in_bundle(env, bundle, format!("{KERNEL_BTF} is absent"))
+    select_in_bundle(env, bundle, Excluded::KernelBtfAbsent)
 }
 
 /// Chooses the bundle entry for this machine; `excluded` says why no other source was
@@ -292,7 +307,7 @@ pub fn select_btf(
 fn select_in_bundle(
     env: &Environment,
     bundle: Option<&Bundle<'_>>,
-    excluded: String,
+    excluded: Excluded,
 ) -> Result<Selection, SelectError> {
     let arch = normalize_arch(&env.arch);
     let (os_id, version_id) = env.os_ids();
