@@ -111,8 +111,9 @@ fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     })
 }
 
-/// `btfgen check --json OBJ --btf BTF`, by (program, relo index), and the exit status.
-fn check(obj: &Path, btf: &Path) -> (BTreeMap<(String, u64), Checked>, bool) {
+/// `btfgen check --json OBJ --btf BTF`, by (program, relo index), and the exit status
+/// (0: every relocation resolves, 1: some fail, 2: an error).
+fn check(obj: &Path, btf: &Path) -> (BTreeMap<(String, u64), Checked>, Option<i32>) {
     let o = btfgen([
         "check".as_ref(),
         obj.as_os_str(),
@@ -143,7 +144,7 @@ fn check(obj: &Path, btf: &Path) -> (BTreeMap<(String, u64), Checked>, bool) {
             },
         );
     }
-    (res, o.status.success())
+    (res, o.status.code())
 }
 
 /// Asserts that btfgen check and libbpf agree on every relocation of `obj` on `btf`.
@@ -224,9 +225,10 @@ fn check_reports_failures_in_c_terms() {
         VMLINUX.as_ref(),
     ]);
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        !o.status.success(),
-        "a poisoned relocation must fail check:\n{out}"
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a poisoned relocation must fail check with 1 (2 is for errors):\n{out}"
     );
     assert!(
         out.contains(
@@ -234,8 +236,8 @@ fn check_reports_failures_in_c_terms() {
         ),
         "{out}"
     );
-    let (all, ok) = check(&obj("fields"), Path::new(VMLINUX));
-    assert!(!ok);
+    let (all, code) = check(&obj("fields"), Path::new(VMLINUX));
+    assert_eq!(code, Some(1), "relocations fail: exit 1");
     let c = &all[&("skb_fields".to_string(), 0)];
     assert_eq!(
         c.access, "sk_buff->dev",
@@ -479,8 +481,12 @@ fn check_error(path: &Path) -> String {
         "--btf".as_ref(),
         VMLINUX.as_ref(),
     ]);
-    assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "an unreadable object is an error: {err}"
+    );
     assert_eq!(err.lines().count(), 1, "one-line error expected: {err}");
     err
 }
@@ -609,8 +615,8 @@ mod synthetic {
             log.contains("prog 'synthetic': relo #0: field offset ambiguity"),
             "{log}"
         );
-        let (ours, ok) = check(&o, &path);
-        assert!(!ok);
+        let (ours, code) = check(&o, &path);
+        assert_eq!(code, Some(1), "a relocation fails: exit 1");
         let why = ours[&("synthetic".to_string(), 0)]
             .why
             .clone()
@@ -759,8 +765,8 @@ fn split_module_btf_on_debian_6_1() {
         .collect();
     assert_eq!(lib, values);
     // Without the module, the types are missing.
-    let (alone, ok) = check(&o, &debian_6_1());
-    assert!(!ok);
+    let (alone, code) = check(&o, &debian_6_1());
+    assert_eq!(code, Some(1), "relocations fail: exit 1");
     let why = alone[&("module_types".to_string(), 0)]
         .why
         .clone()

@@ -64,6 +64,9 @@ pub mod json;
 pub mod min;
 // Not API, as `atomic`.
 #[doc(hidden)]
+pub mod near;
+// Not API, as `atomic`.
+#[doc(hidden)]
 pub mod output;
 #[cfg(feature = "package")]
 pub mod package;

@@ -17,7 +17,7 @@ use crate::format::{BuildStats, Bundle, BundleBuilder, BundleError, KernelId};
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     /// Reading a file or listing a directory failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io {
         /// The file or directory.
         path: PathBuf,
@@ -25,7 +25,7 @@ pub enum BuildError {
         source: std::io::Error,
     },
     /// A BPF object does not parse.
-    #[error("{name}: {source}")]
+    #[error("{name}")]
     Object {
         /// The object's name (its path, or the name given to [`Object::from_bytes`]).
         name: String,
@@ -33,7 +33,7 @@ pub enum BuildError {
         source: BpfError,
     },
     /// A kernel's BTF file cannot be read or parsed, or has a loop of reference types.
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Btf {
         /// The kernel BTF file's path.
         what: String,
@@ -41,12 +41,14 @@ pub enum BuildError {
         source: BtfError,
     },
     /// Minimizing a kernel's BTF for the objects failed.
-    #[error("minimizing {}: {source}", path.display())]
+    #[error("minimizing {} for {object}", path.display())]
     Minimize {
         /// The kernel BTF file.
         path: PathBuf,
-        /// The minimizer's error.
-        source: MinError,
+        /// The object whose relocation failed (it may be what is wrong).
+        object: String,
+        /// The minimizer's error (boxed: it is the largest of these).
+        source: Box<MinError>,
     },
     /// Writing the bundle failed (see [`BundleError`]'s writer errors).
     #[error(transparent)]
@@ -176,7 +178,8 @@ pub fn build_bundle(
                 })?;
             let min = minimize(&target, &parsed).map_err(|source| BuildError::Minimize {
                 path: k.path.clone(),
-                source,
+                object: objects[source.object()].name.clone(),
+                source: Box::new(source),
             })?;
             Ok(min.to_bytes())
         })

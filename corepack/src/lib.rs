@@ -56,6 +56,6 @@ pub use format::{
     MAX_RAW_MANIFEST,
 };
 pub use select::{
-    os_release_field, select_btf, select_with, BtfSource, Environment, SelectError, Selection,
-    SourcePolicy, BTF_ENV, KERNEL_BTF,
+    os_release_field, select_btf, select_with, BtfSource, Environment, Excluded, SelectError,
+    Selection, SourcePolicy, BTF_ENV, KERNEL_BTF,
 };

@@ -125,11 +125,10 @@ pub struct Selection {
 /// Why no BTF could be chosen.
 #[derive(Debug, thiserror::Error)]
 pub enum SelectError {
-    /// Neither an explicit path nor the kernel's own BTF is available, and the bundle
-    /// has no entry for this arch and `uname -r` (or there is no bundle).
-    #[error(
-        "no BTF for kernel {uname} ({arch}{os}): /sys/kernel/btf/vmlinux is absent and {detail}"
-    )]
+    /// The bundle has no entry for this arch and `uname -r` (or there is no bundle), and
+    /// no other source may be used: neither an explicit path nor the kernel's own BTF is
+    /// available, or `--btf-source bundle` ([`SourcePolicy::Bundle`]) excludes them.
+    #[error("no BTF for kernel {uname} ({arch}{os}): {excluded} and {detail}")]
     NoMatch {
         /// This machine's `uname -r`.
         uname: String,
@@ -137,6 +136,8 @@ pub enum SelectError {
         arch: String,
         /// `, ID VERSION_ID` from os-release, or empty when it has no `ID`.
         os: String,
+        /// Why the sources before the bundle were not used.
+        excluded: Excluded,
         /// What is missing: no bundle, no kernel of this arch (naming the arches the
         /// bundle has), or no entry for this kernel (naming the nearest ones).
         detail: String,
@@ -147,7 +148,7 @@ pub enum SelectError {
     },
     /// Several bundle entries share this arch and `uname -r` with different BTF, and
     /// os-release matches none exactly nor narrows them to one BTF by `ID`.
-    #[error("kernel {uname} ({arch}) matches several bundle entries with different BTF and os-release ({os}) does not decide: {candidates:?}")]
+    #[error("kernel {uname} ({arch}) matches several bundle entries with different BTF and os-release ({os}) does not decide: {}", .candidates.join("; "))]
     Ambiguous {
         /// This machine's `uname -r`.
         uname: String,
@@ -169,6 +170,24 @@ pub enum SelectError {
     /// not decode.
     #[error(transparent)]
     Bundle(#[from] BundleError),
+}
+
+/// Why selection looked only at the bundle (in [`SelectError::NoMatch`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Excluded {
+    /// No explicit path, and the kernel has no `/sys/kernel/btf/vmlinux`.
+    KernelBtfAbsent,
+    /// `--btf-source bundle` ([`SourcePolicy::Bundle`]) excludes the other sources.
+    Forced,
+}
+
+impl fmt::Display for Excluded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Excluded::KernelBtfAbsent => write!(f, "{KERNEL_BTF} is absent"),
+            Excluded::Forced => f.write_str("--btf-source bundle excludes the kernel's own BTF"),
+        }
+    }
 }
 
 /// Which sources selection may use (`corepack trace --btf-source`).
@@ -221,20 +240,11 @@ pub fn select_with(
             }),
         },
         SourcePolicy::Bundle => {
-            let env = Environment {
-                explicit: None,
-                kernel_btf: None,
-                ..env.clone()
-            };
-            let mut s = select_btf(&env, bundle)?;
+            let mut s = select_in_bundle(env, bundle, Excluded::Forced)?;
             s.reason = format!("{}, forced by --btf-source bundle", s.reason);
             Ok(s)
         }
     }
-}
-
-fn describe(k: &KernelId) -> String {
-    format!("{} {} ({} {})", k.arch, k.uname, k.os_id, k.version_id)
 }
 
 /// Splits a kernel release into comparable tokens (`5.15.0-91-generic` → 5,15,0,91,generic).
@@ -289,6 +299,16 @@ pub fn select_btf(
             reason: format!("the kernel's own BTF at {}", p.display()),
         });
     }
+    select_in_bundle(env, bundle, Excluded::KernelBtfAbsent)
+}
+
+/// Chooses the bundle entry for this machine; `excluded` says why no other source was
+/// used (for [`SelectError::NoMatch`]).
+fn select_in_bundle(
+    env: &Environment,
+    bundle: Option<&Bundle<'_>>,
+    excluded: Excluded,
+) -> Result<Selection, SelectError> {
     let arch = normalize_arch(&env.arch);
     let (os_id, version_id) = env.os_ids();
     let os = if os_id.is_empty() {
@@ -301,6 +321,7 @@ pub fn select_btf(
             uname: env.uname.clone(),
             arch,
             os,
+            excluded,
             detail: "no bundle was given".into(),
             nearest: Vec::new(),
         });
@@ -317,8 +338,12 @@ pub fn select_btf(
             .collect();
         let (detail, nearest) = if same_arch.is_empty() {
             let arches: BTreeSet<&str> = entries.iter().map(|e| e.kernel.arch.as_str()).collect();
+            let arches: Vec<&str> = arches.into_iter().collect();
             (
-                format!("the bundle has no {arch} kernels (it has: {arches:?})"),
+                format!(
+                    "the bundle has no {arch} kernels (it has: {})",
+                    arches.join(", ")
+                ),
                 Vec::new(),
             )
         } else {
@@ -335,6 +360,7 @@ pub fn select_btf(
             uname: env.uname.clone(),
             arch,
             os,
+            excluded,
             detail,
             nearest,
         });
@@ -401,7 +427,7 @@ pub fn select_btf(
         os: format!("{os_id} {version_id}"),
         candidates: candidates
             .iter()
-            .map(|&i| describe(&entries[i].kernel))
+            .map(|&i| entries[i].kernel.to_string())
             .collect(),
     })
 }
@@ -411,7 +437,7 @@ impl fmt::Display for BtfSource {
         match self {
             BtfSource::Explicit(p) => write!(f, "explicit {}", p.display()),
             BtfSource::Kernel(p) => write!(f, "kernel {}", p.display()),
-            BtfSource::Bundle { kernel, .. } => write!(f, "bundle {}", describe(kernel)),
+            BtfSource::Bundle { kernel, .. } => write!(f, "bundle {kernel}"),
         }
     }
 }

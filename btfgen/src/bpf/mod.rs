@@ -111,7 +111,7 @@ pub enum BpfError {
     #[error("not a BPF ELF object: {0}")]
     Elf(String),
     /// An ELF file for another machine.
-    #[error("not a BPF object (architecture {0}, expected BPF)")]
+    #[error("not a BPF object: built for {0} (compile with clang -target bpf)")]
     NotBpf(String),
     /// The object has no `.BTF` section.
     #[error("no .BTF section (compile with clang -g)")]
@@ -164,6 +164,29 @@ pub struct BpfObject {
     pub programs: Vec<Program>,
 }
 
+/// The name of an ELF file's machine for messages (`uname -m` spelling where there is
+/// one).
+fn machine_name(arch: object::Architecture) -> String {
+    use object::Architecture as A;
+    let name = match arch {
+        A::X86_64 | A::X86_64_X32 => "x86_64",
+        A::I386 => "x86",
+        A::Aarch64 | A::Aarch64_Ilp32 => "aarch64",
+        A::Arm => "arm",
+        A::Riscv64 => "riscv64",
+        A::Riscv32 => "riscv32",
+        A::PowerPc64 => "ppc64",
+        A::PowerPc => "ppc",
+        A::S390x => "s390x",
+        A::Mips64 => "mips64",
+        A::Mips => "mips",
+        A::LoongArch64 => "loongarch64",
+        A::Sparc64 => "sparc64",
+        _ => "another architecture",
+    };
+    name.to_string()
+}
+
 impl BpfObject {
     /// Parses a BPF ELF object.
     pub fn parse(data: &[u8]) -> Result<BpfObject, BpfError> {
@@ -172,7 +195,7 @@ impl BpfObject {
             return Err(BpfError::Elf("not an ELF file".into()));
         }
         if file.architecture() != object::Architecture::Bpf {
-            return Err(BpfError::NotBpf(format!("{:?}", file.architecture())));
+            return Err(BpfError::NotBpf(machine_name(file.architecture())));
         }
         let section = |name: &str| -> Result<Option<Vec<u8>>, BpfError> {
             match file.section_by_name(name) {

@@ -32,6 +32,10 @@ pub enum BtfError {
     /// An ELF file without a `.BTF` section.
     #[error("ELF file has no .BTF section")]
     NoBtfSection,
+    /// BTF read without a base that looks like split BTF: its string section does not
+    /// start with NUL, or a type refers past its last type. Holds which.
+    #[error("looks like split BTF ({0}), which needs its base BTF")]
+    LooksSplit(String),
     /// The input is neither raw BTF nor ELF.
     #[error("neither raw BTF nor an ELF file")]
     UnknownFormat,
@@ -192,8 +196,8 @@ fn parse(data: &[u8], base: Option<Arc<Btf>>) -> Result<Btf, BtfError> {
         None => (1, 0),
     };
     if base.is_none() && str_data.first().is_some_and(|&b| b != 0) {
-        return Err(BtfError::Header(
-            "string section does not start with NUL".into(),
+        return Err(BtfError::LooksSplit(
+            "its string section does not start with NUL".into(),
         ));
     }
     if str_data.last().is_some_and(|&b| b != 0) {
@@ -235,8 +239,10 @@ fn validate_refs(btf: &Btf) -> Result<(), BtfError> {
     let end = btf.strings_end().max(1);
     for (id, t) in btf.iter() {
         let mut bad = None;
+        let mut past = None;
         t.kind.for_each_ref(|r| {
             if r >= count {
+                past = Some(r);
                 bad = Some(format!(
                     "refers to type {r}, beyond the last type {}",
                     count - 1
@@ -255,7 +261,13 @@ fn validate_refs(btf: &Btf) -> Result<(), BtfError> {
             _ => {}
         }
         if let Some(what) = bad {
-            return Err(BtfError::Type { id, what });
+            return Err(match past {
+                Some(r) if btf.base().is_none() => BtfError::LooksSplit(format!(
+                    "type {id} refers to type {r}, past its last type {}",
+                    count - 1
+                )),
+                _ => BtfError::Type { id, what },
+            });
         }
     }
     Ok(())

@@ -262,7 +262,8 @@ fn malformed_inputs_give_their_error() {
         (
             "string section without its leading NUL",
             |b| b[76] = b'x',
-            "invalid BTF header: string section does not start with NUL",
+            "looks like split BTF (its string section does not start with NUL), which \
+             needs its base BTF",
         ),
         (
             "string section without its final NUL",
@@ -282,12 +283,14 @@ fn malformed_inputs_give_their_error() {
         (
             "pointer to a type id past the last",
             |b| put(b, 72, 4),
-            "invalid BTF type 3: refers to type 4, beyond the last type 3",
+            "looks like split BTF (type 3 refers to type 4, past its last type 3), which \
+             needs its base BTF",
         ),
         (
             "member of a type id past the last",
             |b| put(b, 56, 7),
-            "invalid BTF type 2: refers to type 7, beyond the last type 3",
+            "looks like split BTF (type 2 refers to type 7, past its last type 3), which \
+             needs its base BTF",
         ),
         (
             "vlen past the end of the type section",
@@ -482,7 +485,8 @@ fn split_btf_needs_its_base() {
     match Btf::from_bytes(&bytes) {
         Err(e) => assert_eq!(
             e.to_string(),
-            "invalid BTF header: string section does not start with NUL"
+            "looks like split BTF (its string section does not start with NUL), which \
+             needs its base BTF"
         ),
         Ok(_) => panic!("split BTF parsed as base"),
     }

@@ -1,8 +1,9 @@
 //! `btfgen check OBJ... --btf FILE|DIR...`: on which kernels do the CO-RE
-//! relocations of these BPF objects resolve, and why not.
+//! relocations of these BPF objects resolve, and why not. Exits 0 when every
+//! relocation resolves on every kernel, 1 when some fail and 2 on error (an object, a
+//! base or a kernel BTF that cannot be read; each on standard error), as `diff`.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -10,11 +11,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use btfgen::bpf::BpfObject;
 use btfgen::btf::check_reference_loops;
-use btfgen::btf::Btf;
+use btfgen::btf::{Btf, BtfError};
 use btfgen::json::quote;
 use btfgen::relo::resolve_object;
-use btfgen::text::write_line;
+use btfgen::text::{escape, write_line};
 use rayon::prelude::*;
+
+use super::output::print_stdout;
 
 /// Arguments of `btfgen check`.
 #[derive(clap::Args)]
@@ -70,14 +73,24 @@ pub(super) fn read_base(base: &Option<PathBuf>) -> anyhow::Result<Option<Arc<Btf
 }
 
 /// Reads a kernel BTF, split on `base` when given, and refuses reference loops no C
-/// type has (the CO-RE engine, min and diff walk references).
-pub(super) fn read_kernel(path: &Path, base: &Option<Arc<Btf>>) -> anyhow::Result<Btf> {
+/// type has (the CO-RE engine, min and diff walk references). `flag` is the option
+/// that gives the base, named when the BTF looks split ([`base_hint`]).
+pub(super) fn read_kernel(path: &Path, base: &Option<Arc<Btf>>, flag: &str) -> anyhow::Result<Btf> {
     let r = match base {
         Some(b) => Btf::from_split_file(path, b.clone()),
         None => Btf::from_file(path),
     };
     r.and_then(|b| check_reference_loops(&b).map(|()| b))
+        .map_err(|e| base_hint(e, flag))
         .with_context(|| format!("{}", path.display()))
+}
+
+/// `e`, naming the option `flag` that gives a base when `e` says the BTF looks split.
+pub(super) fn base_hint(e: BtfError, flag: &str) -> anyhow::Error {
+    match e {
+        BtfError::LooksSplit(_) => anyhow::anyhow!("{e} ({flag} BASE)"),
+        e => e.into(),
+    }
 }
 
 /// Reads BPF objects.
@@ -118,10 +131,6 @@ impl Report {
     fn failed(&self) -> usize {
         self.rows.iter().filter(|r| r.failure.is_some()).count()
     }
-
-    fn fails(&self) -> bool {
-        self.error.is_some() || self.failed() > 0
-    }
 }
 
 fn check_kernel(path: &Path, base: &Option<Arc<Btf>>, objects: &[(String, BpfObject)]) -> Report {
@@ -130,7 +139,7 @@ fn check_kernel(path: &Path, base: &Option<Arc<Btf>>, objects: &[(String, BpfObj
         rows: Vec::new(),
         error: None,
     };
-    let target = match read_kernel(path, base) {
+    let target = match read_kernel(path, base, "--base") {
         Ok(t) => t,
         Err(e) => {
             report.error = Some(format!("{e:#}"));
@@ -163,8 +172,20 @@ fn check_kernel(path: &Path, base: &Option<Arc<Btf>>, objects: &[(String, BpfObj
     report
 }
 
-/// Runs `btfgen check`.
+/// Runs `btfgen check`; errors are printed here so that they exit with 2.
 pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
+    match check(&a) {
+        Ok(code) => Ok(code),
+        Err(e) => {
+            eprintln!("btfgen: error: {}", escape(&format!("{e:#}")));
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+/// Prints the report (and each kernel's read error on standard error); 2 when a
+/// kernel could not be read, else 1 when a relocation fails, else 0.
+fn check(a: &Args) -> anyhow::Result<ExitCode> {
     let base = read_base(&a.base)?;
     let objects: Vec<(String, BpfObject)> = a
         .objects
@@ -185,47 +206,41 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     } else {
         table(&reports)
     };
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .context("writing the report")?;
-    Ok(if reports.iter().any(Report::fails) {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    print_stdout(&text)?;
+    let mut code = ExitCode::SUCCESS;
+    if reports.iter().any(|r| r.failed() > 0) {
+        code = ExitCode::FAILURE;
+    }
+    for e in reports.iter().filter_map(|r| r.error.as_ref()) {
+        eprintln!("btfgen: error: {}", escape(e));
+        code = ExitCode::from(2);
+    }
+    Ok(code)
 }
 
 fn table(reports: &[Report]) -> String {
     let mut s = String::new();
-    let width = reports
-        .iter()
-        .map(|r| r.btf.len())
-        .max()
-        .unwrap_or(0)
-        .max(6);
+    // Kernels that could not be read are reported on standard error, not here.
+    let read: Vec<&Report> = reports.iter().filter(|r| r.error.is_none()).collect();
+    if read.is_empty() {
+        return s;
+    }
+    let width = read.iter().map(|r| r.btf.len()).max().unwrap_or(0).max(6);
     let _ = write_line(
         &mut s,
         format_args!("{:width$}  {:>8}  {:>6}", "kernel", "resolved", "failed"),
     );
-    for r in reports {
-        match &r.error {
-            Some(e) => {
-                let _ = write_line(&mut s, format_args!("{:width$}  error: {e}", r.btf));
-            }
-            None => {
-                let failed = r.failed();
-                let _ = write_line(
-                    &mut s,
-                    format_args!(
-                        "{:width$}  {:>8}  {:>6}",
-                        r.btf,
-                        r.rows.len() - failed,
-                        failed
-                    ),
-                );
-            }
-        }
+    for r in read {
+        let failed = r.failed();
+        let _ = write_line(
+            &mut s,
+            format_args!(
+                "{:width$}  {:>8}  {:>6}",
+                r.btf,
+                r.rows.len() - failed,
+                failed
+            ),
+        );
     }
     for r in reports.iter().filter(|r| r.failed() > 0) {
         s.push('\n');

@@ -50,8 +50,8 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
 
 /// Prints the diff; true when something differs.
 fn compare(a: &Args) -> anyhow::Result<bool> {
-    let old = read_kernel(&a.a, &read_base(&a.base_a)?)?;
-    let new = read_kernel(&a.b, &read_base(&a.base_b)?)?;
+    let old = read_kernel(&a.a, &read_base(&a.base_a)?, "--base-a")?;
+    let new = read_kernel(&a.b, &read_base(&a.base_b)?, "--base-b")?;
     let (text, differs) = if a.objects.is_empty() {
         let report = diff::diff(&old, &new, &a.types)?;
         let text = if a.json {

@@ -9,6 +9,7 @@ use btfgen::btf::Btf;
 use btfgen::dump;
 use clap::ValueEnum;
 
+use super::check::base_hint;
 use super::output::{prepare, print_stdout};
 
 /// Output format.
@@ -50,7 +51,7 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let target = a.output.as_ref().map(|o| prepare(o, &inputs)).transpose()?;
     let base = match &a.base {
         Some(p) => Some(Arc::new(
-            read_btf(p, None).with_context(|| format!("base BTF {}", p.display()))?,
+            Btf::from_file(p).with_context(|| format!("base BTF {}", p.display()))?,
         )),
         None => None,
     };
@@ -84,5 +85,5 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
 /// Reads raw BTF or an ELF file's `.BTF`, split on `base` when given.
 fn read_btf(path: &Path, base: Option<Arc<Btf>>) -> anyhow::Result<Btf> {
     let bytes = std::fs::read(path)?;
-    Ok(Btf::from_any_bytes(&bytes, base)?)
+    Btf::from_any_bytes(&bytes, base).map_err(|e| base_hint(e, "--base"))
 }

@@ -1,7 +1,7 @@
 //! `btfgen encode FILE -o OUT`; FILE may also be a .deb, .ddeb or .rpm kernel debuginfo
 //! package (told by its magic bytes), whose vmlinux is streamed out and encoded.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -100,7 +100,12 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
             Input::Package(v)
         }
         None => {
-            let file = std::fs::File::open(&a.file).with_context(|| format!("{name}"))?;
+            let mut file = std::fs::File::open(&a.file).with_context(|| format!("{name}"))?;
+            // Raw BTF is told before mapping: /sys/kernel/btf/vmlinux cannot be mapped.
+            let mut head = [0u8; 2];
+            if file.read_exact(&mut head).is_ok() && btfgen::btf::detect_endian(&head).is_ok() {
+                return Err(dwarf::EncodeError::RawBtf).with_context(|| format!("{name}"));
+            }
             // SAFETY: the map is read-only; a file changed underneath gives wrong output
             // or an error, not memory unsafety beyond what reading a changing file implies.
             Input::Elf(unsafe { memmap2::Mmap::map(&file) }.with_context(|| format!("{name}"))?)

@@ -38,16 +38,21 @@ pub(super) struct Args {
     verbose: bool,
 }
 
-/// Minimizes the kernel BTF `input` into `output` (its path `shown` in messages).
+/// Minimizes the kernel BTF `input` into `output` (its path `shown` in messages) for
+/// the `objects` read from `paths`.
 fn one(
     input: &Path,
     (shown, output): (&Path, &OutputTarget),
     base: &Option<Arc<Btf>>,
-    objects: &[BpfObject],
+    (paths, objects): (&[PathBuf], &[BpfObject]),
     verbose: bool,
 ) -> anyhow::Result<()> {
-    let kernel = read_kernel(input, base)?;
-    let out = minimize(&kernel, objects).with_context(|| format!("{}", input.display()))?;
+    let kernel = read_kernel(input, base, "--base")?;
+    // A relocation that fails names its object first: the object may be what is wrong.
+    let out = minimize(&kernel, objects).map_err(|e| {
+        let object = paths[e.object()].display().to_string();
+        anyhow::Error::new(e).context(format!("{object} on kernel BTF {}", input.display()))
+    })?;
     let bytes = out.to_bytes();
     if let OutputTarget::Atomic(path) = output {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -77,7 +82,8 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let objects = read_objects(&a.objects)?;
     if !a.btf.is_dir() {
         let target = output::prepare(&a.output, &inputs([&a.btf].into_iter(), &a))?;
-        one(&a.btf, (&a.output, &target), &base, &objects, a.verbose)?;
+        let objects = (&a.objects[..], &objects[..]);
+        one(&a.btf, (&a.output, &target), &base, objects, a.verbose)?;
         return Ok(ExitCode::SUCCESS);
     }
     if a.output.as_os_str() == "-" {
@@ -107,9 +113,15 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
         .par_iter()
         .zip(&outputs)
         .filter_map(|((abs, _), (path, target))| {
-            one(abs, (path, target), &base, &objects, a.verbose)
-                .err()
-                .map(|e| format!("{e:#}"))
+            one(
+                abs,
+                (path, target),
+                &base,
+                (&a.objects, &objects),
+                a.verbose,
+            )
+            .err()
+            .map(|e| format!("{e:#}"))
         })
         .collect();
     for e in &errors {

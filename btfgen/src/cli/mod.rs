@@ -9,6 +9,7 @@ mod min;
 mod output;
 
 use std::ffi::OsString;
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -43,10 +44,20 @@ enum Command {
 const SUBCOMMANDS: &[&str] = &["encode", "dump", "diff", "min", "check", "fetch", "help"];
 
 /// Parses `args` (program name first) and runs the command.
+///
+/// A first argument that is a subcommand's name is that subcommand, even when a file
+/// of that name exists (`btfgen ./dump -o OUT` encodes the file). Anything else is a
+/// FILE to encode (`btfgen FILE` is `btfgen encode FILE`) when it exists; when it does
+/// not, a name within two edits of a subcommand's, or one with no `/` and no `.`, is
+/// refused as an unknown command rather than reported as a missing file.
 pub(crate) fn run(mut args: Vec<OsString>) -> anyhow::Result<ExitCode> {
-    if let Some(first) = args.get(1).and_then(|a| a.to_str()) {
-        let global = ["-h", "--help", "-V", "--version"].contains(&first);
-        if !global && !SUBCOMMANDS.contains(&first) {
+    if let Some(first) = args.get(1) {
+        let name = first.to_str();
+        let global = name.is_some_and(|n| ["-h", "--help", "-V", "--version"].contains(&n));
+        if !global && !name.is_some_and(|n| SUBCOMMANDS.contains(&n)) {
+            if let Some(n) = name.filter(|_| !Path::new(first).exists()) {
+                unknown_command(n)?;
+            }
             args.insert(1, "encode".into());
         }
     }
@@ -57,5 +68,27 @@ pub(crate) fn run(mut args: Vec<OsString>) -> anyhow::Result<ExitCode> {
         Command::Min(a) => min::run(a),
         Command::Check(a) => check::run(a),
         Command::Fetch(a) => fetch::run(a),
+    }
+}
+
+/// Refuses `name`, a first argument that is neither a subcommand nor an existing file,
+/// when it reads as a mistyped command: within two edits of a subcommand's name, or
+/// with no `/` and no `.` (and not an option). Otherwise it is left to encode, which
+/// reports the missing file.
+fn unknown_command(name: &str) -> anyhow::Result<()> {
+    let shown = name.escape_debug();
+    let nearest = SUBCOMMANDS
+        .iter()
+        .map(|c| (btfgen::near::edit_distance(name, c), *c))
+        .min();
+    match nearest {
+        Some((d, c)) if d <= 2 => {
+            anyhow::bail!("unknown command '{shown}' (did you mean '{c}'?)")
+        }
+        _ if !name.starts_with('-') && !name.contains(['/', '.']) => anyhow::bail!(
+            "unknown command '{shown}', and no file of that name (commands: {})",
+            SUBCOMMANDS.join(", ")
+        ),
+        _ => Ok(()),
     }
 }

@@ -53,7 +53,10 @@ impl<'data> ElfInput<'data> {
     /// Parses the ELF file, loads its DWARF sections and collects its symbols.
     pub(super) fn parse(data: &'data [u8]) -> Result<Self, EncodeError> {
         if !data.starts_with(b"\x7fELF") {
-            return Err(EncodeError::NotElf);
+            return Err(match crate::btf::detect_endian(data) {
+                Ok(_) => EncodeError::RawBtf,
+                Err(_) => EncodeError::NotElf,
+            });
         }
         let file = object::File::parse(data).map_err(|e| EncodeError::BadElf(e.to_string()))?;
         let relocatable = file.kind() == object::ObjectKind::Relocatable;
@@ -79,7 +82,10 @@ impl<'data> ElfInput<'data> {
             sections.insert(id, bytes);
         }
         if !sections.contains_key(&gimli::SectionId::DebugInfo) {
-            return Err(EncodeError::NoDwarf);
+            return Err(match file.section_by_name(".BTF") {
+                Some(_) => EncodeError::BtfWithoutDwarf,
+                None => EncodeError::NoDwarf,
+            });
         }
 
         let mut functions = HashSet::new();

@@ -6,6 +6,13 @@ pub enum EncodeError {
     /// The input does not start with the ELF magic.
     #[error("not an ELF file")]
     NotElf,
+    /// The input is raw BTF (such as /sys/kernel/btf/vmlinux), not ELF with DWARF.
+    #[error("is BTF already (raw BTF, not an ELF file with DWARF): nothing to encode; read it with `btfgen dump`")]
+    RawBtf,
+    /// An ELF file with a `.BTF` section but no DWARF (a kernel module built with BTF
+    /// and without debug info).
+    #[error("has BTF already (a .BTF section) but no DWARF: nothing to encode; read it with `btfgen dump`")]
+    BtfWithoutDwarf,
     /// The ELF container is malformed.
     #[error("bad ELF file: {0}")]
     BadElf(String),

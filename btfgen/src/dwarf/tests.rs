@@ -361,4 +361,12 @@ fn inputs_that_are_no_dwarf_elf_are_refused() {
         Some(EncodeError::BadElf(_))
     ));
     assert!(matches!(err(&no_dwarf), Some(EncodeError::NoDwarf)));
+    // BTF in either byte order, raw or as an ELF's only debug section: nothing to encode.
+    for endian in [crate::btf::Endian::Little, crate::btf::Endian::Big] {
+        let mut btf = crate::btf::Btf::new();
+        btf.set_endian(endian);
+        assert!(matches!(err(&btf.to_bytes()), Some(EncodeError::RawBtf)));
+    }
+    let btf_only = crate::btf::Btf::new().to_elf(Architecture::X86_64).unwrap();
+    assert!(matches!(err(&btf_only), Some(EncodeError::BtfWithoutDwarf)));
 }

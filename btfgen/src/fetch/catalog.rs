@@ -9,6 +9,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::near::edit_distance;
+
 /// The built-in catalog (kernels.toml at the root of the repository).
 pub(super) const BUILTIN: &str = include_str!("../../../kernels.toml");
 
@@ -311,20 +313,6 @@ fn near_names(name: &str, names: &[&str]) -> Vec<String> {
         .take(5)
         .map(|(_, n)| n.to_string())
         .collect()
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 const UNAME_KEYS: &[&str] = &["1", "name", "version", "release", "release_base", "arch"];

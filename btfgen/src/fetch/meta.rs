@@ -11,7 +11,7 @@ use quick_xml::{Reader, XmlVersion};
 #[derive(Debug, thiserror::Error)]
 pub enum MetadataError {
     /// Reading or decompressing failed.
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Io {
         /// The file.
         what: String,

@@ -14,12 +14,16 @@ use crate::bpf::{BpfObject, RelocKind};
 use crate::btf::{Btf, Enum, Kind, Type, TypeId};
 use crate::relo::{compat, resolve_object, CoreError, Resolution, Spec};
 
-/// Why a kernel BTF could not be minimized.
+/// Why a kernel BTF could not be minimized. Each names the object by its index in
+/// the slice given to [`minimize`] ([`MinError::object`]): the caller knows its name,
+/// and a malformed object must not read as a fault of the kernel BTF.
 #[derive(Debug, thiserror::Error)]
 pub enum MinError {
     /// A relocation libbpf refuses on this kernel (ambiguity, bad accessor, ...).
     #[error("prog '{program}': relo #{index}: {error}")]
     Relocation {
+        /// The object's index in the slice given to [`minimize`].
+        object: usize,
         /// The program.
         program: String,
         /// libbpf's relocation index within its section.
@@ -30,6 +34,8 @@ pub enum MinError {
     /// The minimized BTF resolves a relocation differently (a bug in this tool).
     #[error("prog '{program}': relo #{index}: minimized BTF gives {got}, full BTF {want}")]
     Mismatch {
+        /// The object's index in the slice given to [`minimize`].
+        object: usize,
         /// The program.
         program: String,
         /// libbpf's relocation index within its section.
@@ -39,6 +45,16 @@ pub enum MinError {
         /// Result with the minimized BTF.
         got: String,
     },
+}
+
+impl MinError {
+    /// The index of the object whose relocation failed, in the slice given to
+    /// [`minimize`].
+    pub fn object(&self) -> usize {
+        match self {
+            MinError::Relocation { object, .. } | MinError::Mismatch { object, .. } => *object,
+        }
+    }
 }
 
 /// What is kept: whole types (without members) and members or enumerators by index.
@@ -172,11 +188,12 @@ impl Marks {
 pub fn minimize(target: &Btf, objects: &[BpfObject]) -> Result<Btf, MinError> {
     let mut marks = Marks::default();
     let mut full = Vec::new();
-    for obj in objects {
+    for (object, obj) in objects.iter().enumerate() {
         let outcomes = resolve_object(obj, target);
         let mut results = Vec::with_capacity(outcomes.len());
         for o in outcomes {
             let r = o.result.map_err(|error| MinError::Relocation {
+                object,
                 program: o.program.to_string(),
                 index: o.index,
                 error,
@@ -189,11 +206,12 @@ pub fn minimize(target: &Btf, objects: &[BpfObject]) -> Result<Btf, MinError> {
         full.push(results);
     }
     let out = build(target, &marks);
-    for (obj, want) in objects.iter().zip(&full) {
+    for (object, (obj, want)) in objects.iter().zip(&full).enumerate() {
         for (o, want) in resolve_object(obj, &out).into_iter().zip(want) {
             let got = o.result;
             if !same(o.relo.kind, want, &got) {
                 return Err(MinError::Mismatch {
+                    object,
                     program: o.program.to_string(),
                     index: o.index,
                     want: describe(&Ok(want.clone())),

@@ -63,8 +63,12 @@ pub(super) fn trace(args: TraceArgs) -> anyhow::Result<()> {
         .with_context(|| bundle_name.clone())?;
 
     let env = Environment::detect(None);
-    let selection = select_with(&args.btf_source, &env, bundle.as_ref())
-        .with_context(|| bundle_name.clone())?;
+    // The bundle is named only when there is one (the error says when there is none).
+    let selection = select_with(&args.btf_source, &env, bundle.as_ref());
+    let selection = match bundle {
+        Some(_) => selection.with_context(|| bundle_name.clone())?,
+        None => selection?,
+    };
     let (what, btf) = match &selection.source {
         BtfSource::Bundle { entry, kernel, btf } => {
             let blob = bundle.as_ref().map_or(0, |b| b.entries()[*entry].blob);

@@ -11,6 +11,7 @@
 use std::io::Read;
 
 use super::wire::{unzigzag, zigzag, Reader, Writer};
+use super::BundleError;
 
 /// How a blob's stored bytes decode (`FORMAT.md` specifies each). `base` is always the
 /// index of an earlier blob: chains only point backwards and are at most [`MAX_CHAIN`]
@@ -67,11 +68,10 @@ impl Codec {
     }
 
     /// The codec of manifest tag `tag`, reading the base index when it has one.
-    pub(crate) fn read(tag: u8, r: &mut Reader<'_>, index: usize) -> Result<Self, String> {
+    pub(crate) fn read(tag: u8, r: &mut Reader<'_>, index: usize) -> Result<Self, BundleError> {
         let base = |r: &mut Reader<'_>| {
-            r.index("blob base", index)
+            r.index(&format!("blob {index}: base"), index)
                 .map(|b| b as u32)
-                .map_err(|e| e.to_string())
         };
         match tag {
             0 => Ok(Codec::Zstd),
@@ -79,7 +79,9 @@ impl Codec {
             2 => Ok(Codec::Patch { base: base(r)? }),
             3 => Ok(Codec::Columns),
             4 => Ok(Codec::ColumnsDict { base: base(r)? }),
-            t => Err(format!("unknown blob codec {t}")),
+            t => Err(BundleError::Manifest(format!(
+                "blob {index}: unknown codec {t}"
+            ))),
         }
     }
 

@@ -20,6 +20,8 @@ mod read;
 mod wire;
 mod write;
 
+use std::fmt;
+
 use sha2::{Digest, Sha256};
 
 pub use codec::Codec;
@@ -66,7 +68,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
     /// The first eight bytes are not [`MAGIC`]; holds the eight bytes found.
-    #[error("not a corepack bundle: bad magic {0:02x?}")]
+    #[error("not a corepack bundle: bad magic {}", hex(.0))]
     BadMagic([u8; 8]),
     /// The header's version is not [`FORMAT_VERSION`] (older and newer bundles alike).
     #[error("unsupported corepack format version {found} (this reader supports {FORMAT_VERSION})")]
@@ -186,6 +188,19 @@ pub struct KernelId {
     pub os_id: String,
     /// os-release `VERSION_ID` (e.g. `20.04`).
     pub version_id: String,
+}
+
+/// `ARCH UNAME (ID VERSION_ID)`, as messages and listings name a kernel.
+impl fmt::Display for KernelId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let KernelId {
+            arch,
+            uname,
+            os_id,
+            version_id,
+        } = self;
+        write!(f, "{arch} {uname} ({os_id} {version_id})")
+    }
 }
 
 impl KernelId {

@@ -124,8 +124,7 @@ impl<'a> Bundle<'a> {
         let mut offset = 0u64;
         for index in 0..n {
             let tag = r.u8("blob codec")?;
-            let codec = Codec::read(tag, &mut r, index)
-                .map_err(|e| BundleError::Manifest(format!("blob {index}: {e}")))?;
+            let codec = Codec::read(tag, &mut r, index)?;
             let b = BlobInfo {
                 offset,
                 stored_len: r.uint("blob stored length")?,
@@ -202,7 +201,7 @@ impl<'a> Bundle<'a> {
             };
             if !seen.insert(kernel.clone()) {
                 return Err(BundleError::Manifest(format!(
-                    "entry {entry} repeats {kernel:?}"
+                    "entry {entry} repeats kernel {kernel}"
                 )));
             }
             entries.push(Entry {

@@ -116,7 +116,7 @@ impl BundleBuilder {
         };
         if self.entries.iter().any(|e| e.kernel == kernel) {
             return Err(BundleError::Manifest(format!(
-                "kernel {kernel:?} added twice"
+                "kernel {kernel} added twice"
             )));
         }
         if btf.len() as u64 > MAX_RAW_BLOB {

@@ -20,21 +20,21 @@ const TRACEFS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
     /// aya cannot parse the BTF given to [`Tracer::load`]; holds its error.
-    #[error("the selected BTF does not parse: {0}")]
+    #[error("the selected BTF does not parse")]
     Btf(#[from] BtfError),
     /// aya could not load the object: a CO-RE relocation failed against the BTF, or the
     /// kernel refused a map; holds its error.
-    #[error("loading the BPF object failed (CO-RE relocation against the selected BTF, or the kernel refused it): {0}")]
+    #[error("loading the BPF object failed (CO-RE relocation against the selected BTF, or the kernel refused it)")]
     Load(#[from] EbpfError),
     /// Loading the program into the kernel (the verifier) or attaching it to the
     /// tracepoint failed; holds aya's error.
-    #[error("the tracepoint program: {0}")]
+    #[error("the tracepoint program")]
     Program(#[from] ProgramError),
     /// The `EVENTS` map is not a perf event array or cannot be used as one.
-    #[error("the event map: {0}")]
+    #[error("the event map")]
     Map(#[from] MapError),
     /// Opening or reading a per-CPU perf buffer failed.
-    #[error("a perf buffer: {0}")]
+    #[error("a perf buffer")]
     PerfBuffer(#[from] PerfBufferError),
     /// The object lacks the program or map the tracer needs; names which.
     #[error("the BPF object has no {0}")]
@@ -44,7 +44,7 @@ pub enum TraceError {
     #[error("tracefs is not mounted (mount it: mount -t tracefs tracefs /sys/kernel/tracing)")]
     NoTracefs,
     /// A system call or system file failed.
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Io {
         /// What was being done (`poll`, `reading the online CPUs`).
         what: &'static str,

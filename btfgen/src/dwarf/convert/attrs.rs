@@ -141,10 +141,10 @@ fn reference(value: AttributeValue<R<'_>>, base: u64) -> Result<u32, EncodeError
         AttributeValue::UnitRef(o) => base + o.0 as u64,
         AttributeValue::DebugInfoRef(o) => o.0 as u64,
         AttributeValue::DebugTypesRef(_) => return Err(EncodeError::TypeUnits),
-        other => {
-            return Err(EncodeError::Unsupported(format!(
-                "type reference of form {other:?}"
-            )))
+        _ => {
+            return Err(EncodeError::Unsupported(
+                "a type attribute that is not a reference (DW_FORM_ref*)".into(),
+            ))
         }
     };
     u32::try_from(off).map_err(|_| EncodeError::TooLarge)

@@ -414,23 +414,6 @@ fn near_names_prefer_the_same_distro_then_few_edits() {
 }
 
 #[test]
-fn edit_distance_is_levenshtein() {
-    let cases = [
-        ("kitten", "sitting", 3),
-        ("flaw", "lawn", 2),
-        ("", "abc", 3),
-        ("abc", "", 3),
-        ("abc", "abc", 0),
-        ("fedroa", "fedora", 2),
-        // Characters, not bytes.
-        ("é", "e", 1),
-    ];
-    for (a, b, d) in cases {
-        assert_eq!(edit_distance(a, b), d, "{a} / {b}");
-    }
-}
-
-#[test]
 fn arch_names_per_ecosystem() {
     // (arch, catalog/BTFHub name, rpm, deb)
     let cases = [
