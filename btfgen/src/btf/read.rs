@@ -8,6 +8,7 @@ use object::{Object, ObjectSection};
 
 use super::types::*;
 use super::{Btf, Endian, Strings, MAGIC};
+use crate::input::{self, MAX_BTF_STREAM};
 
 /// Why a BTF blob could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -41,9 +42,10 @@ pub enum BtfError {
     /// The `.BTF` section could not be read or decompressed.
     #[error("bad ELF file: .BTF: {0}")]
     Section(String),
-    /// Reading the file failed.
+    /// Reading the file failed, or it is a stream longer than any BTF
+    /// ([`crate::input::MAX_BTF_STREAM`]).
     #[error("{0}")]
-    Io(std::io::Error),
+    Io(crate::input::InputError),
 }
 
 impl From<object::Error> for BtfError {
@@ -52,8 +54,8 @@ impl From<object::Error> for BtfError {
     }
 }
 
-impl From<std::io::Error> for BtfError {
-    fn from(e: std::io::Error) -> Self {
+impl From<crate::input::InputError> for BtfError {
+    fn from(e: crate::input::InputError) -> Self {
         BtfError::Io(e)
     }
 }
@@ -142,14 +144,15 @@ impl Btf {
     }
 
     /// Reads a file holding raw BTF or an ELF file with a `.BTF` section
-    /// (`/sys/kernel/btf/vmlinux` is raw BTF).
+    /// (`/sys/kernel/btf/vmlinux` is raw BTF); one that is not a regular file to at
+    /// most [`MAX_BTF_STREAM`] bytes.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Btf, BtfError> {
-        Btf::from_any_bytes(&std::fs::read(path)?, None)
+        Btf::from_any_bytes(&input::read(path.as_ref(), MAX_BTF_STREAM)?, None)
     }
 
     /// Reads split BTF (raw or ELF `.BTF`) on `base`.
     pub fn from_split_file(path: impl AsRef<Path>, base: Arc<Btf>) -> Result<Btf, BtfError> {
-        Btf::from_any_bytes(&std::fs::read(path)?, Some(base))
+        Btf::from_any_bytes(&input::read(path.as_ref(), MAX_BTF_STREAM)?, Some(base))
     }
 }
 

@@ -83,6 +83,8 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
 
 /// Reads raw BTF or an ELF file's `.BTF`, split on `base` when given.
 fn read_btf(path: &Path, base: Option<Arc<Btf>>) -> anyhow::Result<Btf> {
-    let bytes = std::fs::read(path)?;
-    Ok(Btf::from_any_bytes(&bytes, base)?)
+    Ok(match base {
+        Some(base) => Btf::from_split_file(path, base)?,
+        None => Btf::from_file(path)?,
+    })
 }

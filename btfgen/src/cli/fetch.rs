@@ -59,7 +59,8 @@ pub(super) struct Args {
     /// download stalled this long is retried), in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     timeout: u64,
-    /// Kernels processed at once (download, extraction, encoding overlap across them).
+    /// Kernels processed at once (download, extraction, encoding overlap across them);
+    /// at most two per CPU.
     #[arg(short, long, value_name = "N", default_value_t = 2)]
     jobs: usize,
     /// Retries of a download (connection errors, timeouts, HTTP 5xx; never 404 nor a
@@ -183,7 +184,11 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let next = AtomicUsize::new(0);
     let finished = AtomicUsize::new(0);
     let out = Mutex::new(Vec::new());
-    let workers = a.jobs.clamp(1, total.max(1));
+    // Each worker holds one kernel's vmlinux and its encoder's memory: beyond two per
+    // CPU (one downloading while the other encodes), more would only fill memory and
+    // the temporary directory, so `-j 100000` is clamped.
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = a.jobs.min(2 * cpus).clamp(1, total.max(1));
     let settings = Settings {
         client: &client,
         retries: a.retries,
@@ -192,7 +197,7 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
         tmpdir: a.tmpdir.clone(),
         // Several kernels at once: each encoder uses an equal share of the CPUs.
         encode_jobs: if workers > 1 {
-            (std::thread::available_parallelism().map_or(1, |n| n.get()) / workers).max(1)
+            (cpus / workers).max(1)
         } else {
             0
         },

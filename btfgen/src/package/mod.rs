@@ -66,16 +66,9 @@ impl PackageFormat {
 
     /// The package format of the file at `path`, by its magic bytes (not its name).
     pub fn detect(path: &Path) -> io::Result<Option<PackageFormat>> {
-        let mut head = [0u8; 8];
-        let mut f = File::open(path)?;
-        let mut n = 0;
-        while n < head.len() {
-            match f.read(&mut head[n..])? {
-                0 => break,
-                k => n += k,
-            }
-        }
-        Ok(PackageFormat::sniff(&head[..n]))
+        Ok(PackageFormat::sniff(
+            crate::input::Input::open(path)?.head(8)?,
+        ))
     }
 
     /// `deb` or `rpm`.
@@ -233,16 +226,16 @@ pub fn extract_vmlinux_file(path: &Path, opts: &Options) -> Result<Vmlinux, Pack
         what: "package",
         detail: e.to_string(),
     };
-    let format = PackageFormat::detect(path)
-        .map_err(io_err)?
-        .ok_or_else(|| PackageError::Unsupported {
+    let mut input = crate::input::Input::open(path).map_err(io_err)?;
+    let format = PackageFormat::sniff(input.head(8).map_err(io_err)?).ok_or_else(|| {
+        PackageError::Unsupported {
             package: package.clone(),
             what: "package format",
             value: "not an ar (.deb/.ddeb) nor an RPM file".into(),
-        })?;
-    let f = File::open(path).map_err(io_err)?;
+        }
+    })?;
     extract_vmlinux(
-        io::BufReader::with_capacity(1 << 20, f),
+        io::BufReader::with_capacity(1 << 20, input.into_reader()),
         format,
         &package,
         opts,
