@@ -83,6 +83,9 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
             };
             let reader = std::io::BufReader::with_capacity(1 << 20, file.into_reader());
             let v = package::extract_vmlinux(reader, kind, &name.to_string(), &opts)?;
+            if let Some(why) = &v.unverified {
+                eprintln!("btfgen: warning: {name}: {why}");
+            }
             if a.verbose {
                 eprintln!(
                     "btfgen: {name}: {} package, {} payload: vmlinux {} ({} bytes, {}), uname -r {}, extracted in {:.2}s",

@@ -312,6 +312,8 @@ enum Status {
         retries: u32,
         /// The release the vmlinux path names, when not the expected one.
         other_release: Option<String>,
+        /// Why the vmlinux was not checked against the package's own digest of it.
+        unverified: Option<String>,
     },
     /// The output existed already.
     Skipped,
@@ -328,6 +330,7 @@ impl Status {
                 resumed,
                 retries,
                 other_release,
+                unverified,
             } => {
                 let mut s = format!("done, {bytes} bytes");
                 match digest {
@@ -345,6 +348,9 @@ impl Status {
                 }
                 if *had_btf {
                     s += ", the vmlinux already has .BTF (encoded from DWARF regardless)";
+                }
+                if let Some(w) = unverified {
+                    s += &format!(", warning: {w}");
                 }
                 s
             }
@@ -416,6 +422,7 @@ fn fetch_one(
     let vmlinux = extracted?;
     // The file is named by the catalog's `uname -r` (what --list shows and the skip
     // check looks for); a vmlinux path naming another release is reported.
+    let unverified = vmlinux.unverified.clone();
     let other_release = (vmlinux.release != k.uname)
         .then(|| format!("{} (member {})", vmlinux.release, vmlinux.member));
     let opts = dwarf::Options {
@@ -451,6 +458,7 @@ fn fetch_one(
         resumed: verified.resumed,
         retries: verified.retries,
         other_release,
+        unverified,
     })
 }
 
@@ -506,15 +514,18 @@ fn summary(results: &[Outcome], elapsed: Duration, json: bool) {
             if i > 0 {
                 o.push(',');
             }
-            let (status, reason, had, digest) = match &r.status {
+            let (status, reason, had, digest, warning) = match &r.status {
                 Status::Done {
-                    had_btf, digest, ..
-                } => ("done", None, *had_btf, digest.clone()),
-                Status::Skipped => ("skipped", None, false, None),
-                Status::Failed(e) => ("failed", Some(e.clone()), false, None),
+                    had_btf,
+                    digest,
+                    unverified,
+                    ..
+                } => ("done", None, *had_btf, digest.clone(), unverified.clone()),
+                Status::Skipped => ("skipped", None, false, None, None),
+                Status::Failed(e) => ("failed", Some(e.clone()), false, None, None),
             };
             o += &format!(
-                "{{\"distro\":{},\"arch\":{},\"uname\":{},\"status\":\"{status}\",\"path\":{},\"had_btf\":{had},\"verified\":{},\"reason\":{}}}",
+                "{{\"distro\":{},\"arch\":{},\"uname\":{},\"status\":\"{status}\",\"path\":{},\"had_btf\":{had},\"verified\":{},\"warning\":{},\"reason\":{}}}",
                 json_str(&r.distro),
                 json_str(r.arch),
                 json_str(&r.uname),
@@ -522,6 +533,7 @@ fn summary(results: &[Outcome], elapsed: Duration, json: bool) {
                     .as_ref()
                     .map_or("null".into(), |p| json_str(&p.display().to_string())),
                 digest.map_or("null".into(), |d| json_str(&d)),
+                warning.map_or("null".into(), |w| json_str(&w)),
                 reason.map_or("null".into(), |e| json_str(&e)),
             );
         }

@@ -9,7 +9,7 @@ use object::{
 };
 
 use super::error::EncodeError;
-use crate::btf::section_data;
+use crate::btf::sections_data;
 
 /// The DWARF sections the converter reads (`.debug_line` only for its unit headers,
 /// which gimli parses with each unit).
@@ -64,15 +64,16 @@ impl<'data> ElfInput<'data> {
         };
         let base_of = |idx: SectionIndex| bases.get(&idx).copied().unwrap_or(0);
 
+        let (ids, found): (Vec<_>, Vec<_>) = DWARF_SECTIONS
+            .iter()
+            .filter_map(|&id| Some((id, file.section_by_name(id.name())?)))
+            .unzip();
+        let data_of = sections_data(data.len(), &found)
+            .map_err(|(i, e)| EncodeError::BadElf(format!("section {}: {e}", ids[i].name())))?;
         let mut sections = HashMap::new();
-        for id in DWARF_SECTIONS {
-            let Some(section) = file.section_by_name(id.name()) else {
-                continue;
-            };
-            let bytes = section_data(&section)
-                .map_err(|e| EncodeError::BadElf(format!("section {}: {e}", id.name())))?;
+        for ((id, section), bytes) in ids.into_iter().zip(&found).zip(data_of) {
             let bytes = if relocatable {
-                Cow::Owned(relocate(&file, &section, bytes.into_owned(), &base_of)?)
+                Cow::Owned(relocate(&file, section, bytes.into_owned(), &base_of)?)
             } else {
                 bytes
             };

@@ -187,6 +187,9 @@ pub struct Vmlinux {
     /// The digest the vmlinux was checked against (the package's md5sums or RPM file
     /// digests): `md5`, `sha256`, ...; `None` when the package has none for it.
     pub verified: Option<&'static str>,
+    /// Why the vmlinux could not be checked, when `verified` is `None` (a `.deb` whose
+    /// md5sums lacks it, say): the package is incomplete, and callers warn.
+    pub unverified: Option<String>,
     map: memmap2::Mmap,
     _file: File,
 }
@@ -301,7 +304,8 @@ impl Cx<'_> {
     }
 
     /// Copies exactly `size` bytes of the member `member` from `r` into a new
-    /// anonymous temporary file, checks them against `digest` and maps them.
+    /// anonymous temporary file, checks them against `digest` and maps them; without a
+    /// digest, `Err` says why (kept as [`Vmlinux::unverified`]).
     #[allow(clippy::too_many_arguments)]
     fn write_vmlinux(
         &self,
@@ -312,8 +316,12 @@ impl Cx<'_> {
         format: PackageFormat,
         compression: &'static str,
         what: &'static str,
-        digest: Option<Digest>,
+        digest: Result<Digest, String>,
     ) -> Result<Vmlinux, PackageError> {
+        let (digest, unverified) = match digest {
+            Ok(d) => (Some(d), None),
+            Err(why) => (None, Some(why)),
+        };
         let mut hasher = digest.as_ref().map(|d| d.algo.hasher());
         let dir = self.opts.tmpdir.clone().unwrap_or_else(std::env::temp_dir);
         let temp = |error: io::Error| PackageError::Temp {
@@ -373,6 +381,7 @@ impl Cx<'_> {
             format,
             compression,
             verified: digest.map(|d| d.algo.name()),
+            unverified,
             map,
             _file: file,
         })
@@ -396,6 +405,17 @@ pub(crate) struct Limited<R> {
     inner: R,
     left: u64,
     exceeded: Rc<Cell<bool>>,
+}
+
+impl<R> Limited<R> {
+    /// `inner`, failing once it has given more than `max` bytes.
+    pub(crate) fn new(inner: R, max: u64) -> Limited<R> {
+        Limited {
+            inner,
+            left: max,
+            exceeded: Rc::new(Cell::new(false)),
+        }
+    }
 }
 
 impl<R: Read> Read for Limited<R> {
