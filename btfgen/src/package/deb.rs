@@ -262,11 +262,39 @@ mod tests {
     fn without_an_md5sums_line_the_vmlinux_goes_unverified() {
         let data = tar(&[TarEntry::File(BOOT, b"abc")]);
         let other = format!("{MD5_ABC}  usr/share/doc/k/copyright\n");
-        for md5sums in [None, Some(other.as_str())] {
+        for (md5sums, why) in [
+            (None, "control.tar has no md5sums: the vmlinux is not checked"),
+            (
+                Some(other.as_str()),
+                "md5sums lists no digest of usr/lib/debug/boot/vmlinux-6.1.0-9-amd64: the vmlinux is not checked",
+            ),
+        ] {
             let v = extract(&deb("data.tar", &data, md5sums), &Options::default()).unwrap();
             assert_eq!(v.verified, None, "{md5sums:?}");
+            assert_eq!(v.unverified.as_deref(), Some(why));
             assert_eq!(v.bytes(), b"abc");
         }
+        let v = extract(
+            &deb("data.tar", &data, Some(&md5sums_of_abc())),
+            &Options::default(),
+        )
+        .unwrap();
+        assert_eq!((v.verified, v.unverified), (Some("md5"), None));
+    }
+
+    #[test]
+    fn md5sums_past_its_bound_is_refused_not_cut_short() {
+        // The vmlinux's line comes after MAX_MD5SUMS bytes of other lines: read cut
+        // short, the package would go unchecked.
+        let filler = "0".repeat(32) + "  usr/share/doc/k/x\n";
+        let mut sums = filler.repeat(MAX_MD5SUMS as usize / filler.len() + 1);
+        sums += &md5sums_of_abc();
+        let data = tar(&[TarEntry::File(BOOT, b"abc")]);
+        let e = extract(&deb("data.tar", &data, Some(&sums)), &Options::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("k.deb: corrupt control.tar: md5sums is longer than {MAX_MD5SUMS} bytes")
+        );
     }
 
     #[test]
