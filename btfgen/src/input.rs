@@ -4,16 +4,21 @@
 //! else — a character device such as a zero device, a FIFO, a socket, or a regular file
 //! that reports size 0 as /proc files do — is a stream of unknown length, read to at most
 //! a bound set by the kind of input, the largest legitimate input of that kind
-//! ([`MAX_BTF_STREAM`], [`MAX_ELF_STREAM`]), and refused with one line beyond it.
+//! ([`MAX_BTF_STREAM`], [`MAX_ELF_STREAM`], [`MAX_TEXT_STREAM`]), and refused with one
+//! line beyond it.
 
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
 /// Most bytes read from a non-regular file holding BTF (raw BTF, an ELF file with a
-/// `.BTF` section, a BPF object): 256 MiB. The largest kernel BTF is tens of MiB; an
+/// `.BTF` section, a BPF object, a corepack bundle): 256 MiB. The largest kernel BTF is tens of MiB; an
 /// ELF file larger than this (a vmlinux with DWARF) is read from a regular file.
 pub const MAX_BTF_STREAM: u64 = 256 << 20;
+
+/// Most bytes read from a non-regular text file (a `fetch --catalog` file): 64 MiB,
+/// thousands of times the built-in catalog.
+pub const MAX_TEXT_STREAM: u64 = 64 << 20;
 
 /// Most bytes read from a non-regular file the encoder reads (an ELF file with DWARF or
 /// a debuginfo package): 4 GiB, above the largest kernel debuginfo vmlinux (~1.5 GB).

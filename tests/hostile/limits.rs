@@ -160,6 +160,22 @@ fn a_zero_device_input_is_read_to_a_bound() {
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&o.stderr), bounded);
     assert!(!out.exists());
+    // A catalog is text: its bound is 64 MiB (and nothing is fetched).
+    let o = btfgen([
+        OsStr::new("fetch"),
+        "--catalog".as_ref(),
+        zero.as_os_str(),
+        "debian-12".as_ref(),
+        "--list".as_ref(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!(
+            "btfgen: error: {}: character device gave more than 64 MiB without ending; refusing it (copy it to a regular file if it is real)\n",
+            zero.display()
+        )
+    );
     // The encoder tells from the first bytes that zeros are no ELF file nor package.
     let o = btfgen([zero.as_os_str(), "-o".as_ref(), out.as_os_str()]);
     assert_eq!(o.status.code(), Some(1));
