@@ -89,20 +89,18 @@ fn deb_without_a_digest_of_its_vmlinux_warns() {
     let direct = fs::read(direct).unwrap();
 
     let other = b"d41d8cd98f00b204e9800998ecf8427e  usr/share/doc/README\n";
-    let cases: [(&str, Vec<(&str, u8, &[u8])>, String); 2] = [
-        (
-            "md5sums without the vmlinux",
-            vec![("./md5sums", b'0', other)],
-            "md5sums lists no digest of usr/lib/debug/boot/vmlinux-6.1.0-1-amd64: the vmlinux is not checked".into(),
-        ),
+    let missing = "md5sums lists no digest of usr/lib/debug/boot/vmlinux-6.1.0-1-amd64: the vmlinux is not checked";
+    let md5sums: &[(&str, u8, &[u8])] = &[("./md5sums", b'0', other)];
+    let cases = [
+        ("md5sums without the vmlinux", md5sums, missing),
         (
             "no md5sums",
-            vec![],
-            "control.tar has no md5sums: the vmlinux is not checked".into(),
+            &[][..],
+            "control.tar has no md5sums: the vmlinux is not checked",
         ),
     ];
     for (what, control, warning) in cases {
-        let pkg = deb_with_control(&control, &[(vmlinux, b'0', &elf)]);
+        let pkg = deb_with_control(control, &[(vmlinux, b'0', &elf)]);
         let (p, out) = inp.put("k.deb", &pkg);
         let o = btfgen([p.as_os_str(), "-o".as_ref(), out.as_os_str()]);
         assert!(
