@@ -913,6 +913,17 @@ fn fetch_apt_deb() {
         stdout.contains("\"had_btf\":true") && stdout.contains("\"verified\":\"sha256\""),
         "{stdout}"
     );
+    // dpkg-deb writes no md5sums (dh_md5sums does): the vmlinux is not checked, and
+    // both the log and the summary say so.
+    let unchecked = "control.tar has no md5sums: the vmlinux is not checked";
+    assert!(
+        stdout.contains(&format!("\"warning\":\"{unchecked}\"")),
+        "{stdout}"
+    );
+    assert!(
+        line_of(&log, rel).contains(&format!("warning: {unchecked}")),
+        "{log}"
+    );
     let (ok, _, log) = fetch_run(&cat, &mirror, &out, &[]);
     assert!(ok && log.contains("1 already done"), "{log}");
 }

@@ -29,6 +29,12 @@ mod terminal;
 // Error messages that mislead: doubled causes, the wrong input blamed, Debug output.
 #[path = "hostile/messages.rs"]
 mod messages;
+// Resource limits: threads, decompression, non-regular inputs.
+#[path = "hostile/limits.rs"]
+mod limits;
+// Silently wrong output: relocations that cannot be applied, packages without digests.
+#[path = "hostile/wrong.rs"]
+mod wrong;
 
 /// Asserts that a command refused its input cleanly: failure, no panic, one line on
 /// stderr (`btfgen check` too: its report on stdout holds no errors), no `out` file.
@@ -582,12 +588,20 @@ fn tar(members: &[(&str, u8, &[u8])]) -> Vec<u8> {
     out
 }
 
-/// A .deb whose (uncompressed) data.tar holds `members`.
+/// A .deb whose (uncompressed) data.tar holds `members`; no md5sums.
 fn deb(members: &[(&str, u8, &[u8])]) -> Vec<u8> {
+    deb_with_control(&[], members)
+}
+
+/// A .deb whose control.tar holds `control` besides `./control`, and whose data.tar
+/// holds `members` (both uncompressed).
+fn deb_with_control(control: &[(&str, u8, &[u8])], members: &[(&str, u8, &[u8])]) -> Vec<u8> {
+    let mut control_members = vec![("./control", b'0', &b"Package: x\n"[..])];
+    control_members.extend_from_slice(control);
     let mut ar = b"!<arch>\n".to_vec();
     for (name, data) in [
         ("debian-binary", b"2.0\n".to_vec()),
-        ("control.tar", tar(&[("./control", b'0', b"Package: x\n")])),
+        ("control.tar", tar(&control_members)),
         ("data.tar", tar(members)),
     ] {
         let h = format!(

@@ -58,6 +58,7 @@ pub mod dump;
 pub mod dwarf;
 #[cfg(feature = "fetch")]
 pub mod fetch;
+pub mod input;
 // Not API, as `atomic`.
 #[doc(hidden)]
 pub mod json;

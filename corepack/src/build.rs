@@ -22,7 +22,7 @@ pub enum BuildError {
         /// The file or directory.
         path: PathBuf,
         /// The error of the read.
-        source: std::io::Error,
+        source: btfgen::input::InputError,
     },
     /// A BPF object does not parse.
     #[error("{name}")]
@@ -62,10 +62,10 @@ pub enum BuildError {
     Relocations(Vec<String>),
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
+fn io<E: Into<btfgen::input::InputError>>(path: &Path) -> impl FnOnce(E) -> BuildError + '_ {
     move |source| BuildError::Io {
         path: path.to_path_buf(),
-        source,
+        source: source.into(),
     }
 }
 
@@ -146,7 +146,7 @@ pub fn read_objects(paths: &[PathBuf]) -> Result<Vec<Object>, BuildError> {
     paths
         .iter()
         .map(|p| {
-            let bytes = std::fs::read(p).map_err(io(p))?;
+            let bytes = btfgen::input::read(p, btfgen::input::MAX_BTF_STREAM).map_err(io(p))?;
             Object::from_bytes(&p.display().to_string(), bytes).map(|mut o| {
                 o.name = p.file_name().map_or_else(
                     || p.display().to_string(),

@@ -5,7 +5,7 @@ mod ext;
 
 use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
 
-use crate::btf::section_data;
+use crate::btf::sections_data;
 use crate::btf::{Btf, BtfError};
 pub use ext::{BtfExt, CoreRelo, ExtSection, FuncInfo, LineInfo};
 
@@ -197,16 +197,13 @@ impl BpfObject {
         if file.architecture() != object::Architecture::Bpf {
             return Err(BpfError::NotBpf(machine_name(file.architecture())));
         }
-        let section = |name: &str| -> Result<Option<Vec<u8>>, BpfError> {
-            match file.section_by_name(name) {
-                Some(s) => section_data(&s)
-                    .map(|d| Some(d.into_owned()))
-                    .map_err(|e| BpfError::Elf(format!("{name}: {e}"))),
-                None => Ok(None),
-            }
-        };
-        let btf = Btf::from_bytes(&section(".BTF")?.ok_or(BpfError::NoBtf)?)?;
-        let ext = ext::parse(&section(".BTF.ext")?.ok_or(BpfError::NoBtfExt)?, &btf)?;
+        let names = [".BTF", ".BTF.ext"];
+        let btf = file.section_by_name(names[0]).ok_or(BpfError::NoBtf)?;
+        let ext = file.section_by_name(names[1]).ok_or(BpfError::NoBtfExt)?;
+        let bytes = sections_data(data.len(), &[btf, ext])
+            .map_err(|(i, e)| BpfError::Elf(format!("{}: {e}", names[i])))?;
+        let btf = Btf::from_bytes(&bytes[0])?;
+        let ext = ext::parse(&bytes[1], &btf)?;
         let mut programs = Vec::new();
         for sym in file.symbols() {
             if sym.kind() != SymbolKind::Text {

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 pub use dedup::{dedup, Dedup};
 pub use loops::check_reference_loops;
-pub(crate) use read::section_data;
+pub(crate) use read::sections_data;
 pub use read::{detect_endian, BtfError};
 pub use strings::Strings;
 pub use types::*;

@@ -8,6 +8,7 @@ use object::{Object, ObjectSection};
 
 use super::types::*;
 use super::{Btf, Endian, Strings, MAGIC};
+use crate::input::{self, MAX_BTF_STREAM};
 
 /// Why a BTF blob could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -45,9 +46,10 @@ pub enum BtfError {
     /// The `.BTF` section could not be read or decompressed.
     #[error("bad ELF file: .BTF: {0}")]
     Section(String),
-    /// Reading the file failed.
+    /// Reading the file failed, or it is a stream longer than any BTF
+    /// ([`crate::input::MAX_BTF_STREAM`]).
     #[error("{0}")]
-    Io(std::io::Error),
+    Io(crate::input::InputError),
 }
 
 impl From<object::Error> for BtfError {
@@ -56,8 +58,8 @@ impl From<object::Error> for BtfError {
     }
 }
 
-impl From<std::io::Error> for BtfError {
-    fn from(e: std::io::Error) -> Self {
+impl From<crate::input::InputError> for BtfError {
+    fn from(e: crate::input::InputError) -> Self {
         BtfError::Io(e)
     }
 }
@@ -67,24 +69,71 @@ impl From<std::io::Error> for BtfError {
 /// make the reader allocate what the input cannot fill.
 const MAX_COMPRESSION_RATIO: u64 = 1032;
 
-/// The bytes of an ELF section, decompressed (`SHF_COMPRESSED`, `.zdebug_*`) when
-/// they are, after checking the size the compression header claims against
-/// [`MAX_COMPRESSION_RATIO`].
-pub(crate) fn section_data<'d>(
-    section: &impl ObjectSection<'d>,
-) -> Result<std::borrow::Cow<'d, [u8]>, String> {
-    let range = section.compressed_file_range().map_err(|e| e.to_string())?;
-    let bound = range
-        .compressed_size
-        .saturating_mul(MAX_COMPRESSION_RATIO)
-        .max(1 << 16);
-    if range.format != object::CompressionFormat::None && range.uncompressed_size > bound {
-        return Err(format!(
-            "compressed section claims {} bytes from {} (more than {MAX_COMPRESSION_RATIO}:1)",
-            range.uncompressed_size, range.compressed_size
-        ));
+/// Decompressed bytes all the compressed sections of one ELF file may claim together,
+/// per byte of the file: DWARF and BTF compress 3:1 to 10:1 with zlib or zstd, and the
+/// whole file is larger than its compressed sections.
+pub(crate) const BUDGET_RATIO: u64 = 64;
+/// The smallest budget (a 4 KiB object may decompress to 1 MiB).
+pub(crate) const BUDGET_FLOOR: u64 = 1 << 20;
+/// The largest budget, above the DWARF of the largest kernels (a few GB).
+pub(crate) const BUDGET_CAP: u64 = 8 << 30;
+
+/// How many bytes the compressed sections of a file of `len` bytes may decompress to in
+/// all: [`BUDGET_RATIO`] times `len`, within [`BUDGET_FLOOR`]..=[`BUDGET_CAP`].
+pub(crate) fn decompress_budget(len: usize) -> u64 {
+    (len as u64)
+        .saturating_mul(BUDGET_RATIO)
+        .clamp(BUDGET_FLOOR, BUDGET_CAP)
+}
+
+/// The bytes of some sections of one ELF file of `file_len` bytes, decompressed
+/// (`SHF_COMPRESSED`, `.zdebug_*`) when they are. Before anything is decompressed,
+/// each section's claimed size is checked against [`MAX_COMPRESSION_RATIO`] and all
+/// of them together against [`decompress_budget`], so that a small file with several
+/// sections each just under the ratio cannot make the reader allocate gigabytes. An
+/// error gives the index of the section it is about.
+pub(crate) fn sections_data<'d, S: ObjectSection<'d>>(
+    file_len: usize,
+    sections: &[S],
+) -> Result<Vec<std::borrow::Cow<'d, [u8]>>, (usize, String)> {
+    let budget = decompress_budget(file_len);
+    let mut claimed = 0u64;
+    for (i, section) in sections.iter().enumerate() {
+        let range = section
+            .compressed_file_range()
+            .map_err(|e| (i, e.to_string()))?;
+        if range.format == object::CompressionFormat::None {
+            continue;
+        }
+        let bound = range
+            .compressed_size
+            .saturating_mul(MAX_COMPRESSION_RATIO)
+            .max(1 << 16);
+        if range.uncompressed_size > bound {
+            return Err((
+                i,
+                format!(
+                    "compressed section claims {} bytes from {} (more than {MAX_COMPRESSION_RATIO}:1)",
+                    range.uncompressed_size, range.compressed_size
+                ),
+            ));
+        }
+        claimed = claimed.saturating_add(range.uncompressed_size);
+        if claimed > budget {
+            return Err((
+                i,
+                format!(
+                    "compressed sections claim more than {budget} bytes in all ({BUDGET_RATIO} times the file's size, at most {} GiB); refusing the file",
+                    BUDGET_CAP >> 30
+                ),
+            ));
+        }
     }
-    section.uncompressed_data().map_err(|e| e.to_string())
+    sections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| s.uncompressed_data().map_err(|e| (i, e.to_string())))
+        .collect()
 }
 
 struct Cursor<'a> {
@@ -136,8 +185,9 @@ impl Btf {
         if data.starts_with(b"\x7fELF") {
             let file = object::File::parse(data)?;
             let section = file.section_by_name(".BTF").ok_or(BtfError::NoBtfSection)?;
-            let bytes = section_data(&section).map_err(BtfError::Section)?;
-            parse(&bytes, base)
+            let mut bytes =
+                sections_data(data.len(), &[section]).map_err(|(_, e)| BtfError::Section(e))?;
+            parse(&bytes.swap_remove(0), base)
         } else if detect_endian(data).is_ok() {
             parse(data, base)
         } else {
@@ -146,14 +196,15 @@ impl Btf {
     }
 
     /// Reads a file holding raw BTF or an ELF file with a `.BTF` section
-    /// (`/sys/kernel/btf/vmlinux` is raw BTF).
+    /// (`/sys/kernel/btf/vmlinux` is raw BTF); one that is not a regular file to at
+    /// most [`MAX_BTF_STREAM`] bytes.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Btf, BtfError> {
-        Btf::from_any_bytes(&std::fs::read(path)?, None)
+        Btf::from_any_bytes(&input::read(path.as_ref(), MAX_BTF_STREAM)?, None)
     }
 
     /// Reads split BTF (raw or ELF `.BTF`) on `base`.
     pub fn from_split_file(path: impl AsRef<Path>, base: Arc<Btf>) -> Result<Btf, BtfError> {
-        Btf::from_any_bytes(&std::fs::read(path)?, Some(base))
+        Btf::from_any_bytes(&input::read(path.as_ref(), MAX_BTF_STREAM)?, Some(base))
     }
 }
 

@@ -518,3 +518,118 @@ fn split_names_may_point_into_the_base_strings() {
     assert_eq!(back.type_name(3), "int");
     assert_eq!(back.find_by_name("int").collect::<Vec<_>>(), [1, 3]);
 }
+
+/// `data` as a zlib stream of one stored (uncompressed) deflate block (RFC 1950/1951).
+fn zlib_stored(data: &[u8]) -> Vec<u8> {
+    assert!(data.len() <= 0xffff);
+    let len = data.len() as u16;
+    let mut z = vec![0x78, 0x01, 0x01];
+    z.extend_from_slice(&len.to_le_bytes());
+    z.extend_from_slice(&(!len).to_le_bytes());
+    z.extend_from_slice(data);
+    let (mut a, mut b) = (1u32, 0u32);
+    for &x in data {
+        a = (a + u32::from(x)) % 65521;
+        b = (b + a) % 65521;
+    }
+    z.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    z
+}
+
+/// An x86-64 ELF with one `SHF_COMPRESSED` section per (name, claimed size, zlib
+/// bytes), and `pad` bytes of `.data`.
+fn compressed_elf(sections: &[(&str, u64, Vec<u8>)], pad: usize) -> Vec<u8> {
+    let mut obj = object::write::Object::new(
+        object::BinaryFormat::Elf,
+        Architecture::X86_64,
+        object::Endianness::Little,
+    );
+    for (name, claim, z) in sections {
+        let id = obj.add_section(
+            Vec::new(),
+            name.as_bytes().to_vec(),
+            object::SectionKind::Debug,
+        );
+        // Elf64_Chdr: ch_type ELFCOMPRESS_ZLIB, ch_reserved, ch_size, ch_addralign.
+        let mut data = [1u32.to_le_bytes(), 0u32.to_le_bytes()].concat();
+        data.extend_from_slice(&claim.to_le_bytes());
+        data.extend_from_slice(&1u64.to_le_bytes());
+        data.extend_from_slice(z);
+        obj.set_section_data(id, data, 1);
+        obj.section_mut(id).flags = object::SectionFlags::Elf {
+            sh_type: object::elf::SHT_PROGBITS,
+            sh_flags: object::elf::SHF_COMPRESSED,
+        };
+    }
+    let d = obj.add_section(Vec::new(), b".data".to_vec(), object::SectionKind::Data);
+    obj.set_section_data(d, vec![0; pad], 1);
+    obj.write().expect("ELF written")
+}
+
+#[test]
+fn decompression_budget_is_64_times_the_file_within_1_mib_and_8_gib() {
+    use super::decompress_budget;
+    assert_eq!(decompress_budget(0), 1 << 20);
+    assert_eq!(decompress_budget(16 << 10), 1 << 20);
+    assert_eq!(decompress_budget(100 << 10), 6400 << 10);
+    assert_eq!(decompress_budget(1 << 30), 8 << 30);
+    assert_eq!(decompress_budget(usize::MAX), 8 << 30);
+}
+
+#[test]
+fn compressed_sections_are_checked_together_before_decompressing() {
+    use super::sections_data;
+    use object::Object;
+    let payload = b"the decompressed bytes".repeat(100);
+    let z = zlib_stored(&payload);
+    // Within the budget: both decompress.
+    let elf = compressed_elf(
+        &[
+            (".a", payload.len() as u64, z.clone()),
+            (".b", payload.len() as u64, z.clone()),
+        ],
+        0,
+    );
+    let file = object::File::parse(&*elf).unwrap();
+    let found: Vec<_> = [".a", ".b"]
+        .iter()
+        .map(|n| file.section_by_name(n).unwrap())
+        .collect();
+    let data = sections_data(elf.len(), &found).expect("within the budget");
+    assert_eq!(data.len(), 2);
+    assert!(data.iter().all(|d| **d == payload[..]));
+
+    // 20 KiB of padding makes a file of ~24 KiB: a budget of 64 times that, about
+    // 1.5 MiB. Each section's 1 MiB claim is within it (and within 1032:1 of its 4 KiB
+    // stored), both together are not: refused at the second, before any inflating
+    // (the zlib bytes are not even valid).
+    let junk = vec![0xffu8; 4 << 10];
+    let elf = compressed_elf(
+        &[(".a", 1 << 20, junk.clone()), (".b", 1 << 20, junk)],
+        20 << 10,
+    );
+    let budget = 64 * elf.len() as u64;
+    assert!(budget > 1 << 20 && budget < 2 << 20);
+    let file = object::File::parse(&*elf).unwrap();
+    let found: Vec<_> = [".a", ".b"]
+        .iter()
+        .map(|n| file.section_by_name(n).unwrap())
+        .collect();
+    let (index, message) = sections_data(elf.len(), &found).unwrap_err();
+    assert_eq!(index, 1);
+    assert_eq!(
+        message,
+        format!("compressed sections claim more than {budget} bytes in all (64 times the file's size, at most 8 GiB); refusing the file")
+    );
+
+    // One section claiming more than 1032:1 of what it stores is refused on its own.
+    let elf = compressed_elf(&[(".a", 1033 * 100, vec![0; 100])], 1 << 20);
+    let file = object::File::parse(&*elf).unwrap();
+    let a = file.section_by_name(".a").unwrap();
+    let (index, message) = sections_data(elf.len(), &[a]).unwrap_err();
+    assert_eq!(index, 0);
+    assert_eq!(
+        message,
+        "compressed section claims 103300 bytes from 100 (more than 1032:1)"
+    );
+}

@@ -98,7 +98,8 @@ pub(super) fn read_objects(paths: &[PathBuf]) -> anyhow::Result<Vec<BpfObject>> 
     paths
         .iter()
         .map(|p| {
-            let data = std::fs::read(p).with_context(|| format!("{}", p.display()))?;
+            let data = btfgen::input::read(p, btfgen::input::MAX_BTF_STREAM)
+                .with_context(|| format!("{}", p.display()))?;
             BpfObject::parse(&data).with_context(|| format!("{}", p.display()))
         })
         .collect()

@@ -84,6 +84,6 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
 
 /// Reads raw BTF or an ELF file's `.BTF`, split on `base` when given.
 fn read_btf(path: &Path, base: Option<Arc<Btf>>) -> anyhow::Result<Btf> {
-    let bytes = std::fs::read(path)?;
+    let bytes = btfgen::input::read(path, btfgen::input::MAX_BTF_STREAM)?;
     Btf::from_any_bytes(&bytes, base).map_err(|e| base_hint(e, "--base"))
 }

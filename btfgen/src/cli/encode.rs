@@ -1,7 +1,7 @@
 //! `btfgen encode FILE -o OUT`; FILE may also be a .deb, .ddeb or .rpm kernel debuginfo
 //! package (told by its magic bytes), whose vmlinux is streamed out and encoded.
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -10,6 +10,7 @@ use std::time::Instant;
 use anyhow::Context;
 use btfgen::btf::Btf;
 use btfgen::dwarf::{self, Options};
+use btfgen::input::{self, Input};
 use btfgen::package;
 use btfgen::text::{escape, escape_path};
 use clap::ValueEnum;
@@ -38,8 +39,8 @@ pub(super) struct Args {
     /// Output container.
     #[arg(long, value_enum, default_value_t = Format::Raw)]
     format: Format,
-    /// Threads (default: one per CPU; 1: no other thread). The output is the same for
-    /// any value.
+    /// Threads (default: one per CPU; 1: no other thread; more than the CPUs or the
+    /// compilation units are not started). The output is the same for any value.
     #[arg(short, long)]
     jobs: Option<usize>,
     /// Emit split BTF on this base BTF (raw or ELF), as for kernel modules on vmlinux.
@@ -70,17 +71,22 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let name = a.file.display();
     let inputs: Vec<&PathBuf> = std::iter::once(&a.file).chain(&a.base).collect();
     let target = prepare(&a.output, &inputs)?;
-    let kind = package::PackageFormat::detect(&a.file).with_context(|| format!("{name}"))?;
+    let mut file = Input::open(&a.file).with_context(|| format!("{name}"))?;
+    let head = file.head(8).with_context(|| format!("{name}"))?.to_vec();
+    let kind = package::PackageFormat::sniff(&head);
+    let elf = head.starts_with(b"\x7fELF");
     let input = match kind {
         Some(kind) => {
             let t = Instant::now();
-            let file = std::fs::File::open(&a.file).with_context(|| format!("{name}"))?;
             let opts = package::Options {
                 tmpdir: a.tmpdir.clone(),
                 ..Default::default()
             };
-            let reader = std::io::BufReader::with_capacity(1 << 20, file);
+            let reader = std::io::BufReader::with_capacity(1 << 20, file.into_reader());
             let v = package::extract_vmlinux(reader, kind, &name.to_string(), &opts)?;
+            if let Some(why) = &v.unverified {
+                eprintln!("btfgen: warning: {}", escape(&format!("{name}: {why}")));
+            }
             if a.verbose {
                 eprintln!(
                     "btfgen: {}: {} package, {} payload: vmlinux {} ({} bytes, {}), uname -r {}, extracted in {:.2}s",
@@ -97,19 +103,25 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
                     t.elapsed().as_secs_f64()
                 );
             }
-            Input::Package(v)
+            Source::Package(v)
         }
-        None => {
-            let mut file = std::fs::File::open(&a.file).with_context(|| format!("{name}"))?;
-            // Raw BTF is told before mapping: /sys/kernel/btf/vmlinux cannot be mapped.
-            let mut head = [0u8; 2];
-            if file.read_exact(&mut head).is_ok() && btfgen::btf::detect_endian(&head).is_ok() {
-                return Err(dwarf::EncodeError::RawBtf).with_context(|| format!("{name}"));
-            }
+        // Raw BTF is told from its first bytes: /sys/kernel/btf/vmlinux cannot be mapped.
+        None if btfgen::btf::detect_endian(&head).is_ok() => {
+            return Err(dwarf::EncodeError::RawBtf).with_context(|| format!("{name}"));
+        }
+        None => match file.regular() {
             // SAFETY: the map is read-only; a file changed underneath gives wrong output
             // or an error, not memory unsafety beyond what reading a changing file implies.
-            Input::Elf(unsafe { memmap2::Mmap::map(&file) }.with_context(|| format!("{name}"))?)
-        }
+            Some(f) => {
+                Source::Elf(unsafe { memmap2::Mmap::map(f) }.with_context(|| format!("{name}"))?)
+            }
+            // A stream that is not ELF is refused by the encoder from its first bytes.
+            None if !elf => Source::Read(head),
+            None => Source::Read(
+                file.read_all(input::MAX_ELF_STREAM)
+                    .with_context(|| format!("{name}"))?,
+            ),
+        },
     };
     let map = input.bytes();
     let len = map.len() as u64;
@@ -162,17 +174,20 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The ELF to encode: the file itself, or the vmlinux streamed out of a package.
-enum Input {
+/// The ELF to encode: the file itself (mapped, or read from a stream), or the vmlinux
+/// streamed out of a package.
+enum Source {
     Elf(memmap2::Mmap),
+    Read(Vec<u8>),
     Package(package::Vmlinux),
 }
 
-impl Input {
+impl Source {
     fn bytes(&self) -> &[u8] {
         match self {
-            Input::Elf(m) => m,
-            Input::Package(v) => v.bytes(),
+            Source::Elf(m) => m,
+            Source::Read(b) => b,
+            Source::Package(v) => v.bytes(),
         }
     }
 }

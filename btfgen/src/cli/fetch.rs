@@ -60,7 +60,8 @@ pub(super) struct Args {
     /// download stalled this long is retried), in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     timeout: u64,
-    /// Kernels processed at once (download, extraction, encoding overlap across them).
+    /// Kernels processed at once (download, extraction, encoding overlap across them);
+    /// at most two per CPU.
     #[arg(short, long, value_name = "N", default_value_t = 2)]
     jobs: usize,
     /// Retries of a download (connection errors, timeouts, HTTP 5xx; never 404 nor a
@@ -184,7 +185,11 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let next = AtomicUsize::new(0);
     let finished = AtomicUsize::new(0);
     let out = Mutex::new(Vec::new());
-    let workers = a.jobs.clamp(1, total.max(1));
+    // Each worker holds one kernel's vmlinux and its encoder's memory: beyond two per
+    // CPU (one downloading while the other encodes), more would only fill memory and
+    // the temporary directory, so `-j 100000` is clamped.
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = a.jobs.min(2 * cpus).clamp(1, total.max(1));
     let settings = Settings {
         client: &client,
         retries: a.retries,
@@ -193,7 +198,7 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
         tmpdir: a.tmpdir.clone(),
         // Several kernels at once: each encoder uses an equal share of the CPUs.
         encode_jobs: if workers > 1 {
-            (std::thread::available_parallelism().map_or(1, |n| n.get()) / workers).max(1)
+            (cpus / workers).max(1)
         } else {
             0
         },
@@ -310,6 +315,8 @@ enum Status {
         retries: u32,
         /// The release the vmlinux path names, when not the expected one.
         other_release: Option<String>,
+        /// Why the vmlinux was not checked against the package's own digest of it.
+        unverified: Option<String>,
     },
     /// The output existed already.
     Skipped,
@@ -326,6 +333,7 @@ impl Status {
                 resumed,
                 retries,
                 other_release,
+                unverified,
             } => {
                 let mut s = format!("done, {bytes} bytes");
                 match digest {
@@ -343,6 +351,9 @@ impl Status {
                 }
                 if *had_btf {
                     s += ", the vmlinux already has .BTF (encoded from DWARF regardless)";
+                }
+                if let Some(w) = unverified {
+                    s += &format!(", warning: {w}");
                 }
                 s
             }
@@ -414,6 +425,7 @@ fn fetch_one(
     let vmlinux = extracted?;
     // The file is named by the catalog's `uname -r` (what --list shows and the skip
     // check looks for); a vmlinux path naming another release is reported.
+    let unverified = vmlinux.unverified.clone();
     let other_release = (vmlinux.release != k.uname)
         .then(|| format!("{} (member {})", vmlinux.release, vmlinux.member));
     let opts = dwarf::Options {
@@ -449,6 +461,7 @@ fn fetch_one(
         resumed: verified.resumed,
         retries: verified.retries,
         other_release,
+        unverified,
     })
 }
 
@@ -510,15 +523,18 @@ fn summary(results: &[Outcome], elapsed: Duration, json: bool) {
             if i > 0 {
                 o.push(',');
             }
-            let (status, reason, had, digest) = match &r.status {
+            let (status, reason, had, digest, warning) = match &r.status {
                 Status::Done {
-                    had_btf, digest, ..
-                } => ("done", None, *had_btf, digest.clone()),
-                Status::Skipped => ("skipped", None, false, None),
-                Status::Failed(e) => ("failed", Some(e.clone()), false, None),
+                    had_btf,
+                    digest,
+                    unverified,
+                    ..
+                } => ("done", None, *had_btf, digest.clone(), unverified.clone()),
+                Status::Skipped => ("skipped", None, false, None, None),
+                Status::Failed(e) => ("failed", Some(e.clone()), false, None, None),
             };
             o += &format!(
-                "{{\"distro\":{},\"arch\":{},\"uname\":{},\"status\":\"{status}\",\"path\":{},\"had_btf\":{had},\"verified\":{},\"reason\":{}}}",
+                "{{\"distro\":{},\"arch\":{},\"uname\":{},\"status\":\"{status}\",\"path\":{},\"had_btf\":{had},\"verified\":{},\"warning\":{},\"reason\":{}}}",
                 json_str(&r.distro),
                 json_str(r.arch),
                 json_str(&r.uname),
@@ -526,6 +542,7 @@ fn summary(results: &[Outcome], elapsed: Duration, json: bool) {
                     .as_ref()
                     .map_or("null".into(), |p| json_str(&p.display().to_string())),
                 digest.map_or("null".into(), |d| json_str(&d)),
+                warning.map_or("null".into(), |w| json_str(&w)),
                 reason.map_or("null".into(), |e| json_str(&e)),
             );
         }

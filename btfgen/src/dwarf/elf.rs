@@ -4,12 +4,14 @@
 use hashbrown::{HashMap, HashSet};
 use std::borrow::Cow;
 
+use object::elf;
+use object::read::elf::{ElfFile, FileHeader, SectionHeader};
 use object::{
     Object, ObjectSection, ObjectSymbol, RelocationKind, RelocationTarget, SectionIndex, SymbolKind,
 };
 
 use super::error::EncodeError;
-use crate::btf::section_data;
+use crate::btf::sections_data;
 
 /// The DWARF sections the converter reads (`.debug_line` only for its unit headers,
 /// which gimli parses with each unit).
@@ -67,15 +69,27 @@ impl<'data> ElfInput<'data> {
         };
         let base_of = |idx: SectionIndex| bases.get(&idx).copied().unwrap_or(0);
 
+        let (ids, found): (Vec<_>, Vec<_>) = DWARF_SECTIONS
+            .iter()
+            .filter_map(|&id| Some((id, file.section_by_name(id.name())?)))
+            .unzip();
+        if relocatable {
+            let dwarf: Vec<(SectionIndex, &str)> = found
+                .iter()
+                .map(|s| (s.index(), s.name().unwrap_or("")))
+                .collect();
+            match &file {
+                object::File::Elf32(f) => check_relocation_sections(f, &dwarf)?,
+                object::File::Elf64(f) => check_relocation_sections(f, &dwarf)?,
+                _ => {}
+            }
+        }
+        let data_of = sections_data(data.len(), &found)
+            .map_err(|(i, e)| EncodeError::BadElf(format!("section {}: {e}", ids[i].name())))?;
         let mut sections = HashMap::new();
-        for id in DWARF_SECTIONS {
-            let Some(section) = file.section_by_name(id.name()) else {
-                continue;
-            };
-            let bytes = section_data(&section)
-                .map_err(|e| EncodeError::BadElf(format!("section {}: {e}", id.name())))?;
+        for ((id, section), bytes) in ids.into_iter().zip(&found).zip(data_of) {
             let bytes = if relocatable {
-                Cow::Owned(relocate(&file, &section, bytes.into_owned(), &base_of)?)
+                Cow::Owned(relocate(&file, section, bytes.into_owned(), &base_of)?)
             } else {
                 bytes
             };
@@ -165,6 +179,59 @@ fn section_bases(file: &object::File<'_>) -> HashMap<SectionIndex, u64> {
     bases
 }
 
+/// Refuses the relocation sections of a relocatable object that are about its DWARF
+/// sections (`dwarf`: index and name) but could not be applied as they should: one
+/// whose `sh_link` is not the symbol table (its symbol indices mean nothing; the
+/// `object` crate passes over such a section, which left every `DW_FORM_strp`
+/// unrelocated and every name wrong), or one named for a DWARF section
+/// (`.rela.debug_info`) whose `sh_info` points elsewhere. libdwfl, which pahole uses,
+/// takes the file's one symbol table whatever `sh_link` says; a file that disagrees
+/// with itself is refused here rather than guessed at.
+fn check_relocation_sections<Elf: FileHeader>(
+    file: &ElfFile<'_, Elf>,
+    dwarf: &[(SectionIndex, &str)],
+) -> Result<(), EncodeError> {
+    let endian = file.endian();
+    let table = file.elf_section_table();
+    let symtab = file.elf_symbol_table().section();
+    for (index, header) in table.enumerate() {
+        let kind = header.sh_type(endian);
+        if ![elf::SHT_REL, elf::SHT_RELA, elf::SHT_CREL].contains(&kind) {
+            continue;
+        }
+        let name = table.section_name(endian, header).unwrap_or(b"");
+        let name = String::from_utf8_lossy(name);
+        let target = header.info_link(endian);
+        let named_for = [".rela", ".rel", ".crel"]
+            .iter()
+            .filter_map(|p| name.strip_prefix(p))
+            .find_map(|rest| dwarf.iter().find(|(_, n)| *n == rest));
+        let about_dwarf = dwarf.iter().any(|(i, _)| *i == target);
+        if !about_dwarf && named_for.is_none() {
+            continue;
+        }
+        let shown = if name.is_empty() {
+            format!("section {}", index.0)
+        } else {
+            name.to_string()
+        };
+        if let Some((i, n)) = named_for.filter(|(i, _)| *i != target) {
+            return Err(EncodeError::BadElf(format!(
+                "{shown}: sh_info is section {}, not {n} (section {}); its relocations cannot be applied",
+                target.0, i.0
+            )));
+        }
+        let link = header.link(endian);
+        if link != symtab {
+            return Err(EncodeError::BadElf(format!(
+                "{shown}: sh_link is section {}, not the symbol table (section {}); its relocations cannot be applied",
+                link.0, symtab.0
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Applies a relocatable object's relocations against one DWARF section.
 fn relocate(
     file: &object::File<'_>,
@@ -184,7 +251,12 @@ fn relocate(
             }
             RelocationTarget::Section(idx) => base_of(idx),
             RelocationTarget::Absolute => 0,
-            _ => continue,
+            _ => {
+                return Err(EncodeError::BadElf(format!(
+                    "relocation at {offset:#x} in {}: unsupported target",
+                    section.name().unwrap_or("?")
+                )))
+            }
         };
         if reloc.kind() != RelocationKind::Absolute {
             // DWARF sections only carry absolute relocations on the targets we support;

@@ -122,11 +122,15 @@ fn run<'a>(
     } else {
         headers.chunks(1).collect()
     };
-    let jobs = if opts.jobs == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        opts.jobs
-    };
+    // More threads than CPUs or than groups to convert would only wait: `-j 100000`
+    // is clamped (the output is the same for any number).
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = match opts.jobs {
+        0 => cpus,
+        n => n.min(cpus),
+    }
+    .min(groups.len())
+    .max(1);
     let workers = jobs - 1;
     // How far ahead of the deduplication workers may convert. A few units were too few:
     // the deduplication of a large unit kept a worker waiting for ~50 ms of a

@@ -9,7 +9,8 @@ use crate::btf::Btf;
 #[derive(Clone, Debug)]
 pub struct Options {
     /// Threads, the calling one included (0: one per CPU); 1 converts and deduplicates
-    /// on the calling thread alone.
+    /// on the calling thread alone. At most one per CPU and one per unit are started,
+    /// whatever the number asked.
     pub jobs: usize,
     /// Emit FUNC + FUNC_PROTO for functions.
     pub funcs: bool,

@@ -231,8 +231,11 @@ impl Catalog {
 
     /// Reads and parses a catalog file.
     pub fn load(path: &Path) -> Result<Catalog, CatalogError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| CatalogError::Io(path.display().to_string(), e))?;
+        let io = |e| CatalogError::Io(path.display().to_string(), e);
+        let bytes = crate::input::read(path, crate::input::MAX_TEXT_STREAM)
+            .map_err(|e| io(std::io::Error::other(e)))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
         Catalog::parse(&text, &path.display().to_string())
     }
 

@@ -66,24 +66,34 @@ pub struct Package {
     pub checksum: Option<Checksum>,
 }
 
+/// Most bytes a metadata file may decompress to (2 GiB): Fedora's primary.xml, the
+/// largest, is a few hundred MB; past this a download is refused as a decompression
+/// bomb rather than parsed for hours.
+pub(super) const MAX_METADATA_DECOMPRESSED: u64 = 2 << 30;
+
 /// Wraps `r` in the decompressor its file name's suffix calls for (`.gz`, `.xz`,
-/// `.zst`, `.bz2`; anything else is read as is).
+/// `.zst`, `.bz2`; anything else is read as is), failing past
+/// [`MAX_METADATA_DECOMPRESSED`] bytes.
 pub(super) fn decompress<'a>(name: &str, r: impl Read + 'a) -> io::Result<Box<dyn BufRead + 'a>> {
     let base = name.split(['?', '#']).next().unwrap_or(name);
-    Ok(if base.ends_with(".gz") {
-        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(r)))
+    let decoder: Box<dyn Read + 'a> = if base.ends_with(".gz") {
+        Box::new(flate2::read::MultiGzDecoder::new(r))
     } else if base.ends_with(".xz") {
-        Box::new(BufReader::new(liblzma::read::XzDecoder::new_stream(
+        Box::new(liblzma::read::XzDecoder::new_stream(
             r,
             crate::package::xz_stream()?,
-        )))
+        ))
     } else if base.ends_with(".zst") {
-        Box::new(BufReader::new(zstd::Decoder::new(r)?))
+        Box::new(zstd::Decoder::new(r)?)
     } else if base.ends_with(".bz2") {
-        Box::new(BufReader::new(bzip2::read::MultiBzDecoder::new(r)))
+        Box::new(bzip2::read::MultiBzDecoder::new(r))
     } else {
-        Box::new(BufReader::new(r))
-    })
+        Box::new(r)
+    };
+    Ok(Box::new(BufReader::new(crate::package::Limited::new(
+        decoder,
+        MAX_METADATA_DECOMPRESSED,
+    ))))
 }
 
 /// One `<data>` record of repomd.xml.

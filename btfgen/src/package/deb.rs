@@ -31,7 +31,7 @@ pub(super) fn extract<R: Read>(reader: R, cx: &Cx) -> Result<Vmlinux, PackageErr
     let mut ar = ar::Reader::new(reader).map_err(|e| cx.read_error(WHAT, e))?;
     let mut first = true;
     let mut found = None;
-    let mut md5sums = HashMap::new();
+    let mut md5sums = None;
     while let Some(header) = ar.next().map_err(|e| cx.read_error(WHAT, e))? {
         // GNU ar spells names with a trailing '/'.
         let id = header.name.trim_end_matches('/').to_string();
@@ -54,7 +54,7 @@ pub(super) fn extract<R: Read>(reader: R, cx: &Cx) -> Result<Vmlinux, PackageErr
             .and_then(|c| decoder(c, &mut ar))
             .ok_or_else(|| cx.unsupported("ar member", &id))?;
         let v = if is_data {
-            from_tar(cx.limit(dec), compression, &md5sums, cx).map(Some)
+            from_tar(cx.limit(dec), compression, md5sums.as_ref(), cx).map(Some)
         } else {
             control_md5sums(cx.limit(dec), cx).map(|m| {
                 md5sums = m;
@@ -87,10 +87,15 @@ pub(super) fn extract<R: Read>(reader: R, cx: &Cx) -> Result<Vmlinux, PackageErr
     }
 }
 
-/// The md5sums lines of vmlinux paths in control.tar: relative path → hex digest.
-fn control_md5sums<R: Read>(r: R, cx: &Cx) -> Result<HashMap<String, String>, PackageError> {
+/// The md5sums lines of vmlinux paths in control.tar: relative path → hex digest;
+/// `None` when control.tar has no md5sums. One longer than [`MAX_MD5SUMS`] is refused
+/// (cut short, it could lose the vmlinux's line).
+fn control_md5sums<R: Read>(
+    r: R,
+    cx: &Cx,
+) -> Result<Option<HashMap<String, String>>, PackageError> {
     const WHAT: &str = "control.tar";
-    let mut sums = HashMap::new();
+    let mut found = None;
     let mut tar = tar::Archive::new(r);
     let entries = tar.entries().map_err(|e| cx.read_error(WHAT, e))?;
     for entry in entries {
@@ -100,9 +105,13 @@ fn control_md5sums<R: Read>(r: R, cx: &Cx) -> Result<HashMap<String, String>, Pa
         }
         let mut text = String::new();
         entry
-            .take(MAX_MD5SUMS)
+            .take(MAX_MD5SUMS + 1)
             .read_to_string(&mut text)
             .map_err(|e| cx.read_error(WHAT, e))?;
+        if text.len() as u64 > MAX_MD5SUMS {
+            return Err(cx.corrupt(WHAT, format!("md5sums is longer than {MAX_MD5SUMS} bytes")));
+        }
+        let sums = found.get_or_insert_with(HashMap::new);
         for line in text.lines() {
             let Some((hex, path)) = line.split_once("  ") else {
                 continue;
@@ -112,13 +121,13 @@ fn control_md5sums<R: Read>(r: R, cx: &Cx) -> Result<HashMap<String, String>, Pa
             }
         }
     }
-    Ok(sums)
+    Ok(found)
 }
 
 fn from_tar<R: Read>(
     r: R,
     compression: &'static str,
-    md5sums: &HashMap<String, String>,
+    md5sums: Option<&HashMap<String, String>>,
     cx: &Cx,
 ) -> Result<Vmlinux, PackageError> {
     const WHAT: &str = "data.tar";
@@ -135,10 +144,19 @@ fn from_tar<R: Read>(
             continue;
         }
         let size = entry.size();
-        let digest = md5sums.get(relative(&name)).map(|hex| Digest {
-            algo: Algo::Md5,
-            hex: hex.clone(),
-        });
+        let digest = match md5sums {
+            None => Err("control.tar has no md5sums: the vmlinux is not checked".to_string()),
+            Some(sums) => match sums.get(relative(&name)) {
+                Some(hex) => Ok(Digest {
+                    algo: Algo::Md5,
+                    hex: hex.clone(),
+                }),
+                None => Err(format!(
+                    "md5sums lists no digest of {}: the vmlinux is not checked",
+                    relative(&name)
+                )),
+            },
+        };
         return cx.write_vmlinux(
             &mut entry,
             size,
@@ -244,11 +262,39 @@ mod tests {
     fn without_an_md5sums_line_the_vmlinux_goes_unverified() {
         let data = tar(&[TarEntry::File(BOOT, b"abc")]);
         let other = format!("{MD5_ABC}  usr/share/doc/k/copyright\n");
-        for md5sums in [None, Some(other.as_str())] {
+        for (md5sums, why) in [
+            (None, "control.tar has no md5sums: the vmlinux is not checked"),
+            (
+                Some(other.as_str()),
+                "md5sums lists no digest of usr/lib/debug/boot/vmlinux-6.1.0-9-amd64: the vmlinux is not checked",
+            ),
+        ] {
             let v = extract(&deb("data.tar", &data, md5sums), &Options::default()).unwrap();
             assert_eq!(v.verified, None, "{md5sums:?}");
+            assert_eq!(v.unverified.as_deref(), Some(why));
             assert_eq!(v.bytes(), b"abc");
         }
+        let v = extract(
+            &deb("data.tar", &data, Some(&md5sums_of_abc())),
+            &Options::default(),
+        )
+        .unwrap();
+        assert_eq!((v.verified, v.unverified), (Some("md5"), None));
+    }
+
+    #[test]
+    fn md5sums_past_its_bound_is_refused_not_cut_short() {
+        // The vmlinux's line comes after MAX_MD5SUMS bytes of other lines: read cut
+        // short, the package would go unchecked.
+        let filler = "0".repeat(32) + "  usr/share/doc/k/x\n";
+        let mut sums = filler.repeat(MAX_MD5SUMS as usize / filler.len() + 1);
+        sums += &md5sums_of_abc();
+        let data = tar(&[TarEntry::File(BOOT, b"abc")]);
+        let e = extract(&deb("data.tar", &data, Some(&sums)), &Options::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("k.deb: corrupt control.tar: md5sums is longer than {MAX_MD5SUMS} bytes")
+        );
     }
 
     #[test]

@@ -68,16 +68,9 @@ impl PackageFormat {
 
     /// The package format of the file at `path`, by its magic bytes (not its name).
     pub fn detect(path: &Path) -> io::Result<Option<PackageFormat>> {
-        let mut head = [0u8; 8];
-        let mut f = File::open(path)?;
-        let mut n = 0;
-        while n < head.len() {
-            match f.read(&mut head[n..])? {
-                0 => break,
-                k => n += k,
-            }
-        }
-        Ok(PackageFormat::sniff(&head[..n]))
+        Ok(PackageFormat::sniff(
+            crate::input::Input::open(path)?.head(8)?,
+        ))
     }
 
     /// `deb` or `rpm`.
@@ -197,6 +190,9 @@ pub struct Vmlinux {
     /// The digest the vmlinux was checked against (the package's md5sums or RPM file
     /// digests): `md5`, `sha256`, ...; `None` when the package has none for it.
     pub verified: Option<&'static str>,
+    /// Why the vmlinux could not be checked, when `verified` is `None` (a `.deb` whose
+    /// md5sums lacks it, say): the package is incomplete, and callers warn.
+    pub unverified: Option<String>,
     map: memmap2::Mmap,
     _file: File,
 }
@@ -236,16 +232,16 @@ pub fn extract_vmlinux_file(path: &Path, opts: &Options) -> Result<Vmlinux, Pack
         what: "package",
         detail: e.to_string(),
     };
-    let format = PackageFormat::detect(path)
-        .map_err(io_err)?
-        .ok_or_else(|| PackageError::Unsupported {
+    let mut input = crate::input::Input::open(path).map_err(io_err)?;
+    let format = PackageFormat::sniff(input.head(8).map_err(io_err)?).ok_or_else(|| {
+        PackageError::Unsupported {
             package: package.clone(),
             what: "package format",
             value: "not an ar (.deb/.ddeb) nor an RPM file".into(),
-        })?;
-    let f = File::open(path).map_err(io_err)?;
+        }
+    })?;
     extract_vmlinux(
-        io::BufReader::with_capacity(1 << 20, f),
+        io::BufReader::with_capacity(1 << 20, input.into_reader()),
         format,
         &package,
         opts,
@@ -311,7 +307,8 @@ impl Cx<'_> {
     }
 
     /// Copies exactly `size` bytes of the member `member` from `r` into a new
-    /// anonymous temporary file, checks them against `digest` and maps them.
+    /// anonymous temporary file, checks them against `digest` and maps them; without a
+    /// digest, `Err` says why (kept as [`Vmlinux::unverified`]).
     #[allow(clippy::too_many_arguments)]
     fn write_vmlinux(
         &self,
@@ -322,8 +319,12 @@ impl Cx<'_> {
         format: PackageFormat,
         compression: &'static str,
         what: &'static str,
-        digest: Option<Digest>,
+        digest: Result<Digest, String>,
     ) -> Result<Vmlinux, PackageError> {
+        let (digest, unverified) = match digest {
+            Ok(d) => (Some(d), None),
+            Err(why) => (None, Some(why)),
+        };
         let mut hasher = digest.as_ref().map(|d| d.algo.hasher());
         let dir = self.opts.tmpdir.clone().unwrap_or_else(std::env::temp_dir);
         let temp = |error: io::Error| PackageError::Temp {
@@ -383,6 +384,7 @@ impl Cx<'_> {
             format,
             compression,
             verified: digest.map(|d| d.algo.name()),
+            unverified,
             map,
             _file: file,
         })
@@ -406,6 +408,17 @@ pub(crate) struct Limited<R> {
     inner: R,
     left: u64,
     exceeded: Rc<Cell<bool>>,
+}
+
+impl<R> Limited<R> {
+    /// `inner`, failing once it has given more than `max` bytes.
+    pub(crate) fn new(inner: R, max: u64) -> Limited<R> {
+        Limited {
+            inner,
+            left: max,
+            exceeded: Rc::new(Cell::new(false)),
+        }
+    }
 }
 
 impl<R: Read> Read for Limited<R> {

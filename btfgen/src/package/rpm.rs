@@ -184,7 +184,8 @@ fn payload<R: Read>(
                 // A header without file lists only goes unchecked.
                 let digest = file_list(&mut files, header, cx)
                     .ok()
-                    .and_then(|f| f.digest(relative(&name)));
+                    .and_then(|f| f.digest(relative(&name)))
+                    .ok_or_else(|| format!("the RPM header records no digest of {name}"));
                 let mut r = payload.data(size);
                 return cx.write_vmlinux(
                     &mut r,

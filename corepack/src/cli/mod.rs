@@ -116,7 +116,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Cmd::Trace(args) => trace::trace(args)?,
         Cmd::Inspect { bundle, json } => {
-            let bytes = std::fs::read(&bundle).with_context(|| format!("{}", bundle.display()))?;
+            let bytes = btfgen::input::read(&bundle, btfgen::input::MAX_BTF_STREAM)
+                .with_context(|| format!("{}", bundle.display()))?;
             inspect::inspect(&bytes, json).with_context(|| format!("{}", bundle.display()))?;
         }
         Cmd::Verify {
@@ -125,7 +126,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
             tracer,
         } => {
             let objects = with_tracer(read_objects(&objects)?, tracer)?;
-            let bytes = std::fs::read(&bundle).with_context(|| format!("{}", bundle.display()))?;
+            let bytes = btfgen::input::read(&bundle, btfgen::input::MAX_BTF_STREAM)
+                .with_context(|| format!("{}", bundle.display()))?;
             let b = Bundle::open(&bytes).with_context(|| format!("{}", bundle.display()))?;
             b.verify()
                 .with_context(|| format!("{}", bundle.display()))?;

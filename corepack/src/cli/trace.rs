@@ -34,7 +34,8 @@ pub(super) struct TraceArgs {
 
 /// The BTF bytes aya needs (raw): files may be raw or ELF with a `.BTF` section.
 fn read_raw_btf(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+    let bytes = btfgen::input::read(path, btfgen::input::MAX_BTF_STREAM)
+        .with_context(|| format!("{}", path.display()))?;
     if bytes.starts_with(b"\x7fELF") {
         let btf = btfgen::btf::Btf::from_any_bytes(&bytes, None)
             .with_context(|| format!("{}", path.display()))?;
@@ -48,7 +49,8 @@ pub(super) fn trace(args: TraceArgs) -> anyhow::Result<()> {
     let file;
     let bundle_bytes: Option<&[u8]> = match &args.bundle {
         Some(path) => {
-            file = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+            file = btfgen::input::read(path, btfgen::input::MAX_BTF_STREAM)
+                .with_context(|| format!("{}", path.display()))?;
             Some(&file)
         }
         None => embedded_bundle(),
