@@ -28,7 +28,7 @@ pub const MAX_ELF_STREAM: u64 = 4 << 30;
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     /// Opening or reading failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] io::Error),
     /// A non-regular file gave more than its bound.
     #[error(
