@@ -4,8 +4,10 @@
 use std::collections::HashMap;
 use std::io::Read;
 
+use crate::digest::{Algorithm, Checksum};
+
 use super::{
-    ar, classify, decoder, drain, relative, Algo, Counting, Cx, Digest, Member, PackageError,
+    ar, classify, decoder, drain, relative, Counting, Cx, Member, PackageError,
     PackageFormat, Vmlinux,
 };
 
@@ -87,8 +89,9 @@ pub(super) fn extract<R: Read>(reader: R, cx: &Cx) -> Result<Vmlinux, PackageErr
     }
 }
 
-/// The md5sums lines of vmlinux paths in control.tar: relative path → hex digest.
-fn control_md5sums<R: Read>(r: R, cx: &Cx) -> Result<HashMap<String, String>, PackageError> {
+/// The md5sums lines of vmlinux paths in control.tar: relative path → digest. A
+/// vmlinux line whose digest is not 32 hex digits is an error.
+fn control_md5sums<R: Read>(r: R, cx: &Cx) -> Result<HashMap<String, Checksum>, PackageError> {
     const WHAT: &str = "control.tar";
     let mut sums = HashMap::new();
     let mut tar = tar::Archive::new(r);
@@ -108,7 +111,9 @@ fn control_md5sums<R: Read>(r: R, cx: &Cx) -> Result<HashMap<String, String>, Pa
                 continue;
             };
             if let Member::Vmlinux(_) = classify(path) {
-                sums.insert(relative(path).to_string(), hex.to_string());
+                let sum = Checksum::new(Algorithm::Md5, hex)
+                    .map_err(|e| cx.corrupt(WHAT, format!("md5sums: {path}: {e}")))?;
+                sums.insert(relative(path).to_string(), sum);
             }
         }
     }
@@ -118,7 +123,7 @@ fn control_md5sums<R: Read>(r: R, cx: &Cx) -> Result<HashMap<String, String>, Pa
 fn from_tar<R: Read>(
     r: R,
     compression: &'static str,
-    md5sums: &HashMap<String, String>,
+    md5sums: &HashMap<String, Checksum>,
     cx: &Cx,
 ) -> Result<Vmlinux, PackageError> {
     const WHAT: &str = "data.tar";
@@ -135,10 +140,7 @@ fn from_tar<R: Read>(
             continue;
         }
         let size = entry.size();
-        let digest = md5sums.get(relative(&name)).map(|hex| Digest {
-            algo: Algo::Md5,
-            hex: hex.clone(),
-        });
+        let digest = md5sums.get(relative(&name)).cloned();
         return cx.write_vmlinux(
             &mut entry,
             size,
@@ -220,7 +222,7 @@ mod tests {
             );
             assert_eq!(
                 (v.format, v.compression, v.verified),
-                (PackageFormat::Deb, compression, Some("md5")),
+                (PackageFormat::Deb, compression, Some(Algorithm::Md5)),
                 "{ext}"
             );
         }
@@ -234,8 +236,24 @@ mod tests {
         assert_eq!(
             e.to_string(),
             format!(
-                "k.deb: corrupt data.tar: {BOOT}: md5 {MD5_ABC} differs from the package's {}",
+                "k.deb: corrupt data.tar: {BOOT}: md5 {MD5_ABC}, expected {} (the package's digest)",
                 "0".repeat(32)
+            )
+        );
+    }
+
+    #[test]
+    fn a_malformed_md5sums_line_of_the_vmlinux_is_corrupt() {
+        let data = tar(&[TarEntry::File(BOOT, b"abc")]);
+        // One digit short: not a digest to check against, nor one to pass over.
+        let short = format!("{}  {}\n", &MD5_ABC[1..], &BOOT[2..]);
+        let e = extract(&deb("data.tar", &data, Some(&short)), &Options::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "k.deb: corrupt control.tar: md5sums: {}: md5 digest \"{}\" is not 32 hex digits",
+                &BOOT[2..],
+                &MD5_ABC[1..]
             )
         );
     }
