@@ -21,6 +21,9 @@ use object::{Object, ObjectSection};
 // Output paths: devices, FIFOs, links, `-` and inputs given to -o.
 #[path = "hostile/outputs.rs"]
 mod outputs;
+// Integrity checks: repository digests, corepack verify and trace, BTF section layout.
+#[path = "hostile/integrity.rs"]
+mod integrity;
 
 /// Asserts that a command refused its input cleanly: failure, no panic, one line on
 /// stderr (or, for `btfgen check`, an `error:` row in its report), no `out` file.

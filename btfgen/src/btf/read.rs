@@ -122,6 +122,16 @@ impl Btf {
         parse(data, None)
     }
 
+    /// Parses a raw base BTF blob as the commands that compute with its types need it:
+    /// [`Btf::from_bytes`], then [`check_reference_loops`](super::check_reference_loops).
+    /// What `btfgen min` refuses as a kernel's BTF, this refuses (corepack's `verify`
+    /// and its tracer read bundle blobs with it).
+    pub fn from_bytes_checked(data: &[u8]) -> Result<Btf, BtfError> {
+        let btf = parse(data, None)?;
+        super::check_reference_loops(&btf)?;
+        Ok(btf)
+    }
+
     /// Parses a raw split BTF blob whose ids and strings continue `base`'s.
     pub fn from_split_bytes(data: &[u8], base: Arc<Btf>) -> Result<Btf, BtfError> {
         parse(data, Some(base))
