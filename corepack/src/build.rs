@@ -53,7 +53,7 @@ pub enum BuildError {
     Bundle(#[from] BundleError),
     /// A blob of a bundle does not decode, or is not BTF that `btfgen min` would take
     /// as a kernel's ([`verify_blobs`]).
-    #[error("blob {index} ({kernels}): {source}")]
+    #[error("blob {index} ({kernels})")]
     Blob {
         /// The blob's index.
         index: usize,
@@ -277,10 +277,12 @@ pub fn verify_relocations(
             return Err(BuildError::UnknownObject(o.name.clone()));
         }
     }
-    let per_blob: Vec<Result<RelocReport, Vec<String>>> = (0..bundle.blobs().len())
+    // Outer error: the blob is not usable BTF; inner: the relocations it refuses.
+    type PerBlob = Result<Result<RelocReport, Vec<String>>, BuildError>;
+    let per_blob: Vec<PerBlob> = (0..bundle.blobs().len())
         .into_par_iter()
         .map(|i| {
-            let btf = blob_btf(bundle, i).map_err(|e| vec![e.to_string()])?;
+            let btf = blob_btf(bundle, i)?;
             let users = blob_kernels(bundle, i);
             let mut r = RelocReport::default();
             let mut refused = Vec::new();
@@ -298,17 +300,17 @@ pub fn verify_relocations(
                     }
                 }
             }
-            if refused.is_empty() {
+            Ok(if refused.is_empty() {
                 Ok(r)
             } else {
                 Err(refused)
-            }
+            })
         })
         .collect();
     let mut total = RelocReport::default();
     let mut errors = Vec::new();
     for r in per_blob {
-        match r {
+        match r? {
             Ok(r) => {
                 total.checked += r.checked;
                 total.poisoned.extend(r.poisoned);

@@ -151,6 +151,7 @@ fn corepack_verify_parses_every_blob() {
             )),
             "{what}: {err}"
         );
+        assert_eq!(err.matches(why.as_str()).count(), 1, "{what}: said twice: {err}");
         assert!(!err.contains("ok ("), "{what}: {err}");
         assert_eq!(fs::read(&p).unwrap(), before, "{what}: bundle changed");
     }
@@ -190,6 +191,7 @@ fn corepack_trace_refuses_unusable_btf_before_loading() {
                 err.contains(&format!("the selected BTF is not usable: {why}")),
                 "{source}: {what}: {err}"
             );
+            assert_eq!(err.matches(why.as_str()).count(), 1, "said twice: {err}");
             assert!(!err.contains("tracing sched_process_exec"), "{err}");
         }
     }

@@ -39,7 +39,7 @@ pub enum MetadataError {
         message: String,
     },
     /// A checksum of an algorithm [`crate::digest`] does not know, or not of its length.
-    #[error("{what}: {context}: {source}")]
+    #[error("{what}: {context}")]
     Checksum {
         /// The file.
         what: String,

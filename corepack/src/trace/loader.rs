@@ -22,7 +22,7 @@ pub enum TraceError {
     /// The BTF given to [`Tracer::load`] is not BTF `btfgen min` would take as a
     /// kernel's (malformed, or with reference loops no C type can have); found before
     /// anything is loaded.
-    #[error("the selected BTF is not usable: {0}")]
+    #[error("the selected BTF is not usable")]
     Unusable(#[from] btfgen::btf::BtfError),
     /// aya cannot parse the BTF given to [`Tracer::load`]; holds its error.
     #[error("the selected BTF does not parse: {0}")]

@@ -5,6 +5,7 @@ use std::io::Write;
 
 use super::*;
 use crate::digest::Algorithm;
+use crate::fetch::http::error_chain;
 
 // The repositories the fetch integration tests serve, shared with them (its items are
 // `pub` for the tests crate).
@@ -126,12 +127,12 @@ fn primary_checksums_of_unknown_types_are_errors_when_kept() {
     );
     let e = parse_primary(xml.as_bytes(), "p", |n| n == "k").unwrap_err();
     assert_eq!(
-        e.to_string(),
+        error_chain(&e),
         "p: package #1 (k): unknown digest algorithm \"crc32\""
     );
     let e = parse_primary(xml.as_bytes(), "p", |n| n == "j").unwrap_err();
     assert_eq!(
-        e.to_string(),
+        error_chain(&e),
         "p: package #2 (j): sha256 digest \"abc\" is not 64 hex digits"
     );
     // Packages not kept are not looked at.
@@ -258,7 +259,7 @@ fn repomd_without_a_primary_is_refused() {
     ];
     for (xml, want) in cases {
         let e = parse_repomd(xml.as_bytes(), "repomd.xml").unwrap_err();
-        assert_eq!(e.to_string(), want, "{xml}");
+        assert_eq!(error_chain(&e), want, "{xml}");
     }
 }
 
@@ -367,7 +368,7 @@ fn malformed_packages_name_the_stanza_and_field() {
             matches!(e, MetadataError::Format { .. } | MetadataError::Checksum { .. }),
             "{e}"
         );
-        assert_eq!(e.to_string(), want);
+        assert_eq!(error_chain(&e), want);
     }
 }
 
@@ -400,13 +401,13 @@ fn packages_give_their_strongest_digest() {
     // None at all, or a weaker one malformed beside a good stronger one: errors.
     let e = parse_packages(head.as_bytes(), "P", all).unwrap_err();
     assert_eq!(
-        e.to_string(),
+        error_chain(&e),
         "P: package k (line 1) has no MD5Sum, SHA1, SHA256, SHA512 field"
     );
     let text = format!("{head}MD5sum: 00\nSHA256: {SUM_A}\n");
     let e = parse_packages(text.as_bytes(), "P", all).unwrap_err();
     assert_eq!(
-        e.to_string(),
+        error_chain(&e),
         "P: package k (line 1): md5 digest \"00\" is not 32 hex digits"
     );
 }
@@ -478,7 +479,7 @@ fn malformed_release_lines_name_the_line() {
         (format!("SHA256:\n {short} 10 main/Packages\n"), short.to_string()),
         (format!("SHA256:\n {short}g 10 main/Packages\n"), format!("{short}g")),
     ] {
-        let e = parse_release(&text, "R").unwrap_err().to_string();
+        let e = error_chain(&parse_release(&text, "R").unwrap_err());
         assert_eq!(
             e,
             format!("R: line 2: sha256 digest \"{digest}\" is not 64 hex digits")
