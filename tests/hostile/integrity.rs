@@ -58,11 +58,7 @@ fn yum_sha1_repository_with_a_tampered_primary_is_refused() {
     // As published: listed.
     let o = fetch_list(&catalog, &mirror);
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(stdout.contains("3.10.0-1160.119.1.el7.x86_64"), "{stdout}");
 
     // A kernel release changed in place, same length: the sha1 no longer matches.
@@ -151,7 +147,11 @@ fn corepack_verify_parses_every_blob() {
             )),
             "{what}: {err}"
         );
-        assert_eq!(err.matches(why.as_str()).count(), 1, "{what}: said twice: {err}");
+        assert_eq!(
+            err.matches(why.as_str()).count(),
+            1,
+            "{what}: said twice: {err}"
+        );
         assert!(!err.contains("ok ("), "{what}: {err}");
         assert_eq!(fs::read(&p).unwrap(), before, "{what}: bundle changed");
     }
@@ -214,10 +214,7 @@ fn btf_with_overlapping_sections_is_refused() {
     // sections, bytes after them.
     let good = Blob::new().int().build();
     let types_len = good.len() - 24 - STRINGS.len();
-    let mut gap = Blob::new()
-        .int()
-        .header(3, types_len as u32 + 4)
-        .build();
+    let mut gap = Blob::new().int().header(3, types_len as u32 + 4).build();
     gap.splice(24 + types_len..24 + types_len, [0u8; 4]);
     let trailing = [good.as_slice(), &[0]].concat();
     let cases = [

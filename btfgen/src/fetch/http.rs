@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use super::catalog::{Entry, RepoType};
 use super::meta::{self, Package};
-use crate::digest::Checksum;
 use super::select::{self, Kernel};
+use crate::digest::Checksum;
 
 /// Metadata files larger than this (compressed) are refused.
 pub(super) const MAX_METADATA: u64 = 512 << 20;
@@ -346,7 +346,11 @@ mod tests {
             (None, Some(ck("sha", SHA1_ABC)), None),
             (None, Some(ck("md5", MD5_ABC)), None),
             // Upper-case hex in the metadata matches.
-            (None, Some(ck("sha256", &SHA256_ABC.to_ascii_uppercase())), None),
+            (
+                None,
+                Some(ck("sha256", &SHA256_ABC.to_ascii_uppercase())),
+                None,
+            ),
             (Some(4), None, Some("u: size 3 bytes, expected 4".into())),
             (
                 Some(4),

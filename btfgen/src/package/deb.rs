@@ -7,8 +7,8 @@ use std::io::Read;
 use crate::digest::{Algorithm, Checksum};
 
 use super::{
-    ar, classify, decoder, drain, relative, Counting, Cx, Member, PackageError,
-    PackageFormat, Vmlinux,
+    ar, classify, decoder, drain, relative, Counting, Cx, Member, PackageError, PackageFormat,
+    Vmlinux,
 };
 
 const WHAT: &str = "Debian package";

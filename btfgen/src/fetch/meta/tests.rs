@@ -365,7 +365,10 @@ fn malformed_packages_name_the_stanza_and_field() {
     for (text, want) in cases {
         let e = parse_packages(text.as_bytes(), "Packages", all).unwrap_err();
         assert!(
-            matches!(e, MetadataError::Format { .. } | MetadataError::Checksum { .. }),
+            matches!(
+                e,
+                MetadataError::Format { .. } | MetadataError::Checksum { .. }
+            ),
             "{e}"
         );
         assert_eq!(error_chain(&e), want);
@@ -392,7 +395,10 @@ fn packages_give_their_strongest_digest() {
             format!("{head}MD5sum: {md5}\nSHA1: {sha1}\n"),
             Checksum::new(Algorithm::Sha1, sha1),
         ),
-        (format!("{head}MD5sum: {md5}\n"), Checksum::new(Algorithm::Md5, md5)),
+        (
+            format!("{head}MD5sum: {md5}\n"),
+            Checksum::new(Algorithm::Md5, md5),
+        ),
     ];
     for (text, want) in cases {
         let got = parse_packages(text.as_bytes(), "P", all).unwrap();
@@ -476,8 +482,14 @@ fn malformed_release_lines_name_the_line() {
     // Digests not of their section's length, or not hex.
     let short = &SUM_A[..63];
     for (text, digest) in [
-        (format!("SHA256:\n {short} 10 main/Packages\n"), short.to_string()),
-        (format!("SHA256:\n {short}g 10 main/Packages\n"), format!("{short}g")),
+        (
+            format!("SHA256:\n {short} 10 main/Packages\n"),
+            short.to_string(),
+        ),
+        (
+            format!("SHA256:\n {short}g 10 main/Packages\n"),
+            format!("{short}g"),
+        ),
     ] {
         let e = error_chain(&parse_release(&text, "R").unwrap_err());
         assert_eq!(

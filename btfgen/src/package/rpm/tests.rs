@@ -239,7 +239,12 @@ fn newc_payload_checked_against_the_file_digest() {
 fn file_digests_of_an_unknown_algorithm_refuse_the_package() {
     // 3 is RIPEMD-160: a digest that cannot be checked is not passed over.
     let extra = [
-        (TAG_FILEDIGESTS, TYPE_STRING_ARRAY, 1, strings(&[&"0".repeat(40)])),
+        (
+            TAG_FILEDIGESTS,
+            TYPE_STRING_ARRAY,
+            1,
+            strings(&[&"0".repeat(40)]),
+        ),
         (TAG_FILEDIGESTALGO, TYPE_INT32, 1, be32(&[3])),
     ];
     let e = extract(&rpm_file(&main_header(&extra), &payload_of_abc(), &[])).unwrap_err();
@@ -277,7 +282,9 @@ fn header_digest_in_the_signature_is_checked() {
     let e = extract(&rpm_file(&main, &payload_of_abc(), &sig(&wrong))).unwrap_err();
     assert_eq!(
         e.to_string(),
-        format!("k.rpm: corrupt RPM header: sha256 {right}, expected {wrong} (the signature's digest)")
+        format!(
+            "k.rpm: corrupt RPM header: sha256 {right}, expected {wrong} (the signature's digest)"
+        )
     );
     // RPM v4 packages (RHEL 7) record only sha1: checked too.
     let sha1 = hex(&sha1::Sha1::digest(&main));
@@ -287,7 +294,9 @@ fn header_digest_in_the_signature_is_checked() {
     let e = extract(&rpm_file(&main, &payload_of_abc(), &sig1(&wrong1))).unwrap_err();
     assert_eq!(
         e.to_string(),
-        format!("k.rpm: corrupt RPM header: sha1 {sha1}, expected {wrong1} (the signature's digest)")
+        format!(
+            "k.rpm: corrupt RPM header: sha1 {sha1}, expected {wrong1} (the signature's digest)"
+        )
     );
     // Both: the stronger (sha256) is the one checked, so a wrong sha1 beside a right
     // sha256 goes by, and a right sha1 does not save a wrong sha256.
@@ -317,7 +326,9 @@ fn payload_digest_in_the_header_is_checked() {
     let e = extract(&rpm_file(&main(&wrong), &payload, &[])).unwrap_err();
     assert_eq!(
         e.to_string(),
-        format!("k.rpm: corrupt RPM payload: sha256 {right}, expected {wrong} (the header's digest)")
+        format!(
+            "k.rpm: corrupt RPM payload: sha256 {right}, expected {wrong} (the header's digest)"
+        )
     );
 }
 
