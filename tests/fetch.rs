@@ -3,229 +3,30 @@
 //! (nothing leaves the machine). The catalog, metadata parsers and kernel selection
 //! have their unit tests beside the code, in btfgen/src/fetch/.
 //!
-//! The repositories: yum repodata (repomd.xml, primary.xml.gz with sha256), an apt
-//! Packages.xz index, an HTML directory listing of RPM files. Compression is done
-//! with the `gzip` and `xz` tools, digests with `sha256sum`.
+//! The repositories (btfgen_tests::repo_server): yum repodata (repomd.xml,
+//! primary.xml.gz with sha256), an apt Packages.xz index, an HTML directory listing of
+//! RPM files. Compression is done with the `gzip` and `xz` tools, digests with
+//! coreutils (`sha256sum`, `md5sum`).
 
 use std::collections::HashSet;
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use btfgen::fetch::{self as fetch_mod, Client, HttpError};
 use btfgen::fetch::{Catalog, Entry};
 use btfgen_tests::repo_fixtures::*;
+use btfgen_tests::repo_server::{
+    compress, file_digest, repomd_xml, sha256, write, yum_repo, Server,
+};
 use btfgen_tests::{btfgen, demo_vmlinux, require_tool, run_ok, DemoVmlinux, Work};
 
-// ---------------------------------------------------------------------------
-// Loopback HTTP server
-
-/// Serves the files under a directory on 127.0.0.1 (HTTP/1.1, one request per
-/// connection, `Range: bytes=N-` honoured). A file `X.status` holding a number makes
-/// `X` answer with that status; `X.fail` holding N makes the next N requests of `X`
-/// answer 503; `X.cut` makes the next one send half of `X` and close the connection;
-/// `X.norange` makes the server ignore Range for `X`.
-/// Requests are logged to `requests.log` (path, Range start). Stops when dropped, and
-/// by itself after two minutes.
-struct Server {
-    base: String,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Server {
-    fn start(root: &Path) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let stop = Arc::new(AtomicBool::new(false));
-        let (root, flag) = (root.to_path_buf(), stop.clone());
-        let thread = std::thread::spawn(move || {
-            let deadline = Instant::now() + Duration::from_secs(120);
-            while !flag.load(Ordering::Relaxed) && Instant::now() < deadline {
-                match listener.accept() {
-                    Ok((s, _)) => serve(&root, s),
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                }
-            }
-        });
-        Server {
-            base,
-            stop,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn serve(root: &Path, s: TcpStream) {
-    s.set_nonblocking(false).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut r = BufReader::new(s.try_clone().unwrap());
-    let mut first = String::new();
-    if r.read_line(&mut first).is_err() {
-        return;
-    }
-    let mut range: Option<u64> = None;
-    loop {
-        let mut l = String::new();
-        match r.read_line(&mut l) {
-            Ok(0) | Err(_) => break,
-            Ok(_) if l == "\r\n" || l == "\n" => break,
-            Ok(_) => {
-                let lower = l.to_ascii_lowercase();
-                if let Some(v) = lower.strip_prefix("range: bytes=") {
-                    range = v.trim().trim_end_matches('-').parse().ok();
-                }
-            }
-        }
-    }
-    let path = first.split_whitespace().nth(1).unwrap_or("/");
-    let rel = path.trim_start_matches('/');
-    let file = if rel.is_empty() || rel.ends_with('/') {
-        root.join(rel).join("index.html")
-    } else {
-        root.join(rel)
-    };
-    // The request log: path and Range start.
-    if let Ok(mut log) = fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(root.join("requests.log"))
-    {
-        let _ = writeln!(
-            log,
-            "{path} {}",
-            range.map_or("-".into(), |r| r.to_string())
-        );
-    }
-    let marker = |ext: &str| PathBuf::from(format!("{}.{ext}", file.display()));
-    let status_file = marker("status");
-    // X.fail holding N: the next N requests of X answer 503.
-    let fail_file = marker("fail");
-    let failing = match fs::read_to_string(&fail_file) {
-        Ok(n) => {
-            let n: u32 = n.trim().parse().unwrap();
-            if n <= 1 {
-                let _ = fs::remove_file(&fail_file);
-            } else {
-                fs::write(&fail_file, (n - 1).to_string()).unwrap();
-            }
-            n > 0
-        }
-        Err(_) => false,
-    };
-    // X.cut: the next request of X gets half its body, then the connection closes.
-    let cut = fs::remove_file(marker("cut")).is_ok();
-    // X.norange: Range is ignored (the whole file, 200).
-    if marker("norange").exists() {
-        range = None;
-    }
-    let mut extra = String::new();
-    let (status, body) = if rel.split('/').any(|c| c == "..") {
-        (400, b"bad path".to_vec())
-    } else if failing {
-        (503, b"busy".to_vec())
-    } else if let Ok(s) = fs::read_to_string(&status_file) {
-        (s.trim().parse().unwrap(), b"status".to_vec())
-    } else {
-        match fs::read(&file) {
-            Ok(b) => match range {
-                Some(from) if (from as usize) < b.len() => {
-                    extra = format!(
-                        "Content-Range: bytes {from}-{}/{}\r\n",
-                        b.len() - 1,
-                        b.len()
-                    );
-                    (206, b[from as usize..].to_vec())
-                }
-                _ => (200, b),
-            },
-            Err(_) => (404, b"not found".to_vec()),
-        }
-    };
-    let mut s = s;
-    let _ = write!(
-        s,
-        "HTTP/1.1 {status} X\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
-        body.len()
-    );
-    if cut {
-        let _ = s.write_all(&body[..body.len() / 2]);
-        let _ = s.flush();
-        let _ = s.shutdown(std::net::Shutdown::Both);
-    } else {
-        let _ = s.write_all(&body);
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Repository builders
-
-fn sha256(path: &Path) -> String {
-    let out = Command::new(require_tool("sha256sum"))
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap()[..64].to_string()
-}
-
-/// Compresses `path` in place with `tool` (`gzip` or `xz`), keeping nothing else.
-fn compress(tool: &str, path: &Path) -> PathBuf {
-    let st = Command::new(require_tool(tool))
-        .arg("-f")
-        .arg(path)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    PathBuf::from(format!(
-        "{}.{}",
-        path.display(),
-        if tool == "gzip" { "gz" } else { "xz" }
-    ))
-}
-
-fn write(path: &Path, text: &str) {
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, text).unwrap();
-}
-
-fn repomd_xml(href: &str, sum: &str, size: u64) -> String {
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<repomd xmlns=\"http://linux.duke.edu/metadata/repo\">\n  <revision>1</revision>\n  <data type=\"primary\">\n    <checksum type=\"sha256\">{sum}</checksum>\n    <open-checksum type=\"sha256\">00</open-checksum>\n    <location href=\"{href}\"/>\n    <timestamp>1</timestamp>\n    <size>{size}</size>\n  </data>\n  <data type=\"filelists\">\n    <location href=\"repodata/filelists.xml.gz\"/>\n  </data>\n</repomd>\n"
-    )
-}
-
-/// Writes a yum repository under `dir`; returns the primary's location.
-fn yum_repo(dir: &Path, pkgs: &[Rpm]) {
-    let primary = dir.join("repodata/abc-primary.xml");
-    write(&primary, &primary_xml(pkgs));
-    let gz = compress("gzip", &primary);
-    let size = fs::metadata(&gz).unwrap().len();
-    write(
-        &dir.join("repodata/repomd.xml"),
-        &repomd_xml("repodata/abc-primary.xml.gz", &sha256(&gz), size),
-    );
-}
-
-/// Writes `dists/SUITE/Release` listing the files under `dists/SUITE` (SHA256 only).
+/// Writes `dists/SUITE/Release` listing the files under `dists/SUITE` in an MD5Sum and
+/// a SHA256 section (the stronger is the one checked).
 fn release_file(suite: &Path) {
-    let mut text = String::from("Origin: test\nSuite: x\nMD5Sum:\n 00 1 ignored\nSHA256:\n");
+    let mut files = Vec::new();
     for comp in fs::read_dir(suite).unwrap() {
         let comp = comp.unwrap().path();
         if !comp.is_dir() {
@@ -233,11 +34,17 @@ fn release_file(suite: &Path) {
         }
         for bin in fs::read_dir(&comp).unwrap() {
             for f in fs::read_dir(bin.unwrap().path()).unwrap() {
-                let f = f.unwrap().path();
-                let rel = f.strip_prefix(suite).unwrap();
-                let size = fs::metadata(&f).unwrap().len();
-                text += &format!(" {} {size:>10} {}\n", sha256(&f), rel.display());
+                files.push(f.unwrap().path());
             }
+        }
+    }
+    let mut text = String::from("Origin: test\nSuite: x\n");
+    for (section, tool) in [("MD5Sum", "md5sum"), ("SHA256", "sha256sum")] {
+        text += &format!("{section}:\n");
+        for f in &files {
+            let rel = f.strip_prefix(suite).unwrap();
+            let size = fs::metadata(f).unwrap().len();
+            text += &format!(" {} {size:>10} {}\n", file_digest(tool, f), rel.display());
         }
     }
     write(&suite.join("Release"), &text);
@@ -329,7 +136,7 @@ fn unknown_distro_is_one_line_naming_it_and_near_names() {
 #[test]
 fn yum_repository_over_http() {
     let work = Work::new();
-    yum_repo(&work.path("repo"), CENTOS_RPMS);
+    yum_repo(&work.path("repo"), CENTOS_RPMS, "sha256");
     let server = Server::start(work.dir());
     let mirror = format!("{}/repo/", server.base);
     let e = entry("yum");
@@ -471,7 +278,7 @@ fn directory_listing_over_http() {
 #[test]
 fn fetch_list_command() {
     let work = Work::new();
-    yum_repo(&work.path("repo"), CENTOS_RPMS);
+    yum_repo(&work.path("repo"), CENTOS_RPMS, "sha256");
     let cat = work.path("mine.toml");
     fs::write(&cat, test_catalog("yum", "")).unwrap();
     let out_dir = work.path("out");
@@ -717,7 +524,7 @@ fn fetch_yum_packages_and_failures() {
             )
         })
         .collect();
-    yum_repo(&repo, &list);
+    yum_repo(&repo, &list, "sha256");
     let server = Server::start(work.dir());
     let mirror = format!("{}/repo", server.base);
     let cat = pkg_catalog(&work, "yum");
@@ -949,7 +756,7 @@ fn fetch_download_times_out() {
     let gsize = fs::metadata(&gz).unwrap().len();
     write(
         &repo.join("repodata/repomd.xml"),
-        &repomd_xml("repodata/abc-primary.xml.gz", &sha256(&gz), gsize),
+        &repomd_xml("repodata/abc-primary.xml.gz", "sha256", &sha256(&gz), gsize),
     );
     let server = Server::start(work.dir());
     let cat = pkg_catalog(&work, "yum");

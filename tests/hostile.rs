@@ -35,6 +35,9 @@ mod limits;
 // Silently wrong output: relocations that cannot be applied, packages without digests.
 #[path = "hostile/wrong.rs"]
 mod wrong;
+// Integrity checks: repository digests, corepack verify and trace, BTF section layout.
+#[path = "hostile/integrity.rs"]
+mod integrity;
 
 /// Asserts that a command refused its input cleanly: failure, no panic, one line on
 /// stderr (`btfgen check` too: its report on stdout holds no errors), no `out` file.

@@ -38,11 +38,12 @@
 //! dwarf → btf); [`dwarf`] produces types into the [`btf`] model; [`min`] uses [`relo`]
 //! (the CO-RE engine), which reads BPF objects through [`bpf`] and resolves against
 //! [`btf`] (min → relo → btf); [`dump`] prints [`btf`]; [`diff`] compares two [`btf`]s,
-//! and the relocations of BPF objects on both through [`relo`]. Each module's files are
-//! private; what it offers is re-exported at its root.
+//! and the relocations of BPF objects on both through [`relo`]; [`fetch`] and [`package`]
+//! check every digest the metadata and packages record through [`digest`]. Each
+//! module's files are private; what it offers is re-exported at its root.
 //!
 //! Features (all on by default): `dwarf` (the encoder; gimli), `package` (debuginfo
-//! packages), `fetch` (the catalog and downloads; reqwest) and `cli` (the `btfgen`
+//! packages and [`digest`]), `fetch` (the catalog and downloads; reqwest) and `cli` (the `btfgen`
 //! binary). With `default-features = false` the library is the BTF model, [`bpf`],
 //! [`relo`], [`min`], [`dump`] and [`diff`]: what a loader embedding CO-RE needs, without
 //! gimli or reqwest.
@@ -53,6 +54,8 @@ pub mod atomic;
 pub mod bpf;
 pub mod btf;
 pub mod diff;
+#[cfg(feature = "package")]
+pub mod digest;
 pub mod dump;
 #[cfg(feature = "dwarf")]
 pub mod dwarf;

@@ -53,6 +53,17 @@ pub enum BuildError {
     /// Writing the bundle failed (see [`BundleError`]'s writer errors).
     #[error(transparent)]
     Bundle(#[from] BundleError),
+    /// A blob of a bundle does not decode, or is not BTF that `btfgen min` would take
+    /// as a kernel's ([`verify_blobs`]).
+    #[error("blob {index} ({kernels})")]
+    Blob {
+        /// The blob's index.
+        index: usize,
+        /// The kernels whose blob it is: `ID VERSION_ID ARCH UNAME`, comma-separated.
+        kernels: String,
+        /// What is wrong with it.
+        source: BlobError,
+    },
     /// [`verify_relocations`] was given an object whose digest none of the bundle's
     /// objects has; holds its name.
     #[error("{0}: not one of the objects the bundle was built for")]
@@ -194,6 +205,59 @@ pub fn build_bundle(
     Ok(b.finish()?)
 }
 
+/// Why a bundle's blob is not usable BTF.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    /// Its stored bytes do not decode (see [`Bundle::blob`]).
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    /// It does not parse as BTF, or has a reference loop no C type can have.
+    #[error(transparent)]
+    Btf(#[from] BtfError),
+}
+
+/// The kernels whose blob is blob `index`, for messages: `ID VERSION_ID ARCH UNAME`,
+/// comma-separated.
+fn blob_kernels(bundle: &Bundle<'_>, index: usize) -> String {
+    bundle
+        .entries()
+        .iter()
+        .filter(|e| e.blob as usize == index)
+        .map(|e| {
+            let k = &e.kernel;
+            format!("{} {} {} {}", k.os_id, k.version_id, k.arch, k.uname)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Blob `index` of `bundle`, decoded and parsed as `btfgen min` reads a kernel's BTF
+/// ([`Btf::from_bytes_checked`]).
+fn blob_btf(bundle: &Bundle<'_>, index: usize) -> Result<Btf, BuildError> {
+    bundle
+        .blob(index)
+        .map_err(BlobError::from)
+        .and_then(|raw| Btf::from_bytes_checked(&raw).map_err(BlobError::from))
+        .map_err(|source| BuildError::Blob {
+            index,
+            kernels: blob_kernels(bundle, index),
+            source,
+        })
+}
+
+/// Decodes every blob of `bundle` and parses it as BTF, refusing what `btfgen min`
+/// refuses as a kernel's BTF (malformed BTF, reference loops no C type can have): a
+/// bundle that passes is one whose every blob a loader can use. The first blob that
+/// fails is the error, naming its kernels.
+pub fn verify_blobs(bundle: &Bundle<'_>) -> Result<(), BuildError> {
+    (0..bundle.blobs().len())
+        .into_par_iter()
+        .map(|i| blob_btf(bundle, i).map(drop))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect()
+}
+
 /// Result of [`verify_relocations`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RelocReport {
@@ -216,25 +280,13 @@ pub fn verify_relocations(
             return Err(BuildError::UnknownObject(o.name.clone()));
         }
     }
-    let per_blob: Vec<Result<RelocReport, Vec<String>>> = (0..bundle.blobs().len())
+    // Outer error: the blob is not usable BTF; inner: the relocations it refuses.
+    type PerBlob = Result<Result<RelocReport, Vec<String>>, BuildError>;
+    let per_blob: Vec<PerBlob> = (0..bundle.blobs().len())
         .into_par_iter()
         .map(|i| {
-            let users: Vec<String> = bundle
-                .entries()
-                .iter()
-                .filter(|e| e.blob as usize == i)
-                .map(|e| {
-                    format!(
-                        "{} {} {}",
-                        e.kernel.os_id, e.kernel.version_id, e.kernel.uname
-                    )
-                })
-                .collect();
-            let btf = bundle
-                .blob(i)
-                .map_err(|e| e.to_string())
-                .and_then(|raw| Btf::from_bytes(&raw).map_err(|e| e.to_string()))
-                .map_err(|e| vec![format!("blob {i} ({}): {e}", users.join(", "))])?;
+            let btf = blob_btf(bundle, i)?;
+            let users = blob_kernels(bundle, i);
             let mut r = RelocReport::default();
             let mut refused = Vec::new();
             for o in objects {
@@ -245,23 +297,23 @@ pub fn verify_relocations(
                     };
                     let what = format!("{} {} relo #{}: {why}", o.name, out.program, out.index);
                     if out.result.is_err() {
-                        refused.push(format!("blob {i} ({}): {what}", users.join(", ")));
+                        refused.push(format!("blob {i} ({users}): {what}"));
                     } else {
                         r.poisoned.push(format!("blob {i}: {what}"));
                     }
                 }
             }
-            if refused.is_empty() {
+            Ok(if refused.is_empty() {
                 Ok(r)
             } else {
                 Err(refused)
-            }
+            })
         })
         .collect();
     let mut total = RelocReport::default();
     let mut errors = Vec::new();
     for r in per_blob {
-        match r {
+        match r? {
             Ok(r) => {
                 total.checked += r.checked;
                 total.poisoned.extend(r.poisoned);

@@ -9,6 +9,7 @@ pub mod canon;
 pub mod compare;
 pub mod kernel;
 pub mod repo_fixtures;
+pub mod repo_server;
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;

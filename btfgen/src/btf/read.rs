@@ -175,6 +175,16 @@ impl Btf {
         parse(data, None)
     }
 
+    /// Parses a raw base BTF blob as the commands that compute with its types need it:
+    /// [`Btf::from_bytes`], then [`check_reference_loops`](super::check_reference_loops).
+    /// What `btfgen min` refuses as a kernel's BTF, this refuses (corepack's `verify`
+    /// and its tracer read bundle blobs with it).
+    pub fn from_bytes_checked(data: &[u8]) -> Result<Btf, BtfError> {
+        let btf = parse(data, None)?;
+        super::check_reference_loops(&btf)?;
+        Ok(btf)
+    }
+
     /// Parses a raw split BTF blob whose ids and strings continue `base`'s.
     pub fn from_split_bytes(data: &[u8], base: Arc<Btf>) -> Result<Btf, BtfError> {
         parse(data, Some(base))
@@ -242,6 +252,7 @@ fn parse(data: &[u8], base: Option<Arc<Btf>>) -> Result<Btf, BtfError> {
             "type section offset {type_off} not aligned"
         )));
     }
+    check_layout(body.len(), (type_off, type_len), (str_off, str_len))?;
     let (start_id, str_start) = match &base {
         Some(b) => (b.type_count(), b.strings_end()),
         None => (1, 0),
@@ -283,6 +294,42 @@ fn parse(data: &[u8], base: Option<Arc<Btf>>) -> Result<Btf, BtfError> {
     );
     validate_refs(&btf)?;
     Ok(btf)
+}
+
+/// The kernel's rule for the sections after the header (`btf_check_sec_info`): in
+/// offset order, each starts where the one before ends, and together they fill the
+/// rest of the blob exactly: no overlap, no gap, nothing after. (libbpf only refuses
+/// overlap and a string section first; the kernel is what loads.) Both sections are
+/// known to lie within the blob.
+fn check_layout(
+    body_len: usize,
+    types: (usize, usize),
+    strings: (usize, usize),
+) -> Result<(), BtfError> {
+    let mut secs = [("type", types), ("string", strings)];
+    secs.sort_by_key(|&(_, (off, _))| off);
+    let [(first, (first_off, first_len)), (second, (second_off, second_len))] = secs;
+    let describe = || {
+        format!(
+            "type section at {}+{}, string section at {}+{}, {body_len} bytes after the header",
+            types.0, types.1, strings.0, strings.1
+        )
+    };
+    let problem = if first_off != 0 {
+        Some(format!("data before the {first} section"))
+    } else if second_off < first_len {
+        Some(format!("the {first} and {second} sections overlap"))
+    } else if second_off > first_len {
+        Some(format!("data between the {first} and {second} sections"))
+    } else if second_off + second_len != body_len {
+        Some(format!("data after the {second} section"))
+    } else {
+        None
+    };
+    match problem {
+        Some(p) => Err(BtfError::Header(format!("{p} ({})", describe()))),
+        None => Ok(()),
+    }
 }
 
 fn validate_refs(btf: &Btf) -> Result<(), BtfError> {

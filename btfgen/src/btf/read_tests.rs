@@ -298,8 +298,14 @@ fn malformed_inputs_give_their_error() {
             "truncated BTF: type record",
         ),
         (
+            // The pointer's last word (its type, 0 now) starts the string section.
             "type section ending inside a record",
-            |b| put(b, 12, 48),
+            |b| {
+                put(b, 72, 0);
+                put(b, 12, 48);
+                put(b, 16, 48);
+                put(b, 20, 13);
+            },
             "truncated BTF: type record",
         ),
         (
@@ -346,11 +352,10 @@ fn malformed_inputs_give_their_variant() {
     ));
 }
 
-/// libbpf (`btf_parse_hdr`) and the kernel refuse a type section that runs into the
-/// string section; here the 12-byte record `[1] PTR '(anon)' type_id=0` doubles as a
-/// valid string section (it starts and ends with NUL).
+/// The kernel (`btf_check_sec_info`) refuses a type section that runs into the string
+/// section; here the 12-byte record `[1] PTR '(anon)' type_id=0` doubles as a valid
+/// string section (it starts and ends with NUL).
 #[test]
-#[ignore = "bug: overlapping type and string sections are accepted (libbpf refuses them)"]
 fn overlapping_sections_are_refused() {
     let mut bytes = vec![0x9f, 0xeb, 1, 0];
     for v in [24u32, 0, 12, 0, 12] {
@@ -359,7 +364,66 @@ fn overlapping_sections_are_refused() {
     for v in [0u32, 2 << 24, 0] {
         bytes.extend_from_slice(&v.to_le_bytes());
     }
-    assert!(Btf::from_bytes(&bytes).is_err());
+    let e = Btf::from_bytes(&bytes).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "invalid BTF header: the type and string sections overlap (type section at 0+12, \
+         string section at 0+12, 12 bytes after the header)"
+    );
+}
+
+/// The rest of the kernel's layout rule: the sections, in offset order, fill what
+/// follows the header exactly. Strings first is fine; a gap before, between or after
+/// them is not (the kernel: "Unsupported section found").
+#[test]
+fn sections_must_tile_the_blob() {
+    let good = small_le();
+    // small_le: 24-byte header, types at 0+52, strings at 52+9.
+    assert_eq!(words(&good[..24], 4), [24, 0, 52, 52, 9]);
+    let types = good[24..76].to_vec();
+    let strings = good[76..].to_vec();
+    let blob = |type_off: u32, str_off: u32, body: &[&[u8]]| {
+        let mut b = good[..24].to_vec();
+        put(&mut b, 8, type_off);
+        put(&mut b, 16, str_off);
+        body.iter().for_each(|part| b.extend_from_slice(part));
+        b
+    };
+    // Strings before types: the same BTF.
+    let swapped = Btf::from_bytes(&blob(12, 0, &[&strings, &[0; 3], &types]));
+    // (Strings are 9 bytes; types must be 4-aligned, so 3 bytes pad them: a gap.)
+    assert_eq!(
+        swapped.unwrap_err().to_string(),
+        "invalid BTF header: data between the string and type sections (type section at \
+         12+52, string section at 0+9, 64 bytes after the header)"
+    );
+    let mut strings12 = strings.clone();
+    strings12.extend_from_slice(&[0; 3]);
+    let mut swapped = blob(12, 0, &[&strings12, &types]);
+    put(&mut swapped, 20, 12);
+    let a = Btf::from_bytes(&good).unwrap();
+    let b = Btf::from_bytes(&swapped).expect("strings first");
+    assert_eq!(a.types(), b.types());
+    for (bytes, want) in [
+        (
+            blob(4, 56, &[&[0; 4], &types, &strings]),
+            "data before the type section (type section at 4+52, string section at 56+9, \
+             65 bytes after the header)",
+        ),
+        (
+            blob(0, 53, &[&types, &[0], &strings]),
+            "data between the type and string sections (type section at 0+52, string \
+             section at 53+9, 62 bytes after the header)",
+        ),
+        (
+            [good.as_slice(), &[0]].concat(),
+            "data after the string section (type section at 0+52, string section at 52+9, \
+             62 bytes after the header)",
+        ),
+    ] {
+        let e = Btf::from_bytes(&bytes).unwrap_err();
+        assert_eq!(e.to_string(), format!("invalid BTF header: {want}"));
+    }
 }
 
 #[test]

@@ -457,7 +457,7 @@ fn fetch_one(
     Ok(Status::Done {
         bytes,
         had_btf: enc.had_btf,
-        digest: verified.digest,
+        digest: verified.digest.map(|a| a.to_string()),
         resumed: verified.resumed,
         retries: verified.retries,
         other_release,

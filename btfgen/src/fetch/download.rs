@@ -1,7 +1,7 @@
 //! Downloading one package as a stream: bounded retries (connection errors, timeouts,
 //! 5xx; never 404 nor a checksum mismatch), HTTP Range resume after a dropped
 //! connection, and the size and checksum the repository metadata gives checked as
-//! the bytes pass (sha256, sha512, sha1, md5).
+//! the bytes pass (through [`crate::digest`]).
 //!
 //! [`Download`] is a [`Read`]: give it to [`crate::package::extract_vmlinux`], then call
 //! [`Download::finish`], which reads what is left and checks length and digest. A
@@ -10,10 +10,8 @@
 use std::io::{self, Read};
 use std::time::Duration;
 
-use sha2::Digest as _;
-
 use super::http::{error_chain, Client, HttpError};
-use super::meta::Checksum;
+use crate::digest::{Algorithm, Checksum, Hasher};
 
 /// Default number of retries of one download.
 pub const DEFAULT_RETRIES: u32 = 4;
@@ -44,9 +42,8 @@ pub struct Download<'a> {
 pub struct Verified {
     /// Bytes downloaded.
     pub size: u64,
-    /// The digest kind checked (`sha256`, ...), `None` when the metadata has none
-    /// this reader knows.
-    pub digest: Option<String>,
+    /// The algorithm of the digest checked, `None` when the metadata gives none.
+    pub digest: Option<Algorithm>,
     /// Range resumptions.
     pub resumed: u32,
     /// Retries used.
@@ -63,7 +60,7 @@ impl<'a> Download<'a> {
         checksum: Option<Checksum>,
         retries: u32,
     ) -> Download<'a> {
-        let hasher = checksum.as_ref().and_then(|c| Hasher::new(&c.kind));
+        let hasher = checksum.as_ref().map(|c| c.algorithm.hasher());
         Download {
             client,
             url: url.to_string(),
@@ -210,14 +207,11 @@ impl<'a> Download<'a> {
         }
         let mut digest = None;
         if let (Some(h), Some(ck)) = (self.hasher.take(), &self.checksum) {
-            let got = h.finalize();
-            if !got.eq_ignore_ascii_case(&ck.hex) {
-                return Err(HttpError::Mismatch {
-                    url: self.url.clone(),
-                    message: format!("{} {got}, expected {}", ck.kind, ck.hex),
-                });
-            }
-            digest = Some(ck.kind.clone());
+            ck.check_hasher(h).map_err(|e| HttpError::Mismatch {
+                url: self.url.clone(),
+                message: e.to_string(),
+            })?;
+            digest = Some(ck.algorithm);
         }
         Ok(Verified {
             size: self.pos,
@@ -289,92 +283,20 @@ impl Read for Download<'_> {
     }
 }
 
-/// Streaming digests of repository checksums.
-enum Hasher {
-    Sha256(sha2::Sha256),
-    Sha512(sha2::Sha512),
-    Sha1(sha1::Sha1),
-    Md5(md5::Md5),
-}
-
-impl Hasher {
-    fn new(kind: &str) -> Option<Hasher> {
-        Some(match kind {
-            "sha256" => Hasher::Sha256(sha2::Sha256::new()),
-            "sha512" => Hasher::Sha512(sha2::Sha512::new()),
-            "sha1" | "sha" => Hasher::Sha1(sha1::Sha1::new()),
-            "md5" => Hasher::Md5(md5::Md5::new()),
-            _ => return None,
-        })
-    }
-
-    fn update(&mut self, data: &[u8]) {
-        match self {
-            Hasher::Sha256(h) => h.update(data),
-            Hasher::Sha512(h) => h.update(data),
-            Hasher::Sha1(h) => h.update(data),
-            Hasher::Md5(h) => h.update(data),
-        }
-    }
-
-    fn finalize(self) -> String {
-        let b: Vec<u8> = match self {
-            Hasher::Sha256(h) => h.finalize().to_vec(),
-            Hasher::Sha512(h) => h.finalize().to_vec(),
-            Hasher::Sha1(h) => h.finalize().to_vec(),
-            Hasher::Md5(h) => h.finalize().to_vec(),
-        };
-        b.iter().map(|x| format!("{x:02x}")).collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn streaming_digests_of_every_kind() {
-        // Digests of "abc": RFC 1321 (md5), FIPS 180-2 (sha1, sha256, sha512).
-        let cases = [
-            ("md5", "900150983cd24fb0d6963f7d28e17f72"),
-            ("sha1", "a9993e364706816aba3e25717850c26c9cd0d89d"),
-            // yum's name for sha1.
-            ("sha", "a9993e364706816aba3e25717850c26c9cd0d89d"),
-            (
-                "sha256",
-                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-            ),
-            (
-                "sha512",
-                "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
-            ),
-        ];
-        for (kind, want) in cases {
-            // In pieces, as a download passes them.
-            let mut h = Hasher::new(kind).unwrap();
-            h.update(b"a");
-            h.update(b"");
-            h.update(b"bc");
-            assert_eq!(h.finalize(), want, "{kind}");
-        }
-        for unknown in ["crc32", "SHA256", ""] {
-            assert!(Hasher::new(unknown).is_none(), "{unknown}");
-        }
-    }
-
-    #[test]
     fn a_new_download_requests_nothing_yet() {
         let client = Client::new(Duration::from_secs(1), None).unwrap();
-        let ck = Checksum {
-            kind: "crc32".into(),
-            hex: "0".into(),
-        };
+        let ck = Checksum::named("sha", &"0".repeat(40)).unwrap();
         let d = Download::new(&client, "http://unused.invalid/k.rpm", Some(5), Some(ck), 2)
             .backoff(Duration::from_millis(1));
         assert_eq!(d.position(), 0);
         assert_eq!(d.resumed, 0);
-        // A checksum kind without a hasher is not checked.
-        assert!(d.hasher.is_none());
+        // Every checksum has its hasher (sha1 here, which went unchecked once).
+        assert!(d.hasher.is_some());
         assert_eq!((d.size, d.expected()), (Some(5), Some(5)));
         assert_eq!(d.backoff, Duration::from_millis(1));
     }

@@ -4,11 +4,10 @@
 use std::io::Read;
 use std::time::Duration;
 
-use sha2::Digest;
-
 use super::catalog::{Entry, RepoType};
-use super::meta::{self, Checksum, Package};
+use super::meta::{self, Package};
 use super::select::{self, Kernel};
+use crate::digest::Checksum;
 
 /// Metadata files larger than this (compressed) are refused.
 pub(super) const MAX_METADATA: u64 = 512 << 20;
@@ -161,8 +160,8 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-/// Checks `data` against a size and checksum (sha256/sha512/sha1/md5 are not all
-/// supported: sha256 and sha512 are checked, others are skipped).
+/// Checks `data` against a size and checksum (of any algorithm [`crate::digest`] has;
+/// metadata naming another is refused when parsed).
 pub(super) fn verify(
     url: &str,
     data: &[u8],
@@ -178,23 +177,12 @@ pub(super) fn verify(
         }
     }
     if let Some(ck) = ck {
-        let got = match ck.kind.as_str() {
-            "sha256" => hex(&sha2::Sha256::digest(data)),
-            "sha512" => hex(&sha2::Sha512::digest(data)),
-            _ => return Ok(()),
-        };
-        if got != ck.hex {
-            return Err(HttpError::Mismatch {
-                url: url.into(),
-                message: format!("{} {got}, expected {}", ck.kind, ck.hex),
-            });
-        }
+        ck.verify(data).map_err(|e| HttpError::Mismatch {
+            url: url.into(),
+            message: e.to_string(),
+        })?;
     }
     Ok(())
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 fn keep_fn(entry: &Entry) -> impl Fn(&str) -> bool + '_ {
@@ -264,11 +252,7 @@ pub(super) fn repo_packages(
                     .ok_or_else(|| HttpError::NoIndex(format!("{suite_url}/{dir}")))?;
                 let url = format!("{suite_url}/{}", index.path);
                 let body = client.need(&url)?;
-                let ck = Checksum {
-                    kind: "sha256".into(),
-                    hex: index.sha256.clone(),
-                };
-                verify(&url, &body, Some(index.size), Some(&ck))?;
+                verify(&url, &body, Some(index.size), Some(&index.checksum))?;
                 let r = meta::decompress(&index.path, &body[..]).map_err(|source| {
                     meta::MetadataError::Io {
                         what: url.clone(),
@@ -340,25 +324,33 @@ pub(super) fn resolve_mirror_list(client: &Client, base: &str) -> Result<String,
 mod tests {
     use super::*;
 
-    /// sha256("abc") and sha512("abc"), from FIPS 180-2's examples.
+    /// Digests of "abc": RFC 1321 (md5), FIPS 180-2 (sha1, sha256, sha512).
+    const MD5_ABC: &str = "900150983cd24fb0d6963f7d28e17f72";
+    const SHA1_ABC: &str = "a9993e364706816aba3e25717850c26c9cd0d89d";
     const SHA256_ABC: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
     const SHA512_ABC: &str = "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f";
 
     fn ck(kind: &str, hex: &str) -> Checksum {
-        Checksum {
-            kind: kind.into(),
-            hex: hex.into(),
-        }
+        Checksum::named(kind, hex).unwrap()
     }
 
     #[test]
-    fn verify_checks_size_then_sha2_digests() {
+    fn verify_checks_size_then_every_kind_of_digest() {
         let zeros = "0".repeat(64);
         // (size, checksum, the error; None: accepted)
         let cases: Vec<(Option<u64>, Option<Checksum>, Option<String>)> = vec![
             (None, None, None),
             (Some(3), Some(ck("sha256", SHA256_ABC)), None),
             (None, Some(ck("sha512", SHA512_ABC)), None),
+            // yum's `sha` is sha1; md5 is what old Release files list.
+            (None, Some(ck("sha", SHA1_ABC)), None),
+            (None, Some(ck("md5", MD5_ABC)), None),
+            // Upper-case hex in the metadata matches.
+            (
+                None,
+                Some(ck("sha256", &SHA256_ABC.to_ascii_uppercase())),
+                None,
+            ),
             (Some(4), None, Some("u: size 3 bytes, expected 4".into())),
             (
                 Some(4),
@@ -370,18 +362,16 @@ mod tests {
                 Some(ck("sha256", &zeros)),
                 Some(format!("u: sha256 {SHA256_ABC}, expected {zeros}")),
             ),
-            // The metadata parsers lower-case digests; verify compares as given.
             (
                 None,
-                Some(ck("sha256", &SHA256_ABC.to_ascii_uppercase())),
-                Some(format!(
-                    "u: sha256 {SHA256_ABC}, expected {}",
-                    SHA256_ABC.to_ascii_uppercase()
-                )),
+                Some(ck("sha1", &zeros[..40])),
+                Some(format!("u: sha1 {SHA1_ABC}, expected {}", &zeros[..40])),
             ),
-            // Other kinds are not checked here.
-            (None, Some(ck("sha1", "wrong")), None),
-            (None, Some(ck("md5", "wrong")), None),
+            (
+                None,
+                Some(ck("md5", &zeros[..32])),
+                Some(format!("u: md5 {MD5_ABC}, expected {}", &zeros[..32])),
+            ),
         ];
         for (size, checksum, want) in cases {
             let got = verify("u", b"abc", size, checksum.as_ref());

@@ -7,6 +7,8 @@ use std::io::{self, BufRead, BufReader, Read};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 
+use crate::digest::{self, Checksum, DigestError};
+
 /// Errors of metadata parsing.
 #[derive(Debug, thiserror::Error)]
 pub enum MetadataError {
@@ -36,15 +38,26 @@ pub enum MetadataError {
         /// What is wrong, with a line or package name.
         message: String,
     },
+    /// A checksum of an algorithm [`crate::digest`] does not know, or not of its length.
+    #[error("{what}: {context}")]
+    Checksum {
+        /// The file.
+        what: String,
+        /// Where in it: the record, package or line.
+        context: String,
+        /// What is wrong with the checksum.
+        source: DigestError,
+    },
 }
 
-/// A checksum as metadata gives it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Checksum {
-    /// `sha256`, `sha512`, `sha1`, `md5` (lower case; yum's `sha` is `sha1`).
-    pub kind: String,
-    /// Lower-case hex.
-    pub hex: String,
+impl MetadataError {
+    fn checksum(what: &str, context: impl Into<String>, source: DigestError) -> MetadataError {
+        MetadataError::Checksum {
+            what: what.to_string(),
+            context: context.into(),
+            source,
+        }
+    }
 }
 
 /// One package of a repository.
@@ -136,13 +149,6 @@ fn attr(what: &str, e: &BytesStart, key: &[u8]) -> Result<Option<String>, Metada
     Ok(None)
 }
 
-fn checksum_kind(k: &str) -> String {
-    match k.to_ascii_lowercase().as_str() {
-        "sha" => "sha1".into(),
-        other => other.into(),
-    }
-}
-
 fn parse_u64(what: &str, field: &str, v: &str) -> Result<u64, MetadataError> {
     v.trim().parse().map_err(|_| MetadataError::Format {
         what: what.to_string(),
@@ -182,7 +188,7 @@ pub fn parse_repomd(r: impl BufRead, what: &str) -> Result<Vec<RepomdData>, Meta
                         }
                     }
                     b"checksum" if cur.is_some() && !empty => {
-                        ck_kind = checksum_kind(&attr(what, e, b"type")?.unwrap_or_default());
+                        ck_kind = attr(what, e, b"type")?.unwrap_or_default();
                         text_of = Some("checksum");
                     }
                     b"size" if cur.is_some() && !empty => text_of = Some("size"),
@@ -195,10 +201,10 @@ pub fn parse_repomd(r: impl BufRead, what: &str) -> Result<Vec<RepomdData>, Meta
                     let v = v.trim();
                     match field {
                         "checksum" => {
-                            c.checksum = Some(Checksum {
-                                kind: ck_kind.clone(),
-                                hex: v.to_ascii_lowercase(),
-                            })
+                            let ck = Checksum::named(&ck_kind, v).map_err(|e| {
+                                MetadataError::checksum(what, format!("{} record", c.kind), e)
+                            })?;
+                            c.checksum = Some(ck);
                         }
                         _ => c.size = Some(parse_u64(what, "size", v)?),
                     }
@@ -249,6 +255,8 @@ pub fn parse_primary(
     let mut ck_kind = String::new();
     let mut root = false;
     let mut base: Option<String> = None;
+    // The current package's checksum: (type, hex) as given.
+    let mut checksum: Option<(String, String)> = None;
     let mut count = 0usize;
     loop {
         let ev = reader
@@ -261,6 +269,7 @@ pub fn parse_primary(
                     (b"metadata", _) => root = true,
                     (b"package", None) if !empty => {
                         count += 1;
+                        checksum = None;
                         cur = Some(Package {
                             name: String::new(),
                             version: String::new(),
@@ -275,7 +284,7 @@ pub fn parse_primary(
                     (b"name", Some(_)) if !empty => text_of = Some("name"),
                     (b"arch", Some(_)) if !empty => text_of = Some("arch"),
                     (b"checksum", Some(_)) if !empty => {
-                        ck_kind = checksum_kind(&attr(what, e, b"type")?.unwrap_or_default());
+                        ck_kind = attr(what, e, b"type")?.unwrap_or_default();
                         text_of = Some("checksum");
                     }
                     (b"version", Some(p)) => {
@@ -301,12 +310,7 @@ pub fn parse_primary(
                     match field {
                         "name" => p.name = v,
                         "arch" => p.arch = v,
-                        _ => {
-                            p.checksum = Some(Checksum {
-                                kind: ck_kind.clone(),
-                                hex: v.to_ascii_lowercase(),
-                            })
-                        }
+                        _ => checksum = Some((ck_kind.clone(), v)),
                     }
                 }
             }
@@ -326,6 +330,17 @@ pub fn parse_primary(
                             }
                             if let Some(b) = base.take() {
                                 p.location = format!("{}/{}", b.trim_end_matches('/'), p.location);
+                            }
+                            // Checked only for the packages kept, as the fields above.
+                            if let Some((kind, hex)) = checksum.take() {
+                                let ck = Checksum::named(&kind, &hex).map_err(|e| {
+                                    MetadataError::checksum(
+                                        what,
+                                        format!("package #{count} ({})", p.name),
+                                        e,
+                                    )
+                                })?;
+                                p.checksum = Some(ck);
                             }
                             out.push(p);
                         }
@@ -352,7 +367,12 @@ pub fn parse_primary(
     Ok(out)
 }
 
-/// Parses an apt Packages index, keeping the stanzas for which `keep(name)` holds.
+/// The digest fields of apt Packages stanzas and sections of Release files, weakest
+/// first (field names are case-insensitive; Packages spells the first `MD5sum`).
+const DIGEST_FIELDS: [&str; 4] = ["MD5Sum", "SHA1", "SHA256", "SHA512"];
+
+/// Parses an apt Packages index, keeping the stanzas for which `keep(name)` holds;
+/// each has the strongest of the digests its stanza gives.
 pub fn parse_packages(
     r: impl BufRead,
     what: &str,
@@ -391,15 +411,21 @@ pub fn parse_packages(
                     })
                 };
                 let size = parse_u64(what, &format!("package {name}: Size"), need("Size")?)?;
-                let sha = need("SHA256")?;
-                if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    return Err(MetadataError::Format {
-                        what: what.into(),
-                        message: format!(
-                            "package {name} (line {start}): SHA256 {sha:?} is not 64 hex digits"
-                        ),
-                    });
-                }
+                // Every digest field is well-formed; the strongest is the one checked.
+                let sums = DIGEST_FIELDS
+                    .iter()
+                    .filter_map(|&f| get(f).map(|hex| Checksum::named(f, hex)))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| {
+                        MetadataError::checksum(what, format!("package {name} (line {start})"), e)
+                    })?;
+                let checksum = digest::strongest(sums).ok_or_else(|| MetadataError::Format {
+                    what: what.into(),
+                    message: format!(
+                        "package {name} (line {start}) has no {} field",
+                        DIGEST_FIELDS.join(", ")
+                    ),
+                })?;
                 out.push(Package {
                     name: name.to_string(),
                     version: need("Version")?.to_string(),
@@ -407,10 +433,7 @@ pub fn parse_packages(
                     arch: need("Architecture")?.to_string(),
                     location: need("Filename")?.to_string(),
                     size: Some(size),
-                    checksum: Some(Checksum {
-                        kind: "sha256".into(),
-                        hex: sha.to_ascii_lowercase(),
-                    }),
+                    checksum: Some(checksum),
                 });
             }
             fields.clear();
@@ -454,53 +477,66 @@ pub fn parse_packages(
     Ok(out)
 }
 
-/// One file of an apt `Release` (or `InRelease`) file's `SHA256:` section.
+/// One file of an apt `Release` (or `InRelease`) file, with the strongest digest the
+/// file gives of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReleaseFile {
     /// Path relative to the suite directory, e.g. `main/binary-amd64/Packages.xz`.
     pub path: String,
     /// Size in bytes.
     pub size: u64,
-    /// SHA-256, lower-case hex.
-    pub sha256: String,
+    /// Its strongest digest.
+    pub checksum: Checksum,
 }
 
-/// Parses the `SHA256:` section of an apt `Release` or `InRelease` file (the
-/// signature of `InRelease` is not checked: the digests serve integrity, not trust).
+/// Parses the digest sections (`MD5Sum:`, `SHA1:`, `SHA256:`, `SHA512:`) of an apt
+/// `Release` or `InRelease` file: every file listed, in the order first listed, with
+/// its strongest digest (the signature of `InRelease` is not checked: the digests
+/// serve integrity, not trust).
 pub fn parse_release(text: &str, what: &str) -> Result<Vec<ReleaseFile>, MetadataError> {
-    let mut out = Vec::new();
-    let mut in_sha = false;
+    let mut out: Vec<ReleaseFile> = Vec::new();
+    let mut section = None;
     let mut seen = false;
     for (i, line) in text.lines().enumerate() {
         if let Some(rest) = line.strip_prefix(' ') {
-            if !in_sha {
+            let Some(field) = section else {
                 continue;
-            }
+            };
             let f: Vec<&str> = rest.split_whitespace().collect();
             let bad = || MetadataError::Format {
                 what: what.into(),
-                message: format!("line {}: not \"SHA256 SIZE PATH\": {line:?}", i + 1),
+                message: format!("line {}: not \"DIGEST SIZE PATH\": {line:?}", i + 1),
             };
             let [sum, size, path] = f[..] else {
                 return Err(bad());
             };
-            if sum.len() != 64 || !sum.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(bad());
+            let size = size.parse().map_err(|_| bad())?;
+            let checksum = Checksum::named(field, sum)
+                .map_err(|e| MetadataError::checksum(what, format!("line {}", i + 1), e))?;
+            match out.iter_mut().find(|f| f.path == path) {
+                Some(f) if f.checksum.algorithm < checksum.algorithm => {
+                    f.size = size;
+                    f.checksum = checksum;
+                }
+                Some(_) => {}
+                None => out.push(ReleaseFile {
+                    path: path.to_string(),
+                    size,
+                    checksum,
+                }),
             }
-            out.push(ReleaseFile {
-                path: path.to_string(),
-                size: size.parse().map_err(|_| bad())?,
-                sha256: sum.to_ascii_lowercase(),
-            });
         } else {
-            in_sha = line.trim_end() == "SHA256:";
-            seen |= in_sha;
+            let name = line.trim_end().strip_suffix(':');
+            section = DIGEST_FIELDS
+                .into_iter()
+                .find(|f| name.is_some_and(|n| n.eq_ignore_ascii_case(f)));
+            seen |= section.is_some();
         }
     }
     if !seen {
         return Err(MetadataError::Format {
             what: what.into(),
-            message: "no SHA256 section".into(),
+            message: format!("no {} section", DIGEST_FIELDS.join(", ")),
         });
     }
     Ok(out)

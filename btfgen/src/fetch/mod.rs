@@ -26,6 +26,6 @@ pub use download::{Download, Verified, DEFAULT_RETRIES};
 pub use http::{available, Client, HttpError};
 pub use meta::{
     parse_links, parse_packages, parse_primary, parse_release, parse_repomd, rpm_from_file_name,
-    Checksum, MetadataError, Package, ReleaseFile, RepomdData,
+    MetadataError, Package, ReleaseFile, RepomdData,
 };
 pub use select::{choose, Choice, ChoiceError, Kernel, Shard};

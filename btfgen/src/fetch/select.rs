@@ -5,7 +5,8 @@
 use std::cmp::Ordering;
 
 use super::catalog::{expand, Entry};
-use super::meta::{Checksum, Package};
+use super::meta::Package;
+use crate::digest::Checksum;
 use crate::text::{escape, is_kernel_release};
 
 /// A kernel available in a repository.

@@ -4,9 +4,11 @@
 use std::collections::HashMap;
 use std::io::Read;
 
+use crate::digest::{Algorithm, Checksum};
+
 use super::{
-    ar, classify, decoder, drain, relative, Algo, Counting, Cx, Digest, Member, PackageError,
-    PackageFormat, Vmlinux,
+    ar, classify, decoder, drain, relative, Counting, Cx, Member, PackageError, PackageFormat,
+    Vmlinux,
 };
 
 const WHAT: &str = "Debian package";
@@ -87,13 +89,14 @@ pub(super) fn extract<R: Read>(reader: R, cx: &Cx) -> Result<Vmlinux, PackageErr
     }
 }
 
-/// The md5sums lines of vmlinux paths in control.tar: relative path → hex digest;
-/// `None` when control.tar has no md5sums. One longer than [`MAX_MD5SUMS`] is refused
-/// (cut short, it could lose the vmlinux's line).
+/// The md5sums lines of vmlinux paths in control.tar: relative path → digest; `None`
+/// when control.tar has no md5sums. A vmlinux line whose digest is not 32 hex digits is
+/// an error, and so is an md5sums longer than [`MAX_MD5SUMS`] (cut short, it could lose
+/// the vmlinux's line).
 fn control_md5sums<R: Read>(
     r: R,
     cx: &Cx,
-) -> Result<Option<HashMap<String, String>>, PackageError> {
+) -> Result<Option<HashMap<String, Checksum>>, PackageError> {
     const WHAT: &str = "control.tar";
     let mut found = None;
     let mut tar = tar::Archive::new(r);
@@ -117,7 +120,9 @@ fn control_md5sums<R: Read>(
                 continue;
             };
             if let Member::Vmlinux(_) = classify(path) {
-                sums.insert(relative(path).to_string(), hex.to_string());
+                let sum = Checksum::new(Algorithm::Md5, hex)
+                    .map_err(|e| cx.corrupt(WHAT, format!("md5sums: {path}: {e}")))?;
+                sums.insert(relative(path).to_string(), sum);
             }
         }
     }
@@ -127,7 +132,7 @@ fn control_md5sums<R: Read>(
 fn from_tar<R: Read>(
     r: R,
     compression: &'static str,
-    md5sums: Option<&HashMap<String, String>>,
+    md5sums: Option<&HashMap<String, Checksum>>,
     cx: &Cx,
 ) -> Result<Vmlinux, PackageError> {
     const WHAT: &str = "data.tar";
@@ -146,16 +151,12 @@ fn from_tar<R: Read>(
         let size = entry.size();
         let digest = match md5sums {
             None => Err("control.tar has no md5sums: the vmlinux is not checked".to_string()),
-            Some(sums) => match sums.get(relative(&name)) {
-                Some(hex) => Ok(Digest {
-                    algo: Algo::Md5,
-                    hex: hex.clone(),
-                }),
-                None => Err(format!(
+            Some(sums) => sums.get(relative(&name)).cloned().ok_or_else(|| {
+                format!(
                     "md5sums lists no digest of {}: the vmlinux is not checked",
                     relative(&name)
-                )),
-            },
+                )
+            }),
         };
         return cx.write_vmlinux(
             &mut entry,
@@ -238,7 +239,7 @@ mod tests {
             );
             assert_eq!(
                 (v.format, v.compression, v.verified),
-                (PackageFormat::Deb, compression, Some("md5")),
+                (PackageFormat::Deb, compression, Some(Algorithm::Md5)),
                 "{ext}"
             );
         }
@@ -252,8 +253,24 @@ mod tests {
         assert_eq!(
             e.to_string(),
             format!(
-                "k.deb: corrupt data.tar: {BOOT}: md5 {MD5_ABC} differs from the package's {}",
+                "k.deb: corrupt data.tar: {BOOT}: md5 {MD5_ABC}, expected {} (the package's digest)",
                 "0".repeat(32)
+            )
+        );
+    }
+
+    #[test]
+    fn a_malformed_md5sums_line_of_the_vmlinux_is_corrupt() {
+        let data = tar(&[TarEntry::File(BOOT, b"abc")]);
+        // One digit short: not a digest to check against, nor one to pass over.
+        let short = format!("{}  {}\n", &MD5_ABC[1..], &BOOT[2..]);
+        let e = extract(&deb("data.tar", &data, Some(&short)), &Options::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "k.deb: corrupt control.tar: md5sums: {}: md5 digest \"{}\" is not 32 hex digits",
+                &BOOT[2..],
+                &MD5_ABC[1..]
             )
         );
     }

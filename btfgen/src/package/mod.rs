@@ -16,9 +16,11 @@
 //! second path) and hard-link entries without data are passed over.
 //!
 //! Integrity: the vmlinux is hashed as it is written and checked against the package's
-//! own digest of it (Debian's `md5sums` in control.tar; RPM's file digests, md5 or
-//! SHA-2), and an RPM's header and compressed payload against the SHA-256 digests its
-//! signature and header record, when they do.
+//! own digest of it (Debian's `md5sums` in control.tar; RPM's file digests, md5, sha1
+//! or SHA-2), and an RPM's header and compressed payload against the digests its
+//! signature and header record, when they do (the strongest, when there are several).
+//! All through [`crate::digest`]: a digest of an algorithm it does not know refuses
+//! the package rather than go unchecked.
 //!
 //! Once the vmlinux is out, the rest of the input is read without decompressing it
 //! (cheap, and a download must be read whole anyway to check its digest) and its length
@@ -43,6 +45,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use crate::digest::{Algorithm, Checksum};
 use crate::text::escape;
 
 /// Package container formats.
@@ -187,9 +190,9 @@ pub struct Vmlinux {
     pub format: PackageFormat,
     /// The payload compression (`xz`, `zstd`, `gzip`, `bzip2`, `lzma`, `none`).
     pub compression: &'static str,
-    /// The digest the vmlinux was checked against (the package's md5sums or RPM file
-    /// digests): `md5`, `sha256`, ...; `None` when the package has none for it.
-    pub verified: Option<&'static str>,
+    /// The algorithm of the digest the vmlinux was checked against (the package's
+    /// md5sums or RPM file digests); `None` when the package has none for it.
+    pub verified: Option<Algorithm>,
     /// Why the vmlinux could not be checked, when `verified` is `None` (a `.deb` whose
     /// md5sums lacks it, say): the package is incomplete, and callers warn.
     pub unverified: Option<String>,
@@ -319,13 +322,13 @@ impl Cx<'_> {
         format: PackageFormat,
         compression: &'static str,
         what: &'static str,
-        digest: Result<Digest, String>,
+        digest: Result<Checksum, String>,
     ) -> Result<Vmlinux, PackageError> {
         let (digest, unverified) = match digest {
             Ok(d) => (Some(d), None),
             Err(why) => (None, Some(why)),
         };
-        let mut hasher = digest.as_ref().map(|d| d.algo.hasher());
+        let mut hasher = digest.as_ref().map(|d| d.algorithm.hasher());
         let dir = self.opts.tmpdir.clone().unwrap_or_else(std::env::temp_dir);
         let temp = |error: io::Error| PackageError::Temp {
             package: self.package.to_string(),
@@ -362,17 +365,8 @@ impl Cx<'_> {
         }
         file.flush().map_err(temp)?;
         if let (Some(d), Some(h)) = (&digest, hasher) {
-            let got = h.finalize();
-            if !got.eq_ignore_ascii_case(&d.hex) {
-                return Err(self.corrupt(
-                    what,
-                    format!(
-                        "{member}: {} {got} differs from the package's {}",
-                        d.algo.name(),
-                        d.hex
-                    ),
-                ));
-            }
+            d.check_hasher(h)
+                .map_err(|e| self.corrupt(what, format!("{member}: {e} (the package's digest)")))?;
         }
         // SAFETY: the file is anonymous (no name anyone else could open) and ours alone;
         // it is not written again while mapped.
@@ -383,7 +377,7 @@ impl Cx<'_> {
             size,
             format,
             compression,
-            verified: digest.map(|d| d.algo.name()),
+            verified: digest.map(|d| d.algorithm),
             unverified,
             map,
             _file: file,
@@ -431,73 +425,6 @@ impl<R: Read> Read for Limited<R> {
         }
         self.left -= n as u64;
         Ok(n)
-    }
-}
-
-/// Digest algorithms packages record for their files.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Algo {
-    Md5,
-    Sha256,
-    Sha384,
-    Sha512,
-}
-
-/// The digest a package records for a member: algorithm and lower-case hex.
-#[derive(Clone, Debug)]
-pub(crate) struct Digest {
-    algo: Algo,
-    hex: String,
-}
-
-enum Hasher {
-    Md5(md5::Md5),
-    Sha256(sha2::Sha256),
-    Sha384(sha2::Sha384),
-    Sha512(sha2::Sha512),
-}
-
-impl Algo {
-    fn name(self) -> &'static str {
-        match self {
-            Algo::Md5 => "md5",
-            Algo::Sha256 => "sha256",
-            Algo::Sha384 => "sha384",
-            Algo::Sha512 => "sha512",
-        }
-    }
-
-    fn hasher(self) -> Hasher {
-        use sha2::Digest as _;
-        match self {
-            Algo::Md5 => Hasher::Md5(md5::Md5::new()),
-            Algo::Sha256 => Hasher::Sha256(sha2::Sha256::new()),
-            Algo::Sha384 => Hasher::Sha384(sha2::Sha384::new()),
-            Algo::Sha512 => Hasher::Sha512(sha2::Sha512::new()),
-        }
-    }
-}
-
-impl Hasher {
-    fn update(&mut self, data: &[u8]) {
-        use sha2::Digest as _;
-        match self {
-            Hasher::Md5(h) => h.update(data),
-            Hasher::Sha256(h) => h.update(data),
-            Hasher::Sha384(h) => h.update(data),
-            Hasher::Sha512(h) => h.update(data),
-        }
-    }
-
-    fn finalize(self) -> String {
-        use sha2::Digest as _;
-        let bytes: Vec<u8> = match self {
-            Hasher::Md5(h) => h.finalize().to_vec(),
-            Hasher::Sha256(h) => h.finalize().to_vec(),
-            Hasher::Sha384(h) => h.finalize().to_vec(),
-            Hasher::Sha512(h) => h.finalize().to_vec(),
-        };
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 }
 

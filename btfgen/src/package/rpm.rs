@@ -8,10 +8,8 @@
 use std::io::{BufRead, BufReader, Read};
 
 use super::cpio::{self, Entry};
-use super::{
-    decoder, drain, relative, Algo, Counting, Cx, Digest, Hasher, PackageError, PackageFormat,
-    Vmlinux,
-};
+use super::{decoder, drain, relative, Counting, Cx, PackageError, PackageFormat, Vmlinux};
+use crate::digest::{self, Algorithm, Checksum, DigestError, Hasher};
 
 const LEAD_LEN: usize = 96;
 const HEADER_MAGIC: [u8; 3] = [0x8e, 0xad, 0xe8];
@@ -22,7 +20,8 @@ const MAX_DATA: u32 = 0x0fff_ffff;
 /// Signature tags: header + payload size, 32 and 64 bits.
 const SIGTAG_SIZE: u32 = 1000;
 const SIGTAG_LONGSIZE: u32 = 270;
-/// Signature tag: SHA-256 of the header (hex).
+/// Signature tags: SHA-1 and SHA-256 of the header (hex).
+const SIGTAG_SHA1: u32 = 269;
 const SIGTAG_SHA256: u32 = 273;
 
 const TAG_OLDFILENAMES: u32 = 1027;
@@ -75,16 +74,18 @@ pub(super) fn extract<R: Read>(reader: R, cx: &Cx) -> Result<Vmlinux, PackageErr
     let pad = (8 - sig_len % 8) % 8;
     skip(&mut r, pad as u64).map_err(|e| cx.read_error("RPM signature", e))?;
     let header = read_header(&mut r, cx, "RPM header")?;
-    if let Some(want) = sig.string(SIGTAG_SHA256) {
-        if !want.eq_ignore_ascii_case(&header.sha256) {
-            return Err(cx.corrupt(
-                "RPM header",
-                format!(
-                    "sha256 {} differs from the signature's {want}",
-                    header.sha256
-                ),
-            ));
-        }
+    // The header's digests in the signature: the strongest is checked.
+    let recorded = [
+        (SIGTAG_SHA1, Algorithm::Sha1),
+        (SIGTAG_SHA256, Algorithm::Sha256),
+    ]
+    .into_iter()
+    .filter_map(|(tag, a)| sig.string(tag).map(|hex| Checksum::new(a, hex)))
+    .collect::<Result<Vec<_>, _>>()
+    .map_err(|e| cx.corrupt("RPM signature", e))?;
+    if let Some(want) = digest::strongest(recorded) {
+        want.check(&header.digest(want.algorithm))
+            .map_err(|e| cx.corrupt("RPM header", format!("{e} (the signature's digest)")))?;
     }
 
     let format = header.string(TAG_PAYLOADFORMAT).unwrap_or("cpio");
@@ -95,23 +96,15 @@ pub(super) fn extract<R: Read>(reader: R, cx: &Cx) -> Result<Vmlinux, PackageErr
     let compressor = header.string(TAG_PAYLOADCOMPRESSOR).unwrap_or("gzip");
     let header_start = LEAD_LEN as u64 + sig_len as u64 + pad as u64;
     // The compressed payload is hashed as it goes by, when the header has its digest.
-    let digest = match (
-        header.strings(TAG_PAYLOADDIGEST),
-        header
-            .ints(TAG_PAYLOADDIGESTALGO)
-            .and_then(|v| v.first().copied()),
-    ) {
-        (Some(d), Some(8)) if !d.is_empty() => Some(d[0].clone()),
-        _ => None,
-    };
+    let digest = payload_digest(&header).map_err(|e| cx.corrupt("RPM header", e))?;
     let mut hashing = Hashing {
         inner: &mut r,
-        hasher: digest.as_ref().map(|_| Algo::Sha256.hasher()),
+        hasher: digest.as_ref().map(|d| d.algorithm.hasher()),
     };
     let v = payload(&mut hashing, cx, &header, compressor);
     // Truncation explains a missing vmlinux or a damaged payload.
     let rest = drain(&mut hashing);
-    let got_digest = hashing.hasher.take().map(|h| h.finalize());
+    let got_digest = hashing.hasher.take();
     drop(r);
     if let Some(expected) = expected {
         let got = count.get() - header_start;
@@ -125,14 +118,24 @@ pub(super) fn extract<R: Read>(reader: R, cx: &Cx) -> Result<Vmlinux, PackageErr
     let v = v?;
     rest.map_err(|e| cx.read_error("RPM package", e))?;
     if let (Some(want), Some(got)) = (digest, got_digest) {
-        if !want.eq_ignore_ascii_case(&got) {
-            return Err(cx.corrupt(
-                "RPM payload",
-                format!("sha256 {got} differs from the header's {want}"),
-            ));
-        }
+        want.check_hasher(got)
+            .map_err(|e| cx.corrupt("RPM payload", format!("{e} (the header's digest)")))?;
     }
     Ok(v)
+}
+
+/// The compressed payload's digest the header records (rpm >= 4.14), if it does; its
+/// algorithm is sha256 (rpm's `%_payload_digest_algo`) when the header does not name one.
+fn payload_digest(header: &Header) -> Result<Option<Checksum>, DigestError> {
+    let Some(hex) = header
+        .strings(TAG_PAYLOADDIGEST)
+        .and_then(|d| d.into_iter().next())
+        .filter(|d| !d.is_empty())
+    else {
+        return Ok(None);
+    };
+    let algorithm = Algorithm::from_pgp(header.first_int(TAG_PAYLOADDIGESTALGO).unwrap_or(8))?;
+    Checksum::new(algorithm, &hex).map(Some)
 }
 
 /// A reader hashing what goes through it.
@@ -181,11 +184,15 @@ fn payload<R: Read>(
         if let Some(release) = cx.check_member(&name)? {
             // Regular files only; hard-link entries other than the last carry no data.
             if mode & 0o170000 == 0o100000 && size > 0 {
-                // A header without file lists only goes unchecked.
-                let digest = file_list(&mut files, header, cx)
-                    .ok()
-                    .and_then(|f| f.digest(relative(&name)))
-                    .ok_or_else(|| format!("the RPM header records no digest of {name}"));
+                // A header without file lists only goes unchecked; a digest of an
+                // unknown algorithm does not.
+                let digest = match file_list(&mut files, header, cx) {
+                    Ok(f) => f
+                        .digest(relative(&name))
+                        .map_err(|e| cx.corrupt("RPM header", format!("{name}: {e}")))?,
+                    Err(_) => None,
+                }
+                .ok_or_else(|| format!("the RPM header records no digest of {name}"));
                 let mut r = payload.data(size);
                 return cx.write_vmlinux(
                     &mut r,
@@ -229,8 +236,9 @@ struct Header {
     store: Vec<u8>,
     /// Bytes on disk (16 + 16 × entries + store).
     len: usize,
-    /// SHA-256 of those bytes, hex.
-    sha256: String,
+    /// The 16 bytes before the index, and the index as on disk (for its digests).
+    intro: [u8; 16],
+    raw_index: Vec<u8>,
 }
 
 fn read_header<R: BufRead>(r: &mut R, cx: &Cx, what: &'static str) -> Result<Header, PackageError> {
@@ -265,19 +273,30 @@ fn read_header<R: BufRead>(r: &mut R, cx: &Cx, what: &'static str) -> Result<Hea
         .chunks_exact(16)
         .map(|e| (be(&e[0..4]), be(&e[4..8]), be(&e[8..12]), be(&e[12..16])))
         .collect();
-    let mut h = Algo::Sha256.hasher();
-    h.update(&intro);
-    h.update(&raw);
-    h.update(&store);
     Ok(Header {
         index,
         store,
         len: 16 + raw.len() + data as usize,
-        sha256: h.finalize(),
+        intro,
+        raw_index: raw,
     })
 }
 
 impl Header {
+    /// The digest of the header's bytes as on disk, hex.
+    fn digest(&self, algorithm: Algorithm) -> String {
+        let mut h = algorithm.hasher();
+        for part in [&self.intro[..], &self.raw_index, &self.store] {
+            h.update(part);
+        }
+        h.finish()
+    }
+
+    /// The first integer of `tag`.
+    fn first_int(&self, tag: u32) -> Option<u64> {
+        self.ints(tag).and_then(|v| v.first().copied())
+    }
+
     fn entry(&self, tag: u32) -> Option<(u32, &[u8], usize)> {
         let &(_, ty, off, count) = self.index.iter().find(|e| e.0 == tag)?;
         Some((ty, self.store.get(off as usize..)?, count as usize))
@@ -331,7 +350,8 @@ struct FileList {
     sizes: Vec<u64>,
     links: Vec<String>,
     digests: Vec<String>,
-    algo: Option<Algo>,
+    /// `FILEDIGESTALGO` (a PGPHASHALGO number), when the header has it.
+    algo: Option<u64>,
 }
 
 impl FileList {
@@ -361,15 +381,7 @@ impl FileList {
         let modes = h.ints(TAG_FILEMODES).ok_or("no file modes in the header")?;
         let links = h.strings(TAG_FILELINKTOS).unwrap_or_default();
         let digests = h.strings(TAG_FILEDIGESTS).unwrap_or_default();
-        // rpm's PGPHASHALGO numbers; md5 when the tag is absent. Others (sha1...) are
-        // not checked.
-        let algo = match h.ints(TAG_FILEDIGESTALGO).and_then(|v| v.first().copied()) {
-            None | Some(1) => Some(Algo::Md5),
-            Some(8) => Some(Algo::Sha256),
-            Some(9) => Some(Algo::Sha384),
-            Some(10) => Some(Algo::Sha512),
-            Some(_) => None,
-        };
+        let algo = h.first_int(TAG_FILEDIGESTALGO);
         if sizes.len() != names.len() || modes.len() != names.len() {
             return Err("file lists of different lengths".into());
         }
@@ -383,17 +395,20 @@ impl FileList {
         })
     }
 
-    /// The recorded digest of the file at `path` (relative, as in the payload).
-    fn digest(&self, path: &str) -> Option<Digest> {
-        let i = self
+    /// The recorded digest of the file at `path` (relative, as in the payload), if
+    /// any: of the algorithm `FILEDIGESTALGO` names, md5 without it (rpm's default).
+    fn digest(&self, path: &str) -> Result<Option<Checksum>, DigestError> {
+        let Some(i) = self
             .names
             .iter()
-            .position(|n| n.strip_prefix('/') == Some(path))?;
-        let hex = self.digests.get(i).filter(|d| !d.is_empty())?;
-        Some(Digest {
-            algo: self.algo?,
-            hex: hex.clone(),
-        })
+            .position(|n| n.strip_prefix('/') == Some(path))
+        else {
+            return Ok(None);
+        };
+        let Some(hex) = self.digests.get(i).filter(|d| !d.is_empty()) else {
+            return Ok(None);
+        };
+        Checksum::new(Algorithm::from_pgp(self.algo.unwrap_or(1))?, hex).map(Some)
     }
 
     /// Name, mode and payload size of file `i`: a symbolic link's data is its target,

@@ -9,7 +9,9 @@ use anyhow::Context;
 use btfgen::output::Inputs;
 use btfgen::text::escape;
 use clap::{Parser, Subcommand};
-use corepack::build::{build_bundle, read_objects, scan_btf_dir, verify_relocations, Object};
+use corepack::build::{
+    build_bundle, read_objects, scan_btf_dir, verify_blobs, verify_relocations, Object,
+};
 use corepack::Bundle;
 
 #[derive(Parser)]
@@ -131,6 +133,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
             let b = Bundle::open(&bytes).with_context(|| format!("{}", bundle.display()))?;
             b.verify()
                 .with_context(|| format!("{}", bundle.display()))?;
+            verify_blobs(&b).with_context(|| format!("{}", bundle.display()))?;
             if !objects.is_empty() {
                 let r = verify_relocations(&b, &objects)
                     .with_context(|| format!("{}", bundle.display()))?;

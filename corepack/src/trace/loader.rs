@@ -19,6 +19,11 @@ const TRACEFS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
 /// Why the tracer could not start or read events.
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
+    /// The BTF given to [`Tracer::load`] is not BTF `btfgen min` would take as a
+    /// kernel's (malformed, or with reference loops no C type can have); found before
+    /// anything is loaded.
+    #[error("the selected BTF is not usable")]
+    Unusable(#[from] btfgen::btf::BtfError),
     /// aya cannot parse the BTF given to [`Tracer::load`]; holds its error.
     #[error("the selected BTF does not parse")]
     Btf(#[from] BtfError),
@@ -64,8 +69,11 @@ pub struct Tracer {
 impl Tracer {
     /// Relocates the tracer against `btf` (raw BTF of the running kernel, or of a
     /// kernel with the same layout), loads it, attaches it to `sched/sched_process_exec`
-    /// and opens one perf buffer per online CPU.
+    /// and opens one perf buffer per online CPU. BTF that `btfgen min` would refuse is
+    /// refused first ([`TraceError::Unusable`]): aya would take it and the kernel's
+    /// verifier refuse the program, at length.
     pub fn load(btf: &[u8]) -> Result<Tracer, TraceError> {
+        btfgen::btf::Btf::from_bytes_checked(btf)?;
         let btf = Btf::parse(btf, Endianness::default())?;
         if !TRACEFS.iter().any(|d| Path::new(d).join("events").is_dir()) {
             return Err(TraceError::NoTracefs);

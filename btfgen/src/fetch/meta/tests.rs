@@ -4,6 +4,8 @@
 use std::io::Write;
 
 use super::*;
+use crate::digest::Algorithm;
+use crate::fetch::http::error_chain;
 
 // The repositories the fetch integration tests serve, shared with them (its items are
 // `pub` for the tests crate).
@@ -39,7 +41,7 @@ fn primary_parses_and_filters() {
         "Packages/kernel-debuginfo-3.10.0-1160.119.1.el7.x86_64.rpm"
     );
     assert_eq!(p.size, Some(500_000_000));
-    assert_eq!(p.checksum.as_ref().unwrap().kind, "sha256");
+    assert_eq!(p.checksum.as_ref().unwrap().algorithm, Algorithm::Sha256);
     assert_eq!(
         pkgs[2].checksum.as_ref().unwrap().hex,
         SUM_B.to_ascii_lowercase()
@@ -98,22 +100,43 @@ fn primary_keeps_every_arch_it_lists() {
 fn primary_locations_with_xml_base_and_checksum_types() {
     let xml = r#"<metadata>
 <package type="rpm"><name>k</name><arch>x86_64</arch><version ver="1" rel="2"/>
-<checksum type="sha">ABCDEF</checksum><location xml:base="https://other/repo/" href="P/k.rpm"/></package>
+<checksum type="sha">A9993E364706816ABA3E25717850C26C9CD0D89D</checksum><location xml:base="https://other/repo/" href="P/k.rpm"/></package>
 <package type="rpm"><name>k2</name><arch>x86_64</arch><version ver="1" rel="2"/>
-<checksum type="SHA512">12</checksum><location href="P/k2.rpm"/></package>
-</metadata>"#;
+<checksum type="SHA512">{SUM_A}{SUM_A}</checksum><location href="P/k2.rpm"/></package>
+</metadata>"#
+        .replace("{SUM_A}", SUM_A);
     let got = parse_primary(xml.as_bytes(), "p", all).unwrap();
     assert_eq!(got[0].location, "https://other/repo/P/k.rpm");
-    // yum's `sha` is sha1; kinds and digests are lower-cased.
+    // yum's `sha` is sha1; digests are lower-cased.
     let ck = |i: usize| got[i].checksum.clone().unwrap();
     assert_eq!(
-        (ck(0).kind.as_str(), ck(0).hex.as_str()),
-        ("sha1", "abcdef")
+        (ck(0).algorithm, ck(0).hex.as_str()),
+        (Algorithm::Sha1, "a9993e364706816aba3e25717850c26c9cd0d89d")
     );
-    assert_eq!(ck(1).kind, "sha512");
+    assert_eq!(ck(1).algorithm, Algorithm::Sha512);
     // No <size>: unknown.
     assert_eq!(got[1].size, None);
     assert_eq!(got[1].location, "P/k2.rpm");
+}
+
+#[test]
+fn primary_checksums_of_unknown_types_are_errors_when_kept() {
+    // Not passed over: a package whose digest cannot be checked is not downloaded.
+    let xml = format!(
+        "<metadata><package><name>k</name><arch>x86_64</arch><version ver=\"1\" rel=\"1\"/><checksum type=\"crc32\">{SUM_A}</checksum><location href=\"k.rpm\"/></package>\n<package><name>j</name><version ver=\"1\" rel=\"1\"/><checksum type=\"sha256\">abc</checksum><location href=\"j.rpm\"/></package></metadata>"
+    );
+    let e = parse_primary(xml.as_bytes(), "p", |n| n == "k").unwrap_err();
+    assert_eq!(
+        error_chain(&e),
+        "p: package #1 (k): unknown digest algorithm \"crc32\""
+    );
+    let e = parse_primary(xml.as_bytes(), "p", |n| n == "j").unwrap_err();
+    assert_eq!(
+        error_chain(&e),
+        "p: package #2 (j): sha256 digest \"abc\" is not 64 hex digits"
+    );
+    // Packages not kept are not looked at.
+    assert_eq!(parse_primary(xml.as_bytes(), "p", |_| false).unwrap(), []);
 }
 
 #[test]
@@ -167,38 +190,35 @@ fn repomd_records_with_their_checksum_types() {
 <repomd xmlns="http://linux.duke.edu/metadata/repo" xmlns:rpm="http://linux.duke.edu/metadata/rpm">
   <revision>1</revision>
   <data type="primary">
-<checksum type="sha256">ABCDEF0123</checksum>
+<checksum type="sha256">{SUM_B}</checksum>
 <open-checksum type="sha256">00</open-checksum>
 <location href="repodata/abc-primary.xml.gz"/>
 <size>1234</size>
 <open-size>99999</open-size>
   </data>
   <data type="filelists">
-<checksum type="sha">0a</checksum>
+<checksum type="sha">{SHA1}</checksum>
 <location href="repodata/filelists.xml.gz"/>
   </data>
   <data type="other"><location href="repodata/other.xml.zst"/></data>
-</repomd>"#;
+</repomd>"#
+        .replace("{SUM_B}", SUM_B)
+        .replace("{SHA1}", &SUM_B[..40]);
     let got = parse_repomd(xml.as_bytes(), "repomd.xml").unwrap();
-    let ck = |kind: &str, hex: &str| {
-        Some(Checksum {
-            kind: kind.into(),
-            hex: hex.into(),
-        })
-    };
+    let ck = |kind: &str, hex: &str| Some(Checksum::named(kind, hex).unwrap());
     assert_eq!(
         got,
         [
             RepomdData {
                 kind: "primary".into(),
                 location: "repodata/abc-primary.xml.gz".into(),
-                checksum: ck("sha256", "abcdef0123"),
+                checksum: ck("sha256", &SUM_B.to_ascii_lowercase()),
                 size: Some(1234),
             },
             RepomdData {
                 kind: "filelists".into(),
                 location: "repodata/filelists.xml.gz".into(),
-                checksum: ck("sha1", "0a"),
+                checksum: ck("sha1", &SUM_B[..40].to_ascii_lowercase()),
                 size: None,
             },
             RepomdData {
@@ -227,10 +247,19 @@ fn repomd_without_a_primary_is_refused() {
             "<repomd><data type=\"primary\"><location href=\"p\"/><size>x</size></data></repomd>",
             "repomd.xml: size \"x\" is not a number",
         ),
+        // A checksum that cannot be checked is an error, not a record left unchecked.
+        (
+            "<repomd><data type=\"primary\"><location href=\"p\"/><checksum type=\"sha3-256\">00</checksum></data></repomd>",
+            "repomd.xml: primary record: unknown digest algorithm \"sha3-256\"",
+        ),
+        (
+            "<repomd><data type=\"primary\"><location href=\"p\"/><checksum type=\"sha\">00</checksum></data></repomd>",
+            "repomd.xml: primary record: sha1 digest \"00\" is not 40 hex digits",
+        ),
     ];
     for (xml, want) in cases {
         let e = parse_repomd(xml.as_bytes(), "repomd.xml").unwrap_err();
-        assert_eq!(e.to_string(), want, "{xml}");
+        assert_eq!(error_chain(&e), want, "{xml}");
     }
 }
 
@@ -255,10 +284,7 @@ fn packages_parse() {
     assert_eq!(pkgs[0].release, "");
     assert_eq!(
         pkgs[1].checksum,
-        Some(Checksum {
-            kind: "sha256".into(),
-            hex: SUM_A.into()
-        })
+        Some(Checksum::new(Algorithm::Sha256, SUM_A).unwrap())
     );
 }
 
@@ -320,7 +346,7 @@ fn malformed_packages_name_the_stanza_and_field() {
         ),
         (
             ubuntu.replacen(SUM_A, "zz", 1),
-            "Packages: package linux-image-unsigned-5.4.0-42-generic-dbgsym (line 1): SHA256 \"zz\" is not 64 hex digits".into(),
+            "Packages: package linux-image-unsigned-5.4.0-42-generic-dbgsym (line 1): sha256 digest \"zz\" is not 64 hex digits".into(),
         ),
         (
             " leading continuation\n".into(),
@@ -338,9 +364,58 @@ fn malformed_packages_name_the_stanza_and_field() {
     ];
     for (text, want) in cases {
         let e = parse_packages(text.as_bytes(), "Packages", all).unwrap_err();
-        assert!(matches!(e, MetadataError::Format { .. }), "{e}");
-        assert_eq!(e.to_string(), want);
+        assert!(
+            matches!(
+                e,
+                MetadataError::Format { .. } | MetadataError::Checksum { .. }
+            ),
+            "{e}"
+        );
+        assert_eq!(error_chain(&e), want);
     }
+}
+
+#[test]
+fn packages_give_their_strongest_digest() {
+    // Ubuntu's stanzas: MD5sum, SHA1, SHA256, SHA512; Debian's: MD5sum and SHA256.
+    let md5 = &SUM_B[..32];
+    let sha1 = &SUM_B[..40];
+    let sha512 = SUM_B.repeat(2);
+    let head = "Package: k\nVersion: 1\nArchitecture: amd64\nFilename: k.deb\nSize: 1\n";
+    let cases = [
+        (
+            format!("{head}MD5sum: {md5}\nSHA1: {sha1}\nSHA256: {SUM_A}\nSHA512: {sha512}\n"),
+            Checksum::new(Algorithm::Sha512, &sha512),
+        ),
+        (
+            format!("{head}MD5sum: {md5}\nSHA256: {SUM_A}\n"),
+            Checksum::new(Algorithm::Sha256, SUM_A),
+        ),
+        (
+            format!("{head}MD5sum: {md5}\nSHA1: {sha1}\n"),
+            Checksum::new(Algorithm::Sha1, sha1),
+        ),
+        (
+            format!("{head}MD5sum: {md5}\n"),
+            Checksum::new(Algorithm::Md5, md5),
+        ),
+    ];
+    for (text, want) in cases {
+        let got = parse_packages(text.as_bytes(), "P", all).unwrap();
+        assert_eq!(got[0].checksum, Some(want.unwrap()), "{text}");
+    }
+    // None at all, or a weaker one malformed beside a good stronger one: errors.
+    let e = parse_packages(head.as_bytes(), "P", all).unwrap_err();
+    assert_eq!(
+        error_chain(&e),
+        "P: package k (line 1) has no MD5Sum, SHA1, SHA256, SHA512 field"
+    );
+    let text = format!("{head}MD5sum: 00\nSHA256: {SUM_A}\n");
+    let e = parse_packages(text.as_bytes(), "P", all).unwrap_err();
+    assert_eq!(
+        error_chain(&e),
+        "P: package k (line 1): md5 digest \"00\" is not 32 hex digits"
+    );
 }
 
 #[test]
@@ -350,22 +425,24 @@ fn release_files_parse() {
         &SUM_A[..32]
     );
     let files = parse_release(&text, "InRelease").unwrap();
-    assert_eq!(files.len(), 2);
-    assert_eq!(files[0].path, "main/binary-amd64/Packages.xz");
-    assert_eq!(files[0].size, 1234);
-    assert_eq!(files[1].sha256, SUM_B.to_ascii_lowercase());
+    // Every file any section lists, the one only MD5Sum lists with its md5.
+    assert_eq!(files.len(), 3);
+    assert_eq!(files[0].path, "main/binary-amd64/Packages");
+    assert_eq!(files[0].checksum.algorithm, Algorithm::Md5);
+    assert_eq!(files[1].path, "main/binary-amd64/Packages.xz");
+    assert_eq!(files[1].size, 1234);
+    assert_eq!(files[2].checksum.hex, SUM_B.to_ascii_lowercase());
     let e = parse_release("Origin: x\n", "Release")
         .unwrap_err()
         .to_string();
-    assert!(e.contains("SHA256"), "{e}");
-    assert_eq!(e, "Release: no SHA256 section");
+    assert_eq!(e, "Release: no MD5Sum, SHA1, SHA256, SHA512 section");
 }
 
 #[test]
 fn release_with_by_hash_and_other_digests() {
     // Ubuntu's Release: Acquire-By-Hash, then MD5Sum, SHA1, SHA256 and SHA512
-    // sections; only SHA256's files count (by-hash paths are derived from them,
-    // not listed).
+    // sections; each file gets its strongest digest (by-hash paths are derived from
+    // them, not listed).
     let text = format!(
         "Origin: Ubuntu\nAcquire-By-Hash: yes\nMD5Sum:\n {md5} 10 main/binary-amd64/Packages\nSHA1:\n {sha1} 10 main/binary-amd64/Packages\nSHA256:\n {SUM_A} 10 main/binary-amd64/Packages\n {SUM_B} 4 main/binary-amd64/Packages.xz\nSHA512:\n {sha512} 10 main/binary-amd64/Packages\n",
         md5 = &SUM_A[..32],
@@ -379,12 +456,12 @@ fn release_with_by_hash_and_other_digests() {
             ReleaseFile {
                 path: "main/binary-amd64/Packages".into(),
                 size: 10,
-                sha256: SUM_A.into()
+                checksum: Checksum::new(Algorithm::Sha512, &SUM_A.repeat(2)).unwrap()
             },
             ReleaseFile {
                 path: "main/binary-amd64/Packages.xz".into(),
                 size: 4,
-                sha256: SUM_B.to_ascii_lowercase()
+                checksum: Checksum::new(Algorithm::Sha256, SUM_B).unwrap()
             },
         ]
     );
@@ -395,14 +472,30 @@ fn malformed_release_lines_name_the_line() {
     let cases = [
         format!("SHA256:\n {SUM_A} 10\n"),
         format!("SHA256:\n {SUM_A} ten main/Packages\n"),
-        format!("SHA256:\n {} 10 main/Packages\n", &SUM_A[..63]),
-        format!("SHA256:\n {}g 10 main/Packages\n", &SUM_A[..63]),
         format!("SHA256:\n {SUM_A} 10 main/Packages extra\n"),
     ];
     for text in cases {
         let e = parse_release(&text, "R").unwrap_err().to_string();
         let line = text.lines().nth(1).unwrap();
-        assert_eq!(e, format!("R: line 2: not \"SHA256 SIZE PATH\": {line:?}"));
+        assert_eq!(e, format!("R: line 2: not \"DIGEST SIZE PATH\": {line:?}"));
+    }
+    // Digests not of their section's length, or not hex.
+    let short = &SUM_A[..63];
+    for (text, digest) in [
+        (
+            format!("SHA256:\n {short} 10 main/Packages\n"),
+            short.to_string(),
+        ),
+        (
+            format!("SHA256:\n {short}g 10 main/Packages\n"),
+            format!("{short}g"),
+        ),
+    ] {
+        let e = error_chain(&parse_release(&text, "R").unwrap_err());
+        assert_eq!(
+            e,
+            format!("R: line 2: sha256 digest \"{digest}\" is not 64 hex digits")
+        );
     }
 }
 

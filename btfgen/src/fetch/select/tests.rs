@@ -379,10 +379,7 @@ fn pkg(name: &str, version: &str, release: &str, arch: &str) -> Package {
         arch: arch.into(),
         location: format!("Packages/{name}-{version}-{release}.{arch}.rpm"),
         size: Some(1000),
-        checksum: Some(Checksum {
-            kind: "sha256".into(),
-            hex: "ab".into(),
-        }),
+        checksum: Some(Checksum::named("sha256", &"ab".repeat(32)).unwrap()),
     }
 }
 

@@ -137,6 +137,8 @@ fn pad8(v: &mut Vec<u8>) {
 
 /// sha256("abc"), from FIPS 180-2's examples.
 const SHA256_ABC: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+/// sha1("abc"), from FIPS 180-2's examples.
+const SHA1_ABC: &str = "a9993e364706816aba3e25717850c26c9cd0d89d";
 /// md5("abc"), from RFC 1321's test suite.
 const MD5_ABC: &str = "900150983cd24fb0d6963f7d28e17f72";
 const REL: &str = "5.14.0-1.el9.x86_64";
@@ -204,13 +206,18 @@ fn extract(rpm: &[u8]) -> Result<Vmlinux, PackageError> {
 #[test]
 fn newc_payload_checked_against_the_file_digest() {
     // (FILEDIGESTALGO, digest recorded, the algorithm the vmlinux is checked with):
-    // rpm's PGPHASHALGO numbers, md5 when the tag is absent, sha1 (2) unchecked.
+    // rpm's PGPHASHALGO numbers, md5 when the tag is absent.
     let sha512_abc = hex(&sha2::Sha512::digest(b"abc"));
-    let cases: [(Option<u32>, &str, Option<&str>); 4] = [
-        (None, MD5_ABC, Some("md5")),
-        (Some(8), SHA256_ABC, Some("sha256")),
-        (Some(10), &sha512_abc, Some("sha512")),
-        (Some(2), "not checked", None),
+    let sha384_abc = hex(&sha2::Sha384::digest(b"abc"));
+    let sha224_abc = hex(&sha2::Sha224::digest(b"abc"));
+    let cases: [(Option<u32>, &str, Algorithm); 7] = [
+        (None, MD5_ABC, Algorithm::Md5),
+        (Some(1), MD5_ABC, Algorithm::Md5),
+        (Some(2), SHA1_ABC, Algorithm::Sha1),
+        (Some(8), SHA256_ABC, Algorithm::Sha256),
+        (Some(9), &sha384_abc, Algorithm::Sha384),
+        (Some(10), &sha512_abc, Algorithm::Sha512),
+        (Some(11), &sha224_abc, Algorithm::Sha224),
     ];
     for (algo, digest, verified) in cases {
         let mut extra = vec![(TAG_FILEDIGESTS, TYPE_STRING_ARRAY, 1, strings(&[digest]))];
@@ -222,10 +229,31 @@ fn newc_payload_checked_against_the_file_digest() {
         assert_eq!(v.bytes(), b"abc");
         assert_eq!(
             (v.release.as_str(), v.format, v.compression, v.verified),
-            (REL, PackageFormat::Rpm, "gzip", verified),
+            (REL, PackageFormat::Rpm, "gzip", Some(verified)),
             "{algo:?}"
         );
     }
+}
+
+#[test]
+fn file_digests_of_an_unknown_algorithm_refuse_the_package() {
+    // 3 is RIPEMD-160: a digest that cannot be checked is not passed over.
+    let extra = [
+        (
+            TAG_FILEDIGESTS,
+            TYPE_STRING_ARRAY,
+            1,
+            strings(&[&"0".repeat(40)]),
+        ),
+        (TAG_FILEDIGESTALGO, TYPE_INT32, 1, be32(&[3])),
+    ];
+    let e = extract(&rpm_file(&main_header(&extra), &payload_of_abc(), &[])).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "k.rpm: corrupt RPM header: ./usr/lib/debug/lib/modules/{REL}/vmlinux: unknown digest algorithm number 3 (rpm's PGPHASHALGO)"
+        )
+    );
 }
 
 #[test]
@@ -239,7 +267,7 @@ fn file_digest_mismatch_is_corrupt() {
     assert_eq!(
         e.to_string(),
         format!(
-            "k.rpm: corrupt RPM payload: ./usr/lib/debug/lib/modules/{REL}/vmlinux: sha256 {SHA256_ABC} differs from the package's {wrong}"
+            "k.rpm: corrupt RPM payload: ./usr/lib/debug/lib/modules/{REL}/vmlinux: sha256 {SHA256_ABC}, expected {wrong} (the package's digest)"
         )
     );
 }
@@ -248,13 +276,38 @@ fn file_digest_mismatch_is_corrupt() {
 fn header_digest_in_the_signature_is_checked() {
     let main = main_header(&[]);
     let right = hex(&sha2::Sha256::digest(&main));
-    let sig = |hex: &str| [(SIGTAG_SHA256, TYPE_STRING, 1, strings(&[hex]))];
+    let sig = |hex: &str| vec![(SIGTAG_SHA256, TYPE_STRING, 1, strings(&[hex]))];
     assert!(extract(&rpm_file(&main, &payload_of_abc(), &sig(&right))).is_ok());
     let wrong = "1".repeat(64);
     let e = extract(&rpm_file(&main, &payload_of_abc(), &sig(&wrong))).unwrap_err();
     assert_eq!(
         e.to_string(),
-        format!("k.rpm: corrupt RPM header: sha256 {right} differs from the signature's {wrong}")
+        format!(
+            "k.rpm: corrupt RPM header: sha256 {right}, expected {wrong} (the signature's digest)"
+        )
+    );
+    // RPM v4 packages (RHEL 7) record only sha1: checked too.
+    let sha1 = hex(&sha1::Sha1::digest(&main));
+    let sig1 = |hex: &str| vec![(SIGTAG_SHA1, TYPE_STRING, 1, strings(&[hex]))];
+    assert!(extract(&rpm_file(&main, &payload_of_abc(), &sig1(&sha1))).is_ok());
+    let wrong1 = "1".repeat(40);
+    let e = extract(&rpm_file(&main, &payload_of_abc(), &sig1(&wrong1))).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "k.rpm: corrupt RPM header: sha1 {sha1}, expected {wrong1} (the signature's digest)"
+        )
+    );
+    // Both: the stronger (sha256) is the one checked, so a wrong sha1 beside a right
+    // sha256 goes by, and a right sha1 does not save a wrong sha256.
+    let both = |s1: &str, s256: &str| [sig1(s1), sig(s256)].concat();
+    assert!(extract(&rpm_file(&main, &payload_of_abc(), &both(&wrong1, &right))).is_ok());
+    assert!(extract(&rpm_file(&main, &payload_of_abc(), &both(&sha1, &wrong))).is_err());
+    // A digest that is not one is the signature's fault.
+    let e = extract(&rpm_file(&main, &payload_of_abc(), &sig("abc"))).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "k.rpm: corrupt RPM signature: sha256 digest \"abc\" is not 64 hex digits"
     );
 }
 
@@ -273,7 +326,9 @@ fn payload_digest_in_the_header_is_checked() {
     let e = extract(&rpm_file(&main(&wrong), &payload, &[])).unwrap_err();
     assert_eq!(
         e.to_string(),
-        format!("k.rpm: corrupt RPM payload: sha256 {right} differs from the header's {wrong}")
+        format!(
+            "k.rpm: corrupt RPM payload: sha256 {right}, expected {wrong} (the header's digest)"
+        )
     );
 }
 
@@ -349,7 +404,10 @@ fn header_values_by_type() {
         panic!("header does not parse");
     };
     assert_eq!(h.len, bytes.len());
-    assert_eq!(h.sha256, hex(&sha2::Sha256::digest(&bytes)));
+    assert_eq!(
+        h.digest(Algorithm::Sha256),
+        hex(&sha2::Sha256::digest(&bytes))
+    );
     assert_eq!(h.ints(1), Some(vec![1, 0xffff]));
     assert_eq!(h.ints(2), Some(vec![70000]));
     assert_eq!(h.ints(3), Some(vec![1 << 40]));
