@@ -296,7 +296,7 @@ mod tests {
             &Options::default(),
         )
         .unwrap();
-        assert_eq!((v.verified, v.unverified), (Some("md5"), None));
+        assert_eq!((v.verified, v.unverified), (Some(Algorithm::Md5), None));
     }
 
     #[test]
