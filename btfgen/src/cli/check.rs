@@ -21,7 +21,8 @@ pub(super) struct Args {
     /// BPF objects (clang -target bpf -g).
     #[arg(required = true)]
     objects: Vec<PathBuf>,
-    /// Kernel BTF files (raw or ELF), or directories searched recursively for them.
+    /// Kernel BTF files (raw, ELF, or an archive such as BTFHub's .btf.tar.xz), or
+    /// directories searched recursively for them.
     #[arg(long, required = true, num_args = 1..)]
     btf: Vec<PathBuf>,
     /// Base BTF when the --btf files are split BTF (kernel modules on vmlinux).
