@@ -203,7 +203,7 @@ mod imp {
             )));
         }
         let mut bytes = Vec::new();
-        (&mut entry)
+        entry
             .read_to_end(&mut bytes)
             .map_err(|e| err(format!("{what}: {shown}: {e}")))?;
         drop(entry);

@@ -642,7 +642,8 @@ fn loads_and_stores_change_size_or_are_poisoned() {
     // Opcodes: LDX|MEM|H, LDX|MEM|W, STX|MEM|H, ST|MEM|H, ALU64|ADD|K.
     let (ldxh, ldxw, stxh, sth, add) = (0x69, 0x61, 0x6b, 0x6a, 0x07);
     // (access, opcode, poisoned, mem_sz, error)
-    let cases: [(&str, u8, bool, Option<(u32, u32)>, Option<&str>); 8] = [
+    type Case<'a> = (&'a str, u8, bool, Option<(u32, u32)>, Option<&'a str>);
+    let cases: [Case; 8] = [
         ("0:0", ldxh, false, Some((2, 1)), None),
         ("0:0", stxh, false, Some((2, 1)), None),
         ("0:0", sth, false, Some((2, 1)), None),
