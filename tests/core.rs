@@ -34,7 +34,7 @@ fn built() -> &'static Built {
         let h =
             run_ok(Command::new(&bpftool).args(["btf", "dump", "file", VMLINUX, "format", "c"]));
         fs::write(dir.join("vmlinux.h"), &h.stdout).unwrap();
-        for f in FIXTURES.iter().chain(&["synthetic", "module"]) {
+        for f in FIXTURES.iter().chain(&["synthetic", "module", "memsz"]) {
             btfgen_tests::bpf_object(
                 &fixtures_dir().join(format!("bpf/{f}.bpf.c")),
                 &dir,
@@ -59,7 +59,13 @@ fn obj(name: &str) -> PathBuf {
 /// What libbpf did with one relocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Libbpf {
-    Patched { insn: u64, value: u64 },
+    /// `patched insn #INSN ... -> VALUE`, and `mem_sz FROM -> TO` when libbpf also
+    /// changed the load/store size.
+    Patched {
+        insn: u64,
+        value: u64,
+        mem_sz: Option<(u32, u32)>,
+    },
     Poisoned,
 }
 
@@ -85,7 +91,20 @@ fn libbpf(obj: &Path, btf: &Path) -> BTreeMap<(String, u64), Libbpf> {
         } else if let Some(p) = what.strip_prefix("patched insn #") {
             let insn = p.split(' ').next().unwrap().parse().unwrap();
             let value = p.rsplit("-> ").next().unwrap().trim().parse().unwrap();
-            res.entry(key).or_insert(Libbpf::Patched { insn, value });
+            if let Some(sz) = p.split_once(" mem_sz ").map(|x| x.1) {
+                let (from, to) = sz.split_once(" -> ").unwrap();
+                let sz = Some((from.parse().unwrap(), to.trim().parse().unwrap()));
+                match res.get_mut(&key) {
+                    Some(Libbpf::Patched { mem_sz, .. }) => *mem_sz = sz,
+                    other => panic!("libbpf: mem_sz before the offset: {line} ({other:?})"),
+                }
+                continue;
+            }
+            res.entry(key).or_insert(Libbpf::Patched {
+                insn,
+                value,
+                mem_sz: None,
+            });
         }
     }
     assert!(!res.is_empty(), "no relocations in libbpf's log:\n{log}");
@@ -99,6 +118,8 @@ struct Checked {
     access: String,
     insn: u64,
     value: Option<u64>,
+    /// `"mem_sz":{"from":F,"to":T}`.
+    mem_sz: Option<(u32, u32)>,
     why: Option<String>,
 }
 
@@ -140,6 +161,13 @@ fn check(obj: &Path, btf: &Path) -> (BTreeMap<(String, u64), Checked>, Option<i3
                 access: field(line, "access").unwrap().to_string(),
                 insn: field(line, "insn").unwrap().parse().unwrap(),
                 value: field(line, "value").map(|v| v.parse().unwrap()),
+                mem_sz: line.split_once("\"mem_sz\":{\"from\":").map(|(_, r)| {
+                    let (from, r) = r.split_once(",\"to\":").unwrap();
+                    (
+                        from.parse().unwrap(),
+                        r[..r.find('}').unwrap()].parse().unwrap(),
+                    )
+                }),
                 why: field(line, "why").map(str::to_string),
             },
         );
@@ -160,11 +188,15 @@ fn assert_agree(obj: &Path, btf: &Path) -> BTreeMap<(String, u64), Checked> {
     for (key, l) in &lib {
         let c = &ours[key];
         match l {
-            Libbpf::Patched { insn, value } => {
+            Libbpf::Patched {
+                insn,
+                value,
+                mem_sz,
+            } => {
                 assert_eq!(
-                    (Some(*value), *insn),
-                    (c.value, c.insn),
-                    "{} on {}: prog '{}' relo #{} ({} {}): libbpf patched {value} at insn {insn}, btfgen says {c:?}",
+                    (Some(*value), *insn, *mem_sz),
+                    (c.value, c.insn, c.mem_sz),
+                    "{} on {}: prog '{}' relo #{} ({} {}): libbpf patched {value} at insn {insn} (mem_sz {mem_sz:?}), btfgen says {c:?}",
                     obj.display(),
                     btf.display(),
                     key.0,
@@ -211,6 +243,54 @@ fn check_agrees_with_libbpf_on_running_kernel() {
         assert!(
             kinds.contains(k),
             "no fixture relocation of kind {k}: {kinds:?}"
+        );
+    }
+}
+
+/// libbpf's load-size changes: fixtures/bpf/memsz.bpf.c (tcpstates' read of
+/// `trace_event_raw_inet_sock_set_state->protocol`, a __u16 in the object) on a target
+/// BTF that btfgen encodes from fixtures/bpf/memsz_target.c (4.18/4.19's __u8
+/// `protocol`): `check --json` reports the `mem_sz FROM -> TO` libbpf's log prints for
+/// each relocation, and poisons where libbpf does (a signed field that shrinks).
+#[test]
+fn load_size_changes_agree_with_libbpf() {
+    let target = btfgen_tests::compile(btfgen_tests::Cc::Gcc, 5, &["bpf/memsz_target.c"]);
+    let btf = target.path("target.btf");
+    btfgen_tests::btfgen_ok(&target.obj, &btf, &[]);
+    let o = obj("memsz");
+    let lib = libbpf(&o, &btf);
+    let ours = assert_agree(&o, &btf);
+    let changed: Vec<_> = lib
+        .iter()
+        .filter_map(|(k, l)| match l {
+            Libbpf::Patched {
+                mem_sz: Some(sz), ..
+            } => Some((ours[k].access.as_str(), *sz)),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        changed
+            .iter()
+            .any(|(a, _)| *a == "trace_event_raw_inet_sock_set_state->protocol"),
+        "libbpf changed no load size of ->protocol: {lib:?}"
+    );
+    assert!(
+        lib.values().any(|l| *l == Libbpf::Poisoned),
+        "libbpf poisoned nothing: {lib:?}"
+    );
+    // The table lists the same changes.
+    let table = btfgen([
+        "check".as_ref(),
+        o.as_os_str(),
+        "--btf".as_ref(),
+        btf.as_os_str(),
+    ]);
+    let table = String::from_utf8_lossy(&table.stdout);
+    for (access, (from, to)) in &changed {
+        assert!(
+            table.contains(&format!("{access}: mem_sz {from} -> {to}")),
+            "{table}"
         );
     }
 }
@@ -686,7 +766,11 @@ mod synthetic {
         let lib = libbpf(&o, &small);
         assert_eq!(
             lib[&("synthetic".to_string(), 0)],
-            Libbpf::Patched { insn: 0, value: 4 },
+            Libbpf::Patched {
+                insn: 0,
+                value: 4,
+                mem_sz: None
+            },
             "{lib:?}"
         );
         assert!(

@@ -68,6 +68,15 @@ pub enum BuildError {
     /// objects has; holds its name.
     #[error("{0}: not one of the objects the bundle was built for")]
     UnknownObject(String),
+    /// Two files under the BTF directory are the same kernel (`K.btf` and
+    /// `K.btf.tar.xz` side by side).
+    #[error("{} and {}: the same kernel twice; keep one", first.display(), second.display())]
+    DuplicateKernel {
+        /// One file.
+        first: PathBuf,
+        /// The other.
+        second: PathBuf,
+    },
     /// Relocations libbpf would refuse, one line per blob and relocation.
     #[error("{}", .0.join("\n"))]
     Relocations(Vec<String>),
@@ -85,7 +94,8 @@ fn io<E: Into<btfgen::input::InputError>>(path: &Path) -> impl FnOnce(E) -> Buil
 pub struct KernelFile {
     /// The kernel, from the path: `ID/VERSION_ID/ARCH/<uname -r>.btf` (arch normalized).
     pub kernel: KernelId,
-    /// The file (raw BTF or ELF with `.BTF`, as [`Btf::from_file`] reads it).
+    /// The file (raw BTF, ELF with `.BTF`, or BTFHub's `.btf.tar.xz` and the other
+    /// archives [`Btf::from_file`] reads).
     pub path: PathBuf,
 }
 
@@ -101,7 +111,10 @@ fn dirs(p: &Path) -> Result<Vec<(String, PathBuf)>, BuildError> {
     Ok(out)
 }
 
-/// The kernels under `dir` (`ID/VERSION_ID/ARCH/<uname -r>.btf`), sorted.
+/// The kernels under `dir` (`ID/VERSION_ID/ARCH/<uname -r>.btf`, or
+/// `<uname -r>.btf.tar.xz` as BTFHub's archive holds them; the kernel is the name
+/// without the suffix, [`btfgen::btf::kernel_name`]), sorted. The same kernel in two
+/// files is an error.
 pub fn scan_btf_dir(dir: &Path) -> Result<Vec<KernelFile>, BuildError> {
     let mut out = Vec::new();
     for (id, p1) in dirs(dir)? {
@@ -110,7 +123,7 @@ pub fn scan_btf_dir(dir: &Path) -> Result<Vec<KernelFile>, BuildError> {
                 for e in std::fs::read_dir(&p3).map_err(io(&p3))? {
                     let e = e.map_err(io(&p3))?;
                     let name = e.file_name().to_string_lossy().into_owned();
-                    if let Some(uname) = name.strip_suffix(".btf") {
+                    if let Some(uname) = btfgen::btf::kernel_name(&name) {
                         if e.file_type().map_err(io(&e.path()))?.is_file() {
                             out.push(KernelFile {
                                 kernel: KernelId::new(&arch, uname, &id, &version_id),
@@ -123,6 +136,12 @@ pub fn scan_btf_dir(dir: &Path) -> Result<Vec<KernelFile>, BuildError> {
         }
     }
     out.sort_by(|a, b| a.kernel.cmp(&b.kernel));
+    if let Some(w) = out.windows(2).find(|w| w[0].kernel == w[1].kernel) {
+        return Err(BuildError::DuplicateKernel {
+            first: w[0].path.clone(),
+            second: w[1].path.clone(),
+        });
+    }
     Ok(out)
 }
 

@@ -151,6 +151,19 @@ pub struct Program {
     pub offset: u64,
     /// Size in bytes.
     pub size: u64,
+    /// Its instructions as the object holds them (8 bytes each; the CO-RE engine reads
+    /// the opcode of a relocated instruction, as libbpf patches it).
+    pub code: Vec<u8>,
+}
+
+impl Program {
+    /// The opcode byte of the instruction at byte `off` of the program, if it has one.
+    pub fn opcode_at(&self, off: u64) -> Option<u8> {
+        usize::try_from(off)
+            .ok()
+            .and_then(|o| self.code.get(o))
+            .copied()
+    }
 }
 
 /// A parsed BPF object.
@@ -230,11 +243,20 @@ impl BpfObject {
                     sec.size()
                 )));
             }
+            // Executable sections are never compressed; a section without file bytes
+            // (NOBITS) gives a program without code.
+            let code = sec
+                .data()
+                .ok()
+                .and_then(|d| d.get(sym.address() as usize..(sym.address() + sym.size()) as usize))
+                .unwrap_or_default()
+                .to_vec();
             programs.push(Program {
                 name: name.to_string(),
                 section: sec_name.to_string(),
                 offset: sym.address(),
                 size: sym.size(),
+                code,
             });
         }
         programs.sort_by(|a, b| (&a.section, a.offset).cmp(&(&b.section, b.offset)));

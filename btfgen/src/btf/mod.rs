@@ -9,6 +9,7 @@
 //! size" and "what is under these modifiers and typedefs", with the depth limits every
 //! walk of the crate uses.
 
+mod archive;
 mod dedup;
 mod loops;
 pub(crate) mod query;
@@ -23,6 +24,9 @@ pub(crate) mod test_util;
 use std::borrow::Cow;
 use std::sync::Arc;
 
+pub use archive::{
+    kernel_name, unpack_budget, BTF_FILE_SUFFIXES, UNPACK_CAP, UNPACK_FLOOR, UNPACK_RATIO,
+};
 pub use dedup::{dedup, Dedup};
 pub use loops::check_reference_loops;
 pub(crate) use read::sections_data;

@@ -46,6 +46,10 @@ pub enum BtfError {
     /// The `.BTF` section could not be read or decompressed.
     #[error("bad ELF file: .BTF: {0}")]
     Section(String),
+    /// An archive (`.btf.tar.xz` and the like) could not be unpacked, or does not
+    /// hold exactly one BTF file.
+    #[error("{0}")]
+    Archive(String),
     /// Reading the file failed, or it is a stream longer than any BTF
     /// ([`crate::input::MAX_BTF_STREAM`]).
     #[error("{0}")]
@@ -190,8 +194,13 @@ impl Btf {
         parse(data, Some(base))
     }
 
-    /// Parses raw BTF, or the `.BTF` section when `data` is an ELF file.
+    /// Parses raw BTF, the `.BTF` section when `data` is an ELF file, or either inside
+    /// an archive: BTFHub's `.btf.tar.xz` and the other compressions
+    /// [`super::archive`] reads, told by content.
     pub fn from_any_bytes(data: &[u8], base: Option<Arc<Btf>>) -> Result<Btf, BtfError> {
+        if let Some(unpacked) = super::archive::unpack(data)? {
+            return Btf::from_any_bytes(&unpacked, base);
+        }
         if data.starts_with(b"\x7fELF") {
             let file = object::File::parse(data)?;
             let section = file.section_by_name(".BTF").ok_or(BtfError::NoBtfSection)?;
@@ -206,13 +215,14 @@ impl Btf {
     }
 
     /// Reads a file holding raw BTF or an ELF file with a `.BTF` section
-    /// (`/sys/kernel/btf/vmlinux` is raw BTF); one that is not a regular file to at
-    /// most [`MAX_BTF_STREAM`] bytes.
+    /// (`/sys/kernel/btf/vmlinux` is raw BTF), or an archive of one
+    /// (`<uname -r>.btf.tar.xz`, see [`Btf::from_any_bytes`]); one that is not a regular
+    /// file to at most [`MAX_BTF_STREAM`] bytes.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Btf, BtfError> {
         Btf::from_any_bytes(&input::read(path.as_ref(), MAX_BTF_STREAM)?, None)
     }
 
-    /// Reads split BTF (raw or ELF `.BTF`) on `base`.
+    /// Reads split BTF (raw or ELF `.BTF`, or an archive of one) on `base`.
     pub fn from_split_file(path: impl AsRef<Path>, base: Arc<Btf>) -> Result<Btf, BtfError> {
         Btf::from_any_bytes(&input::read(path.as_ref(), MAX_BTF_STREAM)?, Some(base))
     }

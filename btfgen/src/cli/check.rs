@@ -25,7 +25,8 @@ pub(super) struct Args {
     /// BPF objects (clang -target bpf -g).
     #[arg(required = true)]
     objects: Vec<PathBuf>,
-    /// Kernel BTF files (raw or ELF), or directories searched recursively for them.
+    /// Kernel BTF files (raw, ELF, or an archive such as BTFHub's .btf.tar.xz), or
+    /// directories searched recursively for them.
     #[arg(long, required = true, num_args = 1..)]
     btf: Vec<PathBuf>,
     /// Base BTF when the --btf files are split BTF (kernel modules on vmlinux).
@@ -119,6 +120,8 @@ struct Row {
     failure: Option<String>,
     /// The failure is a poisoned instruction rather than a refused relocation.
     poisoned: bool,
+    /// The load/store size libbpf changes (libbpf's `mem_sz FROM -> TO`).
+    mem_sz: Option<(u32, u32)>,
 }
 
 /// The report of one kernel.
@@ -166,6 +169,7 @@ fn check_kernel(path: &Path, base: &Option<Arc<Btf>>, objects: &[(String, BpfObj
                     .filter(|r| !r.poison)
                     .map(|r| r.new_val),
                 poisoned: o.result.as_ref().is_ok_and(|r| r.poison),
+                mem_sz: o.mem_sz,
                 failure,
             });
         }
@@ -243,6 +247,21 @@ fn table(reports: &[Report]) -> String {
             ),
         );
     }
+    for r in reports {
+        let changed: Vec<&Row> = r.rows.iter().filter(|x| x.mem_sz.is_some()).collect();
+        if changed.is_empty() {
+            continue;
+        }
+        let _ = writeln!(s, "\n{}: load sizes libbpf changes:", r.btf);
+        for row in changed {
+            let (from, to) = row.mem_sz.unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "  {}: prog '{}': relo #{} insn #{} {}: mem_sz {from} -> {to}",
+                row.object, row.program, row.relo, row.insn, row.access
+            );
+        }
+    }
     for r in reports.iter().filter(|r| r.failed() > 0) {
         s.push('\n');
         let _ = write_line(&mut s, format_args!("{}:", r.btf));
@@ -300,6 +319,9 @@ fn json(reports: &[Report]) -> String {
             );
             if let Some(v) = row.value {
                 let _ = write!(s, ",\"value\":{v}");
+            }
+            if let Some((from, to)) = row.mem_sz {
+                let _ = write!(s, ",\"mem_sz\":{{\"from\":{from},\"to\":{to}}}");
             }
             match &row.failure {
                 Some(f) => {

@@ -14,9 +14,9 @@ use super::output::print_stdout;
 /// Arguments of `btfgen diff`.
 #[derive(clap::Args)]
 pub(super) struct Args {
-    /// The old BTF (raw, or an ELF file with .BTF).
+    /// The old BTF (raw, an ELF file with .BTF, or an archive such as .btf.tar.xz).
     a: PathBuf,
-    /// The new BTF (raw, or an ELF file with .BTF).
+    /// The new BTF (raw, an ELF file with .BTF, or an archive such as .btf.tar.xz).
     b: PathBuf,
     /// A is split BTF on this base BTF.
     #[arg(long, value_name = "BASE")]

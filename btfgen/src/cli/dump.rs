@@ -26,7 +26,8 @@ pub(super) enum Format {
 /// Arguments of `btfgen dump`.
 #[derive(clap::Args)]
 pub(super) struct Args {
-    /// BTF to dump: raw BTF (e.g. /sys/kernel/btf/vmlinux) or an ELF file with .BTF.
+    /// BTF to dump: raw BTF (e.g. /sys/kernel/btf/vmlinux), an ELF file with .BTF, or an
+    /// archive of either (BTFHub's .btf.tar.xz; also .tar.gz, .tar.zst, .xz, .gz, .zst).
     file: PathBuf,
     /// FILE is split BTF on this base BTF (raw or ELF), as a kernel module's on vmlinux.
     #[arg(long, value_name = "BASE")]

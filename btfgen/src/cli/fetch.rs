@@ -1,7 +1,8 @@
 //! `btfgen fetch DISTRO...`: the kernels a distro's debuginfo repositories offer, per
 //! the kernels.toml catalog, downloaded (retries, Range resume, size and checksum
 //! verified as the bytes pass), their vmlinux streamed out of the package, encoded,
-//! and written to BTFHub's layout. `--list` only lists them.
+//! and written to BTFHub's layout. `--list` only lists them; `--distros` lists the
+//! catalog's entries.
 //!
 //! Pipeline: `-j N` workers each take one kernel at a time through download →
 //! extraction → encoding → atomic write, so memory stays bounded by N kernels.
@@ -25,12 +26,17 @@ use super::output::write_atomic;
 /// Arguments of `btfgen fetch`.
 #[derive(clap::Args)]
 pub(super) struct Args {
-    /// Catalog names, `<os-release ID>-<VERSION_ID>` (centos-7, ubuntu-20.04, ...).
-    #[arg(required = true, value_name = "DISTRO")]
+    /// Catalog names, `<os-release ID>-<VERSION_ID>` (centos-7, ubuntu-20.04, ...);
+    /// `--distros` lists them.
+    #[arg(required_unless_present = "list_distros", value_name = "DISTRO")]
     distros: Vec<String>,
     /// List the kernels available (and which are done under -o) instead of fetching.
     #[arg(long)]
     list: bool,
+    /// List the catalog's distros (built in, and --catalog files): name, arches,
+    /// repository type and the directory written; with --json as JSON. No network.
+    #[arg(long = "distros", conflicts_with_all = ["distros", "list"])]
+    list_distros: bool,
     /// Architecture: x86_64 or arm64 (default: this machine's).
     #[arg(long, value_name = "A")]
     arch: Option<String>,
@@ -82,13 +88,79 @@ pub(super) struct Args {
     tmpdir: Option<PathBuf>,
 }
 
-/// The BTF path of `uname` for `entry` under `dir`, BTFHub's layout.
-fn btf_path(dir: &Path, entry: &fetch::Entry, uname: &str) -> PathBuf {
+/// The directory of `entry`'s kernels under the output directory, BTFHub's layout:
+/// `ID/VERSION_ID/ARCH` (or the entry's BTFHub directory for the release).
+fn release_dir(entry: &fetch::Entry) -> PathBuf {
     let (id, ver) = entry.id_version();
-    dir.join(id)
+    Path::new(id)
         .join(entry.btfhub_dir.as_deref().unwrap_or(ver))
         .join(entry.arch.name())
-        .join(format!("{uname}.btf"))
+}
+
+/// The BTF path of `uname` for `entry` under `dir`, BTFHub's layout.
+fn btf_path(dir: &Path, entry: &fetch::Entry, uname: &str) -> PathBuf {
+    dir.join(release_dir(entry)).join(format!("{uname}.btf"))
+}
+
+/// `btfgen fetch --distros`: the catalog's distros, one line (or JSON object) per
+/// name with its arches, each arch's repository type, output directory and whether
+/// it needs a subscription (`--mirror`).
+fn list_distros(catalog: &Catalog, json: bool) -> String {
+    let mut out = String::new();
+    let rows: Vec<(&str, Vec<&fetch::Entry>)> = catalog
+        .names()
+        .into_iter()
+        .map(|n| (n, catalog.entries.iter().filter(|e| e.name == n).collect()))
+        .collect();
+    let repo_type = |e: &fetch::Entry| format!("{:?}", e.repo_type).to_lowercase();
+    if json {
+        out.push_str("{\"distros\":[");
+        for (i, (name, entries)) in rows.iter().enumerate() {
+            let arches: Vec<String> = entries
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{{\"arch\":{},\"repo_type\":{},\"directory\":{},\"subscription\":{}}}",
+                        json_str(e.arch.name()),
+                        json_str(&repo_type(e)),
+                        json_str(&release_dir(e).display().to_string()),
+                        e.subscription
+                    )
+                })
+                .collect();
+            let sep = if i > 0 { "," } else { "" };
+            out.push_str(&format!(
+                "{sep}\n{{\"name\":{},\"arches\":[{}]}}",
+                json_str(name),
+                arches.join(",")
+            ));
+        }
+        out.push_str("\n]}\n");
+        return out;
+    }
+    let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0).max(6);
+    out.push_str(&format!(
+        "{:width$}  {:14}  {:5}  directory\n",
+        "distro", "arches", "repos"
+    ));
+    for (name, entries) in &rows {
+        let arches: Vec<&str> = entries.iter().map(|e| e.arch.name()).collect();
+        let first = entries[0];
+        let dir = release_dir(first);
+        let dir = dir.parent().unwrap_or(&dir).join("ARCH");
+        out.push_str(&format!(
+            "{name:width$}  {:14}  {:5}  {}{}\n",
+            arches.join(","),
+            repo_type(first),
+            dir.display(),
+            if first.subscription {
+                "  (subscription: --mirror)"
+            } else {
+                ""
+            }
+        ));
+    }
+    out
 }
 
 fn done(path: &Path) -> Option<&'static str> {
@@ -102,6 +174,14 @@ fn done(path: &Path) -> Option<&'static str> {
 
 /// Runs `btfgen fetch`.
 pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
+    if a.list_distros {
+        let mut catalog = Catalog::builtin()?;
+        for f in &a.catalog {
+            catalog.merge(Catalog::load(f)?);
+        }
+        super::output::print_stdout(&list_distros(&catalog, a.json))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let arch = match &a.arch {
         Some(s) => Arch::parse(s).with_context(|| format!("unknown arch {s} (x86_64, arm64)"))?,
         None => Arch::host().context("this machine's arch is not in the catalog: give --arch")?,
@@ -560,6 +640,59 @@ mod tests {
     fn progress_templates_parse() {
         overall_style();
         download_style();
+    }
+
+    /// What `--tar-xz` writes is what every command reading BTF reads back.
+    #[test]
+    fn tar_xz_reads_back_as_btf() {
+        let mut b = btfgen::btf::Btf::new();
+        let name = b.add_str("int");
+        b.add(btfgen::btf::Type {
+            name,
+            kind: btfgen::btf::Kind::Int(btfgen::btf::Int {
+                size: 4,
+                encoding: btfgen::btf::INT_SIGNED,
+                offset: 0,
+                bits: 32,
+            }),
+        });
+        let raw = b.to_bytes();
+        let data = tar_xz("5.4.0-1-generic.btf", &raw).unwrap();
+        let back = btfgen::btf::Btf::from_any_bytes(&data, None).unwrap();
+        assert_eq!(back.to_bytes(), raw);
+    }
+
+    #[test]
+    fn distros_list_names_arches_and_directories() {
+        let entry = |name: &str, arch: &str, extra: &str| {
+            format!(
+                "[[kernel]]\nname = \"{name}\"\narch = \"{arch}\"\nrepo_type = \"apt\"\n\
+                 repos = [\"http://mirror.test/\"]\ndists = [\"d/main\"]\n\
+                 packages = [\"linux-image-*-dbg\"]\nuname = \"{{1}}\"\nvmlinux = \"v\"\n{extra}\n"
+            )
+        };
+        let text = [
+            entry("debian-11", "x86_64", "btfhub_dir = \"bullseye\""),
+            entry("debian-11", "arm64", "btfhub_dir = \"bullseye\""),
+            entry("rhel-8", "x86_64", "subscription = true"),
+        ]
+        .concat();
+        let c = Catalog::parse(&text, "test").unwrap();
+        assert_eq!(
+            list_distros(&c, false),
+            "distro     arches          repos  directory\n\
+             debian-11  x86_64,arm64    apt    debian/bullseye/ARCH\n\
+             rhel-8     x86_64          apt    rhel/8/ARCH  (subscription: --mirror)\n"
+        );
+        assert_eq!(
+            list_distros(&c, true),
+            "{\"distros\":[\n\
+             {\"name\":\"debian-11\",\"arches\":[\
+             {\"arch\":\"x86_64\",\"repo_type\":\"apt\",\"directory\":\"debian/bullseye/x86_64\",\"subscription\":false},\
+             {\"arch\":\"arm64\",\"repo_type\":\"apt\",\"directory\":\"debian/bullseye/arm64\",\"subscription\":false}]},\n\
+             {\"name\":\"rhel-8\",\"arches\":[\
+             {\"arch\":\"x86_64\",\"repo_type\":\"apt\",\"directory\":\"rhel/8/x86_64\",\"subscription\":true}]}\n]}\n"
+        );
     }
 
     #[test]

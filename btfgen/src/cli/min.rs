@@ -1,6 +1,7 @@
 //! `btfgen min --btf KERNEL OBJ... -o OUT`: kernel BTF cut down to what the CO-RE
 //! relocations of BPF objects need (`bpftool gen min_core_btf`). With a directory of
-//! kernels, every kernel is minimized in parallel into the same relative path.
+//! kernels, every kernel is minimized in parallel into the same relative path (an
+//! archive `K.btf.tar.xz` into `K.btf`: the output is raw BTF).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -19,7 +20,8 @@ use super::check::{kernel_files, read_base, read_kernel, read_objects};
 /// Arguments of `btfgen min`.
 #[derive(clap::Args)]
 pub(super) struct Args {
-    /// Kernel BTF (raw or ELF), or a directory searched recursively for them.
+    /// Kernel BTF (raw, ELF, or an archive such as BTFHub's .btf.tar.xz), or a
+    /// directory searched recursively for them.
     #[arg(long, value_name = "KERNEL")]
     btf: PathBuf,
     /// BPF objects (clang -target bpf -g) whose relocations must keep resolving.
@@ -76,6 +78,16 @@ fn inputs<'a>(kernels: impl Iterator<Item = &'a PathBuf>, a: &'a Args) -> Inputs
     Inputs::new(kernels.chain(&a.objects).chain(&a.base))
 }
 
+/// The output's relative path for a kernel's: `K.btf` for an archive of K's BTF
+/// (`K.btf.tar.xz` and the others [`btfgen::btf::kernel_name`] knows), else itself.
+fn raw_name(rel: &Path) -> PathBuf {
+    let name = rel.file_name().and_then(|n| n.to_str());
+    match name.and_then(|n| btfgen::btf::kernel_name(n).map(|k| (n, k))) {
+        Some((n, k)) if n != format!("{k}.btf") => rel.with_file_name(format!("{k}.btf")),
+        _ => rel.to_path_buf(),
+    }
+}
+
 /// Runs `btfgen min`.
 pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let base = read_base(&a.base)?;
@@ -101,9 +113,21 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     // Every output is checked against every kernel before any is written: a kernel's
     // output may be a link to another kernel.
     let all = inputs(kernels.iter().map(|(abs, _)| abs), &a);
-    let outputs = kernels
+    let rels: Vec<PathBuf> = kernels.iter().map(|(_, rel)| raw_name(rel)).collect();
+    let mut seen = std::collections::HashMap::new();
+    for ((abs, _), rel) in kernels.iter().zip(&rels) {
+        if let Some(first) = seen.insert(rel, abs) {
+            anyhow::bail!(
+                "{} and {}: both would be minimized into {}; keep one",
+                first.display(),
+                abs.display(),
+                a.output.join(rel).display()
+            );
+        }
+    }
+    let outputs = rels
         .iter()
-        .map(|(_, rel)| {
+        .map(|rel| {
             let path = a.output.join(rel);
             let target = output::prepare(&path, &all)?;
             Ok((path, target))

@@ -36,7 +36,12 @@ enum Command {
     Min(min::Args),
     /// Report on which kernels the CO-RE relocations of BPF objects resolve.
     Check(check::Args),
-    /// List the kernels of a distro's debuginfo repositories (kernels.toml catalog).
+    /// Download, extract and encode the BTF of distros' kernels into BTFHub's layout.
+    ///
+    /// Downloads the kernel debuginfo packages that distros' repositories offer (per
+    /// the kernels.toml catalog), extracts each vmlinux, encodes its BTF and writes
+    /// `DIR/ID/VERSION_ID/ARCH/<uname -r>.btf` (or `.btf.tar.xz`). `--list` only lists
+    /// the kernels; `--distros` lists the catalog's distros.
     Fetch(fetch::Args),
 }
 

@@ -546,3 +546,134 @@ fn candidates_come_from_the_base_before_modules() {
         assert_eq!(find_candidates(&l, id(&l, name), &t), want, "{name}");
     }
 }
+
+/// Load sizes (libbpf's `orig_sz`, `new_sz`, `fail_memsz_adjust`):
+///
+/// ```c
+/// // local                                // target
+/// struct ev {                             struct ev {
+///     unsigned short protocol;  // 0          unsigned char protocol;   // 0
+///     short sproto;             // 2          signed char sproto;       // 1
+///     int *p;                   // 8          char *p;                  // 8
+///     unsigned int arr[4];      // 16         unsigned char arr[4];     // 16
+///     unsigned short same;      // 32         unsigned short same;      // 32
+///     unsigned int grows;       // 40         long grows;               // 40
+/// };                                      };
+/// ```
+fn mem_size_pair() -> (Btf, Btf, TypeId) {
+    let mut l = Builder::new();
+    let int = l.int("int", 4);
+    let u16_ = l.uint("unsigned short", 2);
+    let s16 = l.int("short", 2);
+    let u32_ = l.uint("unsigned int", 4);
+    let pint = l.ptr(int);
+    let arr = l.array(u32_, int, 4);
+    let ev = l.strukt(
+        "ev",
+        48,
+        &[
+            ("protocol", u16_, 0),
+            ("sproto", s16, 16),
+            ("p", pint, 64),
+            ("arr", arr, 128),
+            ("same", u16_, 256),
+            ("grows", u32_, 320),
+        ],
+    );
+    let mut t = Builder::new();
+    let int = t.int("int", 4);
+    let u8_ = t.uint("unsigned char", 1);
+    let s8 = t.int("signed char", 1);
+    let chr = t.int("char", 1);
+    let u16_ = t.uint("unsigned short", 2);
+    let long = t.int("long", 8);
+    let pchr = t.ptr(chr);
+    let arr = t.array(u8_, int, 4);
+    t.strukt(
+        "ev",
+        48,
+        &[
+            ("protocol", u8_, 0),
+            ("sproto", s8, 8),
+            ("p", pchr, 64),
+            ("arr", arr, 128),
+            ("same", u16_, 256),
+            ("grows", long, 320),
+        ],
+    );
+    (l.build(), t.build(), ev)
+}
+
+#[test]
+fn load_sizes_follow_the_target_field() {
+    let (local, target, ev) = mem_size_pair();
+    let mut e = Engine::new(&local, &target);
+    let off = RelocKind::FieldByteOffset;
+    // (access, kind, orig_sz, new_sz, fail_memsz_adjust)
+    let cases = [
+        ("0:0", off, 2, 1, false),
+        ("0:1", off, 2, 1, true),
+        ("0:2", off, 8, 8, false),
+        // The member is an array: sizes of its elements, but the array type decides.
+        ("0:3", off, 4, 1, true),
+        // One element: its integer type decides.
+        ("0:3:2", off, 4, 1, false),
+        ("0:4", off, 2, 2, false),
+        // A signed target: poisoned even though it grows.
+        ("0:5", off, 4, 8, true),
+        ("0:0", RelocKind::FieldByteSize, 0, 0, false),
+        ("0:0", RelocKind::FieldExists, 0, 0, false),
+    ];
+    for (access, kind, orig, new, fail) in cases {
+        let r = e.resolve(ev, access, kind).unwrap();
+        assert_eq!(
+            (r.orig_sz, r.new_sz, r.fail_memsz_adjust),
+            (orig, new, fail),
+            "{access} {kind:?}"
+        );
+    }
+}
+
+#[test]
+fn loads_and_stores_change_size_or_are_poisoned() {
+    let (local, target, ev) = mem_size_pair();
+    let mut e = Engine::new(&local, &target);
+    let mut res = |access| e.resolve(ev, access, RelocKind::FieldByteOffset).unwrap();
+    // Opcodes: LDX|MEM|H, LDX|MEM|W, STX|MEM|H, ST|MEM|H, ALU64|ADD|K.
+    let (ldxh, ldxw, stxh, sth, add) = (0x69, 0x61, 0x6b, 0x6a, 0x07);
+    // (access, opcode, poisoned, mem_sz, error)
+    type Case<'a> = (&'a str, u8, bool, Option<(u32, u32)>, Option<&'a str>);
+    let cases: [Case; 8] = [
+        ("0:0", ldxh, false, Some((2, 1)), None),
+        ("0:0", stxh, false, Some((2, 1)), None),
+        ("0:0", sth, false, Some((2, 1)), None),
+        ("0:0", add, false, None, None),
+        ("0:1", ldxh, true, None, None),
+        // Not a load or store: patched as it is, size change or not.
+        ("0:1", add, false, None, None),
+        ("0:4", ldxh, false, None, None),
+        (
+            "0:0",
+            ldxw,
+            false,
+            None,
+            Some("insn #7 (LDX/ST/STX) unexpected mem size: got 4, exp 2"),
+        ),
+    ];
+    for (access, op, poisoned, want_sz, err) in cases {
+        let mut mem_sz = None;
+        let got = object::load_store(res(access), Some(op), 7, &mut mem_sz);
+        match err {
+            Some(want) => assert_eq!(got.unwrap_err().to_string(), want, "{access} {op:#x}"),
+            None => assert_eq!(got.unwrap().poison, poisoned, "{access} {op:#x}"),
+        }
+        assert_eq!(mem_sz, want_sz, "{access} {op:#x}");
+    }
+    let mut odd = res("0:0");
+    odd.new_sz = 3;
+    let got = object::load_store(odd, Some(ldxh), 1, &mut None);
+    assert_eq!(
+        got.unwrap_err().to_string(),
+        "insn #1 (LDX/ST/STX) invalid new mem size: 3"
+    );
+}

@@ -63,6 +63,18 @@ pub struct Resolution {
     /// For a field no candidate has: how many leading accessors of the local spec
     /// some candidate does have (the next one is what is missing).
     pub matched_prefix: Option<usize>,
+    /// For a field's byte offset (not a bitfield's) on a matched target: the size a
+    /// load or store of the field accesses locally, libbpf's `orig_sz` (of the field's
+    /// type, an array's element for an array); 0 otherwise.
+    pub orig_sz: u32,
+    /// The same on the target, libbpf's `new_sz`. When it differs from
+    /// [`Resolution::orig_sz`], libbpf rewrites the size of an LDX/ST/STX instruction
+    /// (`mem_sz ORIG -> NEW`).
+    pub new_sz: u32,
+    /// The sizes differ and the two types are neither both pointers nor both
+    /// integers that are not signed: libbpf poisons an LDX/ST/STX instruction rather
+    /// than change its size (`fail_memsz_adjust`).
+    pub fail_memsz_adjust: bool,
 }
 
 /// Resolves relocations of one object against one target, keeping libbpf's
@@ -109,6 +121,9 @@ impl<'a> Engine<'a> {
                 orig_val: type_id as u64,
                 new_val: type_id as u64,
                 matched_prefix: None,
+                orig_sz: 0,
+                new_sz: 0,
+                fail_memsz_adjust: false,
             });
         }
         if lname.is_empty() {
@@ -156,6 +171,15 @@ impl<'a> Engine<'a> {
         };
         let matched_prefix = (target_spec.is_none() && kind.is_field() && !cands.is_empty())
             .then(|| self.matched_prefix(&local, kind, &cands));
+        let (mut orig_sz, mut new_sz, mut fail_memsz_adjust) = (0, 0, false);
+        if let (Some(ts), RelocKind::FieldByteOffset) = (&target_spec, kind) {
+            let l = mem_size(self.local, &local)?;
+            let t = mem_size(target, ts)?;
+            if let (Some((lsz, lid)), Some((tsz, tid))) = (l, t) {
+                (orig_sz, new_sz) = (lsz, tsz);
+                fail_memsz_adjust = lsz != tsz && !size_change_safe(self.local, lid, target, tid);
+            }
+        }
         Ok(Resolution {
             local,
             target: target_spec,
@@ -164,6 +188,9 @@ impl<'a> Engine<'a> {
             orig_val,
             new_val,
             matched_prefix,
+            orig_sz,
+            new_sz,
+            fail_memsz_adjust,
         })
     }
 
@@ -305,6 +332,61 @@ fn field_value(btf: &Btf, s: &Spec, kind: RelocKind) -> Result<u64, CoreError> {
         }
         _ => 64u32.wrapping_sub(bit_sz as u32) as u64,
     })
+}
+
+/// The size a load or store of the field `s` reaches accesses, and the type whose kind
+/// decides whether that size may change (`bpf_core_calc_field_relo`'s `field_sz` and
+/// `type_id` for a byte offset): for a member, its type under modifiers and typedefs
+/// and the size of that type's innermost array element; for an array element, the
+/// accessor's own type id (as it is) and its innermost element's size. `None` for a
+/// bitfield, whose load the compiler sizes.
+fn mem_size(btf: &Btf, s: &Spec) -> Result<Option<(u32, TypeId)>, CoreError> {
+    let acc = s
+        .access
+        .last()
+        .ok_or_else(|| CoreError::Invalid("empty spec".into()))?;
+    let decider = match acc.name {
+        None => acc.type_id,
+        Some(_) => {
+            let m = match btf.get(acc.type_id).map(|t| &t.kind) {
+                Some(Kind::Struct(c) | Kind::Union(c)) => c.members.get(acc.idx as usize),
+                _ => None,
+            }
+            .ok_or(CoreError::BadTypeId(acc.type_id))?;
+            if m.bitfield_size > 0 {
+                return Ok(None);
+            }
+            compat::skip_mods(btf, m.ty)?.0
+        }
+    };
+    // Arrays of arrays down to the element; an acyclic chain is no longer than the BTF.
+    let (mut elem, mut t) = compat::skip_mods(btf, decider)?;
+    for _ in 0..=btf.type_count() {
+        match t.map(|t| &t.kind) {
+            Some(Kind::Array(a)) => (elem, t) = compat::skip_mods(btf, a.elem)?,
+            _ => return Ok(Some((compat::size_of(btf, elem)? as u32, decider))),
+        }
+    }
+    Err(CoreError::Invalid(format!(
+        "type [{decider}] has an array loop"
+    )))
+}
+
+/// Whether libbpf changes a load or store's size from local type `lid` to target type
+/// `tid` rather than poison it: both pointers (a 32-bit kernel's pointer read as an
+/// integer), or both integers whose encoding is not signed (zero extension keeps the
+/// value).
+fn size_change_safe(local: &Btf, lid: TypeId, target: &Btf, tid: TypeId) -> bool {
+    match (
+        local.get(lid).map(|t| &t.kind),
+        target.get(tid).map(|t| &t.kind),
+    ) {
+        (Some(Kind::Ptr(_)), Some(Kind::Ptr(_))) => true,
+        (Some(Kind::Int(a)), Some(Kind::Int(b))) => {
+            a.encoding != INT_SIGNED && b.encoding != INT_SIGNED
+        }
+        _ => false,
+    }
 }
 
 /// `name` with its flavor suffix stripped, as candidate search sees it.

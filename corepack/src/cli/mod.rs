@@ -35,7 +35,8 @@ enum Cmd {
         /// Also (or only) the bundled tracer's own BPF object (`corepack trace`).
         #[arg(long)]
         tracer: bool,
-        /// Kernel BTF in BTFHub's layout: DIR/ID/VERSION_ID/ARCH/<uname -r>.btf.
+        /// Kernel BTF in BTFHub's layout: DIR/ID/VERSION_ID/ARCH/<uname -r>.btf, or
+        /// <uname -r>.btf.tar.xz as BTFHub's archive holds them.
         #[arg(long)]
         btf_dir: PathBuf,
         /// Output bundle (`-`: standard output). A device or FIFO is written through, a
