@@ -100,6 +100,17 @@ pub fn is_kernel_release(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"._-+~".contains(&b))
 }
 
+/// Whether `s` can name a distro, its version or an architecture in a BTF directory
+/// (`<ID>/<VERSION_ID>/<arch>/`, os-release's `ID` and `VERSION_ID` and `uname -m`): 1 to
+/// [`MAX_RELEASE_LEN`] ASCII letters, digits and `.`, `_`, `-`, `+`, `~`, not starting
+/// with `.` or `-`.
+pub fn is_name_component(s: &str) -> bool {
+    (1..=MAX_RELEASE_LEN).contains(&s.len())
+        && !s.starts_with(['.', '-'])
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-+~".contains(&b))
+}
+
 /// Whether `s` is a C identifier: an ASCII letter or `_`, then letters, digits and
 /// `_` (what the kernel's BTF verifier accepts as a type or member name).
 pub fn is_c_identifier(s: &str) -> bool {
@@ -181,6 +192,37 @@ mod tests {
         ] {
             assert!(!is_kernel_release(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn name_components() {
+        // os-release IDs and VERSION_IDs as distros write them, and `uname -m`s.
+        for ok in [
+            "debian",
+            "rhel",
+            "opensuse-leap",
+            "12",
+            "15.4",
+            "7",
+            "x86_64",
+            "arm64",
+        ] {
+            assert!(is_name_component(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            ".hidden",
+            "-x",
+            "a/b",
+            "deb ian",
+            "debian\x1b[31m",
+            "ü",
+        ] {
+            assert!(!is_name_component(bad), "{bad:?}");
+        }
+        assert!(!is_name_component(&"x".repeat(MAX_RELEASE_LEN + 1)));
     }
 
     #[test]

@@ -77,6 +77,17 @@ pub enum BuildError {
         /// The other.
         second: PathBuf,
     },
+    /// A file under the BTF directory whose path cannot name a kernel: its file name is
+    /// not a kernel release, or a directory above it not a distro, version or arch.
+    #[error("{}: `{}` cannot be {what}", path.display(), btfgen::text::escape(name))]
+    BadName {
+        /// The file.
+        path: PathBuf,
+        /// The offending component.
+        name: String,
+        /// What it should have been.
+        what: &'static str,
+    },
     /// Relocations libbpf would refuse, one line per blob and relocation.
     #[error("{}", .0.join("\n"))]
     Relocations(Vec<String>),
@@ -125,6 +136,7 @@ pub fn scan_btf_dir(dir: &Path) -> Result<Vec<KernelFile>, BuildError> {
                     let name = e.file_name().to_string_lossy().into_owned();
                     if let Some(uname) = btfgen::btf::kernel_name(&name) {
                         if e.file_type().map_err(io(&e.path()))?.is_file() {
+                            check_names(&e.path(), uname, [&id, &version_id, &arch])?;
                             out.push(KernelFile {
                                 kernel: KernelId::new(&arch, uname, &id, &version_id),
                                 path: e.path(),
@@ -143,6 +155,29 @@ pub fn scan_btf_dir(dir: &Path) -> Result<Vec<KernelFile>, BuildError> {
         });
     }
     Ok(out)
+}
+
+/// Refuses a kernel file whose names are not a kernel release (`uname`) and distro,
+/// version and arch directories (`dirs`): they go into the bundle, where `corepack
+/// select` matches them against what the machine says of itself.
+fn check_names(path: &Path, uname: &str, dirs: [&str; 3]) -> Result<(), BuildError> {
+    let bad = |name: &str, what| BuildError::BadName {
+        path: path.to_path_buf(),
+        name: name.to_string(),
+        what,
+    };
+    if !btfgen::text::is_kernel_release(uname) {
+        return Err(bad(uname, "a kernel release (uname -r)"));
+    }
+    let whats = ["a distro ID", "a VERSION_ID", "an architecture"];
+    match dirs
+        .iter()
+        .zip(whats)
+        .find(|(d, _)| !btfgen::text::is_name_component(d))
+    {
+        Some((d, what)) => Err(bad(d, what)),
+        None => Ok(()),
+    }
 }
 
 /// A BPF object read from disk: its file name, bytes and parse.

@@ -415,3 +415,69 @@ fn bundle_strings_in_corepack_inspect() {
     }
     assert!(Path::new(&p).exists());
 }
+
+/// A BTF directory whose names cannot be a kernel release, distro, version or arch is
+/// refused by `corepack build` (those names go into the bundle, and `corepack select`
+/// matches them against the machine's own): one escaped line, no bundle.
+#[test]
+fn corepack_build_refuses_names_that_cannot_be_kernels() {
+    let inp = Inputs::new();
+    let btf = inp.read("demo.btf");
+    let obj = fixtures_dir().join("demo.bpf.o");
+    for (i, (dirs, file, named)) in [
+        (
+            "debian/12/x86_64",
+            format!("6.1.0{CLEAR_AND_TITLE}.btf"),
+            "a kernel release",
+        ),
+        (
+            "debian/12/x86_64",
+            "vmlinux.btf".to_string(),
+            "a kernel release",
+        ),
+        (
+            "deb\x1b[31mian/12/x86_64",
+            "6.1.0-1-amd64.btf".to_string(),
+            "a distro ID",
+        ),
+        (
+            "debian/1 2/x86_64",
+            "6.1.0-1-amd64.btf".to_string(),
+            "a VERSION_ID",
+        ),
+        (
+            "debian/12/.x",
+            "6.1.0-1-amd64.btf".to_string(),
+            "an architecture",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let dir = inp.path(&format!("kd{i}"));
+        fs::create_dir_all(dir.join(dirs)).unwrap();
+        fs::write(dir.join(dirs).join(&file), &btf).unwrap();
+        let out = inp.path(&format!("b{i}.corepack"));
+        let o = Command::new(corepack_bin())
+            .arg("build")
+            .arg("--object")
+            .arg(&obj)
+            .arg("--btf-dir")
+            .arg(&dir)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap();
+        refused(
+            &format!("corepack build {dirs}/{}", file.escape_debug()),
+            &o,
+            Some(&out),
+        );
+        both_clean("corepack build", &o);
+        assert!(
+            text(&o.stderr).contains(&format!("cannot be {named}")),
+            "{}",
+            text(&o.stderr)
+        );
+    }
+}
