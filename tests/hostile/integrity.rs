@@ -12,14 +12,11 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use btfgen_tests::repo_fixtures::{primary_xml, CENTOS_RPMS};
-use btfgen_tests::repo_server::{file_digest, repomd_xml, write, Server};
+use btfgen_tests::repo_server::{file_digest, repomd_xml, write, Server, YUM_TEST_CATALOG};
 use btfgen_tests::{btfgen, corepack_bin, Work};
 use corepack::{BundleBuilder, Environment, KernelId};
 
 use super::{bpf_object, cyclic_btfs, dump_args, refused, Blob, Inputs, PTR, STRINGS};
-
-/// The catalog entry `test-1`: kernel-debuginfo from a yum repository.
-const CATALOG: &str = "[[kernel]]\nname = \"test-1\"\narch = \"x86_64\"\nrepo_type = \"yum\"\nrepos = [\"https://unused.invalid/\"]\npackages = [\"kernel-debuginfo\"]\nuname = \"{version}-{release}.{arch}\"\nvmlinux = \"usr/lib/debug/lib/modules/{uname}/vmlinux\"\n";
 
 /// `btfgen fetch --list test-1` against the repository at `mirror`.
 fn fetch_list(catalog: &Path, mirror: &str) -> Output {
@@ -51,7 +48,7 @@ fn yum_sha1_repository_with_a_tampered_primary_is_refused() {
         &repomd_xml("repodata/abc-primary.xml", "sha", &sha1, size),
     );
     let catalog = work.path("catalog.toml");
-    fs::write(&catalog, CATALOG).unwrap();
+    fs::write(&catalog, YUM_TEST_CATALOG).unwrap();
     let server = Server::start(work.dir());
     let mirror = format!("{}/repo/", server.base);
 

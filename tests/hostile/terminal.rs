@@ -8,11 +8,10 @@
 
 use std::ffi::OsStr;
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output};
 
+use btfgen_tests::repo_server::{write, Server, YUM_TEST_CATALOG};
 use btfgen_tests::{btfgen, fixtures_dir, Work};
 
 use super::{corepack_bin, deb, refused, rpm, Inputs};
@@ -249,40 +248,6 @@ fn package_member_names() {
     }
 }
 
-/// Serves `files` (URL path, body) over HTTP on 127.0.0.1, one request per
-/// connection, from a thread that lives as long as the test process; returns the
-/// base URL.
-fn serve(files: Vec<(String, Vec<u8>)>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { continue };
-            let mut first = String::new();
-            let mut r = BufReader::new(s.try_clone().unwrap());
-            if r.read_line(&mut first).is_err() {
-                continue;
-            }
-            let mut line = String::new();
-            while r.read_line(&mut line).is_ok_and(|n| n > 2) {
-                line.clear();
-            }
-            let path = first.split_whitespace().nth(1).unwrap_or("/");
-            let (status, body) = match files.iter().find(|(p, _)| p == path) {
-                Some((_, b)) => (200, b.as_slice()),
-                None => (404, &b"not found"[..]),
-            };
-            let _ = write!(
-                s,
-                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = s.write_all(body);
-        }
-    });
-    base
-}
-
 #[test]
 fn repository_metadata_in_fetch_list() {
     use btfgen_tests::repo_fixtures::{primary_xml, SUM_A};
@@ -306,18 +271,13 @@ fn repository_metadata_in_fetch_list() {
         &format!("Packages/{CLEAR_AND_TITLE}.rpm"),
     );
     let repomd = "<?xml version=\"1.0\"?>\n<repomd xmlns=\"http://linux.duke.edu/metadata/repo\">\n  <data type=\"primary\">\n    <location href=\"repodata/primary.xml\"/>\n  </data>\n</repomd>\n";
-    let base = serve(vec![
-        ("/repo/repodata/repomd.xml".into(), repomd.into()),
-        ("/repo/repodata/primary.xml".into(), primary.into_bytes()),
-    ]);
+    write(&work.path("repo/repodata/repomd.xml"), repomd);
+    write(&work.path("repo/repodata/primary.xml"), &primary);
+    let server = Server::start(work.dir());
     let cat = work.path("mine.toml");
-    fs::write(
-        &cat,
-        "[[kernel]]\nname = \"test-1\"\narch = \"x86_64\"\nrepo_type = \"yum\"\nrepos = [\"https://unused.invalid/\"]\npackages = [\"kernel-debuginfo\"]\nuname = \"{version}-{release}.{arch}\"\nvmlinux = \"usr/lib/debug/lib/modules/{uname}/vmlinux\"\n",
-    )
-    .unwrap();
+    fs::write(&cat, YUM_TEST_CATALOG).unwrap();
     let out_dir = work.path("out");
-    let mirror = format!("{base}/repo");
+    let mirror = format!("{}/repo", server.base);
     let run = |extra: &[&str]| {
         let mut args = vec![
             "fetch",

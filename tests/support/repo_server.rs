@@ -236,3 +236,7 @@ pub fn yum_repo(dir: &Path, pkgs: &[Rpm], kind: &str) {
         ),
     );
 }
+
+/// A catalog with the one entry `test-1`: x86_64 kernel-debuginfo from a yum
+/// repository (point it at a [`Server`] with `--mirror`).
+pub const YUM_TEST_CATALOG: &str = "[[kernel]]\nname = \"test-1\"\narch = \"x86_64\"\nrepo_type = \"yum\"\nrepos = [\"https://unused.invalid/\"]\npackages = [\"kernel-debuginfo\"]\nuname = \"{version}-{release}.{arch}\"\nvmlinux = \"usr/lib/debug/lib/modules/{uname}/vmlinux\"\n";
