@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sha2::Digest;
 
-use super::catalog::{Entry, RepoType};
+use super::catalog::{Entry, Mirror, RepoType};
 use super::meta::{self, Checksum, Package};
 use super::select::{self, Kernel};
 
@@ -142,7 +142,7 @@ impl Client {
         req
     }
 
-    fn need(&self, url: &str) -> Result<Vec<u8>, HttpError> {
+    pub(super) fn need(&self, url: &str) -> Result<Vec<u8>, HttpError> {
         self.get(url)?.ok_or_else(|| HttpError::Status {
             url: url.to_string(),
             status: 404,
@@ -217,11 +217,13 @@ fn apt_release(client: &Client, suite_url: &str) -> Result<Vec<meta::ReleaseFile
     Err(HttpError::NoRelease(suite_url.to_string()))
 }
 
-/// The packages of one repository base that match the entry's patterns.
+/// The packages of one repository base (apt: in its suites `dists`) that match the
+/// entry's patterns.
 pub(super) fn repo_packages(
     client: &Client,
     entry: &Entry,
     base: &str,
+    dists: &[String],
 ) -> Result<Vec<Package>, HttpError> {
     let base = base.trim_end_matches('/');
     let keep = keep_fn(entry);
@@ -248,7 +250,7 @@ pub(super) fn repo_packages(
         RepoType::Apt => {
             let mut out = Vec::new();
             let mut releases: Vec<(String, Vec<meta::ReleaseFile>)> = Vec::new();
-            for dist in &entry.dists {
+            for dist in dists {
                 let dist = dist.trim_matches('/');
                 let (suite, component) = dist.rsplit_once('/').unwrap_or((dist, "main"));
                 let suite_url = format!("{base}/dists/{suite}");
@@ -292,27 +294,56 @@ pub(super) fn repo_packages(
     }
 }
 
-/// The kernels an entry's repositories (or `mirror`) offer, oldest first.
+/// The kernels an entry's repositories offer, oldest first, `mirrors` applied;
+/// with a Launchpad fallback, also the kernels its image repositories name that the
+/// repositories lack, to look up on Launchpad (with [`super::resolve`]) when fetched.
+/// A plain-URL mirror replaces the repositories only: the fallback is not used then.
 pub fn available(
     client: &Client,
     entry: &Entry,
-    mirror: Option<&str>,
+    mirrors: &[Mirror],
 ) -> Result<Vec<Kernel>, HttpError> {
-    if entry.subscription && mirror.is_none() {
+    if entry.subscription && !mirrors.iter().any(|m| matches!(m, Mirror::Replace(_))) {
         return Err(HttpError::Subscription(entry.name.clone()));
     }
-    let mut all: Vec<(String, Package)> = Vec::new();
-    for base in entry.repo_urls(mirror) {
-        let base = resolve_mirror_list(client, &base)?;
-        let base = base.trim_end_matches('/').to_string();
-        for p in repo_packages(client, entry, &base)? {
-            all.push((base.clone(), p));
+    let read = |entry: &Entry, sources: Vec<super::catalog::Source>| {
+        let mut all: Vec<(String, Package)> = Vec::new();
+        for src in sources {
+            let base = resolve_mirror_list(client, &src.base)?;
+            let base = base.trim_end_matches('/').to_string();
+            for p in repo_packages(client, entry, &base, &src.dists)? {
+                all.push((base.clone(), p));
+            }
         }
+        Ok::<_, HttpError>(all)
+    };
+    let all = read(entry, entry.sources(mirrors))?;
+    let mut kernels = select::kernels(entry, all.iter().map(|(b, p)| (b.as_str(), p)));
+    let replaced = mirrors.iter().any(|m| matches!(m, Mirror::Replace(_)));
+    if let (Some(lp), false) = (&entry.launchpad, replaced) {
+        let images = Entry {
+            packages: lp.image_packages.clone(),
+            ..entry.clone()
+        };
+        let sources = lp
+            .images
+            .iter()
+            .map(|u| super::catalog::Source {
+                base: entry.rewrite(u, mirrors),
+                dists: entry.dists.clone(),
+            })
+            .collect();
+        let all = read(&images, sources)?;
+        let more = select::launchpad_kernels(
+            entry,
+            all.iter().map(|(b, p)| (b.as_str(), p)),
+            &kernels,
+            |dbgsym| super::launchpad::query(entry, lp, mirrors, dbgsym),
+        );
+        kernels.extend(more);
+        select::sort(&mut kernels);
     }
-    Ok(select::kernels(
-        entry,
-        all.iter().map(|(b, p)| (b.as_str(), p)),
-    ))
+    Ok(kernels)
 }
 
 /// A base URL ending in `mirror.list` (Amazon Linux's yum `mirrorlist`) is replaced by
@@ -441,7 +472,7 @@ mod tests {
     fn subscription_entries_need_a_mirror() {
         // Refused before any request is sent.
         let client = Client::new(Duration::from_secs(1), None).unwrap();
-        let e = available(&client, &entry(true, &["kernel-debuginfo"]), None).unwrap_err();
+        let e = available(&client, &entry(true, &["kernel-debuginfo"]), &[]).unwrap_err();
         assert_eq!(
             e.to_string(),
             "rhel-8 needs a subscription: give --mirror URL (an internal mirror) and, if it asks for credentials, BTFGEN_MIRROR_USER and BTFGEN_MIRROR_PASSWORD"
