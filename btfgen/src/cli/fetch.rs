@@ -165,15 +165,19 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     for entry in &entries {
         let listed = fetch::available(&client, entry, &a.mirror)
             .map_err(anyhow::Error::from)
-            .and_then(|ks| Ok(fetch::choose(ks, &choice, a.shard)?));
+            .and_then(|ks| {
+                // A marker of an earlier run stops its stream, chosen or not.
+                for k in ks.iter().filter(|_| !a.encode_with_btf) {
+                    if has_btf_marker(&btf_path(&a.output, entry, &k.uname)).is_file() {
+                        streams.stop(&entry.name, entry.arch.name(), k);
+                    }
+                }
+                Ok(fetch::choose(ks, &choice, a.shard)?)
+            });
         match listed {
             Ok(ks) => {
                 for k in ks {
                     let path = btf_path(&a.output, entry, &k.uname);
-                    // A marker of an earlier run stops its stream (oldest first).
-                    if !a.encode_with_btf && has_btf_marker(&path).is_file() {
-                        streams.stop(&entry.name, entry.arch.name(), &k);
-                    }
                     jobs.push(Job {
                         distro: entry.name.clone(),
                         arch: entry.arch.name(),

@@ -571,40 +571,61 @@ impl Entry {
     }
 
     /// The repositories to read: placeholders substituted, each apt repository with
-    /// its suites (its own, else `dists`), and `mirrors` applied: a plain URL
-    /// replaces every base URL (the first one given; duplicates are read once),
-    /// `FROM=TO` rewrites the URLs starting with FROM.
+    /// its suites (its own, else `dists`), and `mirrors` applied. Plain URLs replace
+    /// the repositories: each one is read (with the suites of each apt repository;
+    /// duplicates are read once). Otherwise `FROM=TO` rewrites the URLs starting
+    /// with FROM.
     pub fn sources(&self, mirrors: &[Mirror]) -> Vec<Source> {
-        let replace = mirrors.iter().find_map(|m| match m {
-            Mirror::Replace(u) => Some(expand(u, |k| self.arch_key(k))),
-            Mirror::Prefix(..) => None,
-        });
+        let plain: Vec<String> = mirrors
+            .iter()
+            .filter_map(|m| match m {
+                Mirror::Replace(u) => Some(expand(u, |k| self.arch_key(k))),
+                Mirror::Prefix(..) => None,
+            })
+            .collect();
+        let own: Vec<(&str, Vec<String>)> = self
+            .repos
+            .iter()
+            .map(|r| {
+                let (url, suites) = split_source(r);
+                (
+                    url,
+                    if suites.is_empty() {
+                        self.dists.clone()
+                    } else {
+                        suites
+                    },
+                )
+            })
+            .collect();
         let mut out: Vec<Source> = Vec::new();
         let mut add = |src: Source| {
             if !out.contains(&src) {
                 out.push(src);
             }
         };
-        if self.repos.is_empty() {
-            if let Some(base) = &replace {
+        if plain.is_empty() {
+            for (url, dists) in own {
                 add(Source {
-                    base: base.clone(),
-                    dists: self.dists.clone(),
+                    base: self.rewrite(url, mirrors),
+                    dists,
                 });
             }
-        }
-        for r in &self.repos {
-            let (url, own) = split_source(r);
-            let dists = if own.is_empty() {
-                self.dists.clone()
-            } else {
-                own
-            };
-            let base = match &replace {
-                Some(b) => b.clone(),
-                None => self.rewrite(url, mirrors),
-            };
-            add(Source { base, dists });
+        } else {
+            for base in &plain {
+                if own.is_empty() {
+                    add(Source {
+                        base: base.clone(),
+                        dists: self.dists.clone(),
+                    });
+                }
+                for (_, dists) in &own {
+                    add(Source {
+                        base: base.clone(),
+                        dists: dists.clone(),
+                    });
+                }
+            }
         }
         out
     }
