@@ -1162,7 +1162,7 @@ fn debian_catalog_reads_main_updates_and_security() {
         "http://ftp.halifax.rwth-aachen.de/debian-archive={}/debian-archive",
         server.base
     );
-    let rows = list("debian-10", "x86_64", &[rule.clone()], &[]);
+    let rows = list("debian-10", "x86_64", std::slice::from_ref(&rule), &[]);
     assert_eq!(
         list_unames(&rows),
         [

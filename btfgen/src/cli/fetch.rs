@@ -351,7 +351,10 @@ enum Status {
 /// Kernel streams stopped by a kernel that ships .BTF, as BTFHub stops them: per
 /// distro, arch and stream, the oldest such kernel.
 #[derive(Default)]
-struct Streams(Mutex<Vec<((String, &'static str, String), Kernel)>>);
+struct Streams(Mutex<Vec<(StreamKey, Kernel)>>);
+
+/// A stream: distro, arch, stream name.
+type StreamKey = (String, &'static str, String);
 
 impl Streams {
     /// Records that `k` has .BTF (the oldest such kernel of its stream is kept).
@@ -644,6 +647,47 @@ mod tests {
     fn progress_templates_parse() {
         overall_style();
         download_style();
+    }
+
+    #[test]
+    fn a_stream_stops_after_its_oldest_kernel_with_btf() {
+        let k = |uname: &str, stream: &str| Kernel {
+            uname: uname.into(),
+            package: "p".into(),
+            url: String::new(),
+            size: None,
+            checksum: None,
+            vmlinux: String::new(),
+            stream: stream.into(),
+            launchpad: false,
+        };
+        let s = Streams::default();
+        s.stop("ubuntu-20.04", "x86_64", &k("5.4.0-100-generic", "generic"));
+        s.stop("ubuntu-20.04", "x86_64", &k("5.4.0-42-generic", "generic"));
+        s.stop("ubuntu-20.04", "x86_64", &k("5.4.0-110-generic", "generic"));
+        let by = |uname: &str, stream: &str, distro: &str| {
+            s.stopped_by(distro, "x86_64", &k(uname, stream))
+        };
+        assert_eq!(by("5.4.0-9-generic", "generic", "ubuntu-20.04"), None);
+        assert_eq!(by("5.4.0-42-generic", "generic", "ubuntu-20.04"), None);
+        assert_eq!(
+            by("5.4.0-100-generic", "generic", "ubuntu-20.04"),
+            Some("5.4.0-42-generic".into())
+        );
+        assert_eq!(by("5.4.0-1020-aws", "aws", "ubuntu-20.04"), None);
+        assert_eq!(by("5.4.0-100-generic", "generic", "ubuntu-18.04"), None);
+        assert_eq!(
+            s.stopped_by("ubuntu-20.04", "arm64", &k("5.4.0-100-generic", "generic")),
+            None
+        );
+    }
+
+    #[test]
+    fn has_btf_markers_sit_beside_the_btf() {
+        assert_eq!(
+            has_btf_marker(Path::new("o/centos/7/x86_64/3.10.0-1160.el7.x86_64.btf")),
+            Path::new("o/centos/7/x86_64/3.10.0-1160.el7.x86_64.hasbtf")
+        );
     }
 
     #[test]
