@@ -138,7 +138,8 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     } else {
         Client::env_credentials()
     };
-    let client = Client::new(Duration::from_secs(a.timeout), credentials)?;
+    let client =
+        Client::new(Duration::from_secs(a.timeout), credentials)?.credentials_for(&a.mirror);
     if a.list {
         for entry in &entries {
             let kernels = fetch::available(&client, entry, &a.mirror)?;

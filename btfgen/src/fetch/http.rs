@@ -64,6 +64,8 @@ pub enum HttpError {
 pub struct Client {
     inner: reqwest::blocking::Client,
     auth: Option<(String, Option<String>)>,
+    /// When not empty, the credentials go only to URLs starting with one of these.
+    auth_scope: Vec<String>,
 }
 
 impl Client {
@@ -86,6 +88,27 @@ impl Client {
         Ok(Client {
             inner,
             auth: credentials,
+            auth_scope: Vec::new(),
+        })
+    }
+
+    /// Sends the credentials only with requests of URLs under `mirrors`' targets (a
+    /// plain URL up to its first placeholder, TO of `FROM=TO`).
+    pub fn credentials_for(mut self, mirrors: &[Mirror]) -> Client {
+        self.auth_scope = mirrors
+            .iter()
+            .map(|m| match m {
+                Mirror::Replace(u) | Mirror::Prefix(_, u) => {
+                    u.split('{').next().unwrap_or(u).to_string()
+                }
+            })
+            .collect();
+        self
+    }
+
+    fn auth(&self, url: &str) -> Option<&(String, Option<String>)> {
+        self.auth.as_ref().filter(|_| {
+            self.auth_scope.is_empty() || self.auth_scope.iter().any(|p| url.starts_with(p))
         })
     }
 
@@ -98,7 +121,7 @@ impl Client {
     /// GETs `url` whole (bounded to 512 MiB); `Ok(None)` on 404.
     pub fn get(&self, url: &str) -> Result<Option<Vec<u8>>, HttpError> {
         let mut req = self.inner.get(url);
-        if let Some((u, p)) = &self.auth {
+        if let Some((u, p)) = self.auth(url) {
             req = req.basic_auth(u, p.as_ref());
         }
         let http = |e: reqwest::Error| HttpError::Http {
@@ -136,7 +159,7 @@ impl Client {
     /// stream (package downloads).
     pub fn request(&self, url: &str) -> reqwest::blocking::RequestBuilder {
         let mut req = self.inner.get(url);
-        if let Some((u, p)) = &self.auth {
+        if let Some((u, p)) = self.auth(url) {
             req = req.basic_auth(u, p.as_ref());
         }
         req
@@ -380,6 +403,32 @@ mod tests {
             kind: kind.into(),
             hex: hex.into(),
         }
+    }
+
+    #[test]
+    fn credentials_go_only_under_the_mirror_targets() {
+        let creds = Some(("u".to_string(), Some("p".to_string())));
+        let mirrors: Vec<Mirror> = ["http://m/{arch}/x", "https://a=http://lo/a"]
+            .iter()
+            .map(|m| m.parse().unwrap())
+            .collect();
+        let c = Client::new(Duration::from_secs(1), creds.clone())
+            .unwrap()
+            .credentials_for(&mirrors);
+        let sent = |c: &Client, url: &str| {
+            c.request(url)
+                .build()
+                .unwrap()
+                .headers()
+                .contains_key("authorization")
+        };
+        assert!(sent(&c, "http://m/aarch64/x/repodata/repomd.xml"));
+        assert!(sent(&c, "http://lo/a/pool/x.ddeb"));
+        assert!(!sent(&c, "https://a/pool/x.ddeb"));
+        assert!(!sent(&c, "https://launchpad.net/x"));
+        // Without mirrors to scope them, with every request.
+        let c = Client::new(Duration::from_secs(1), creds).unwrap();
+        assert!(sent(&c, "https://anything/"));
     }
 
     #[test]
