@@ -16,7 +16,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use btfgen::fetch::{self as fetch_mod, Client, HttpError};
-use btfgen::fetch::{Catalog, Entry};
+use btfgen::fetch::{Catalog, Entry, Mirror};
 use btfgen_tests::repo_fixtures::*;
 use btfgen_tests::repo_server::{
     compress, file_digest, repomd_xml, sha256, write, yum_repo, Server,
@@ -98,6 +98,11 @@ fn entry(repo_type: &str) -> Entry {
         .remove(0)
 }
 
+/// `--mirror` rules, as the command line parses them.
+fn mirrors(rules: &str) -> Vec<Mirror> {
+    rules.split(' ').map(|r| r.parse().unwrap()).collect()
+}
+
 fn client() -> Client {
     Client::new(Duration::from_secs(10), None).unwrap()
 }
@@ -140,7 +145,7 @@ fn yum_repository_over_http() {
     let server = Server::start(work.dir());
     let mirror = format!("{}/repo/", server.base);
     let e = entry("yum");
-    let ks = fetch_mod::available(&client(), &e, Some(&mirror)).unwrap();
+    let ks = fetch_mod::available(&client(), &e, &mirrors(&mirror)).unwrap();
     assert_eq!(
         unames(&ks),
         [
@@ -171,16 +176,16 @@ fn yum_repository_over_http() {
     let n = bytes.len();
     bytes[n - 5] ^= 0xff;
     fs::write(&gz, bytes).unwrap();
-    let err = fetch_mod::available(&client(), &e, Some(&mirror)).unwrap_err();
+    let err = fetch_mod::available(&client(), &e, &mirrors(&mirror)).unwrap_err();
     assert!(matches!(err, HttpError::Mismatch { .. }), "{err}");
     assert!(err.to_string().contains("sha256"), "{err}");
 
     // 404 and 5xx on repomd.xml.
-    let err =
-        fetch_mod::available(&client(), &e, Some(&format!("{}/nothing", server.base))).unwrap_err();
+    let err = fetch_mod::available(&client(), &e, &mirrors(&format!("{}/nothing", server.base)))
+        .unwrap_err();
     assert!(err.to_string().contains("404"), "{err}");
     write(&work.path("repo/repodata/repomd.xml.status"), "503");
-    let err = fetch_mod::available(&client(), &e, Some(&mirror)).unwrap_err();
+    let err = fetch_mod::available(&client(), &e, &mirrors(&mirror)).unwrap_err();
     assert!(err.to_string().contains("503"), "{err}");
 }
 
@@ -190,7 +195,7 @@ fn apt_repository_over_http() {
     apt_repo(&work.path("ubuntu"));
     let server = Server::start(work.dir());
     let mirror = format!("{}/ubuntu", server.base);
-    let ks = fetch_mod::available(&client(), &entry("apt"), Some(&mirror)).unwrap();
+    let ks = fetch_mod::available(&client(), &entry("apt"), &mirrors(&mirror)).unwrap();
     // lowlatency: not a wanted flavor; linux-image-generic-dbgsym: a meta-package;
     // the signed 5.4.0-42 dbgsym: under min_size; the -updates copy of 5.4.0-42
     // comes after the release's.
@@ -220,7 +225,7 @@ fn apt_repository_over_http() {
     ] {
         let mut e = entry("apt");
         e.dists.push(dist.into());
-        let err = fetch_mod::available(&client(), &e, Some(&mirror))
+        let err = fetch_mod::available(&client(), &e, &mirrors(&mirror))
             .unwrap_err()
             .to_string();
         assert!(
@@ -234,7 +239,7 @@ fn apt_repository_over_http() {
     let mut bytes = fs::read(&xz).unwrap();
     bytes.push(0);
     fs::write(&xz, bytes).unwrap();
-    let err = fetch_mod::available(&client(), &entry("apt"), Some(&mirror)).unwrap_err();
+    let err = fetch_mod::available(&client(), &entry("apt"), &mirrors(&mirror)).unwrap_err();
     assert!(matches!(err, HttpError::Mismatch { .. }), "{err}");
 
     // Malformed Release.
@@ -242,7 +247,7 @@ fn apt_repository_over_http() {
         &work.path("ubuntu/dists/focal/Release"),
         "SHA256:\n zz 1 main/binary-amd64/Packages.xz\n",
     );
-    let err = fetch_mod::available(&client(), &entry("apt"), Some(&mirror)).unwrap_err();
+    let err = fetch_mod::available(&client(), &entry("apt"), &mirrors(&mirror)).unwrap_err();
     assert!(
         err.to_string().contains("Release") && err.to_string().contains("line 2"),
         "{err}"
@@ -255,7 +260,7 @@ fn directory_listing_over_http() {
     write(&work.path("centos/7/x86_64/index.html"), LISTING);
     let server = Server::start(work.dir());
     let mirror = format!("{}/centos/7/{{arch}}/", server.base);
-    let ks = fetch_mod::available(&client(), &entry("dir"), Some(&mirror)).unwrap();
+    let ks = fetch_mod::available(&client(), &entry("dir"), &mirrors(&mirror)).unwrap();
     assert_eq!(
         unames(&ks),
         [
@@ -363,7 +368,7 @@ fn server_that_never_answers_times_out() {
     let url = format!("http://{}/", silent.local_addr().unwrap());
     let c = Client::new(Duration::from_secs(2), None).unwrap();
     let t = Instant::now();
-    let err = fetch_mod::available(&c, &entry("yum"), Some(&url)).unwrap_err();
+    let err = fetch_mod::available(&c, &entry("yum"), &mirrors(&url)).unwrap_err();
     assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
     assert!(matches!(err, HttpError::Http { .. }), "{err}");
     drop(silent);
@@ -710,9 +715,35 @@ fn fetch_apt_deb() {
     let mirror = format!("{}/debian", server.base);
     let cat = pkg_catalog(&work, "apt");
     let out = work.path("out");
+    // By default, as BTFHub: a `.hasbtf` marker, nothing encoded.
     let (ok, stdout, log) = fetch_run(&cat, &mirror, &out, &["--json"]);
     assert!(ok, "{log}");
-    let got = fs::read(out.join(format!("test/1/x86_64/{rel}.btf"))).unwrap();
+    let dir = out.join("test/1/x86_64");
+    assert_eq!(fs::read(dir.join(format!("{rel}.hasbtf"))).unwrap(), b"");
+    assert!(!dir.join(format!("{rel}.btf")).exists());
+    assert!(
+        line_of(&log, rel).contains("has .BTF: marker written, not encoded"),
+        "{log}"
+    );
+    assert!(
+        log.contains("1 ship .BTF (marked, not encoded), 0 later kernels"),
+        "{log}"
+    );
+    assert!(
+        stdout.contains("\"status\":\"hasbtf\"") && stdout.contains("\"had_btf\":true"),
+        "{stdout}"
+    );
+    // A rerun downloads nothing: the marker is the kernel's outcome.
+    fs::remove_file(work.path("requests.log")).unwrap();
+    let (ok, stdout, _) = fetch_run(&cat, &mirror, &out, &["--json"]);
+    assert!(ok && stdout.contains("\"hasbtf\":1"), "{stdout}");
+    assert!(!fs::read_to_string(work.path("requests.log"))
+        .unwrap()
+        .contains(".ddeb"));
+    // --encode-with-btf encodes it all the same.
+    let (ok, stdout, log) = fetch_run(&cat, &mirror, &out, &["--json", "--encode-with-btf"]);
+    assert!(ok, "{log}");
+    let got = fs::read(dir.join(format!("{rel}.btf"))).unwrap();
     assert!(got == reference, "BTF differs from btfgen on the ELF");
     assert!(line_of(&log, rel).contains("already has .BTF"), "{log}");
     assert!(log.contains("1 vmlinux already had .BTF"), "{log}");
@@ -813,7 +844,13 @@ fn fetch_real_debian_package_from_loopback_apt() {
     let server = Server::start(work.dir());
     let cat = pkg_catalog(&work, "apt");
     let out = work.path("out");
-    let (ok, stdout, log) = fetch_run(&cat, &format!("{}/debian", server.base), &out, &["--json"]);
+    // Debian 12's kernels ship .BTF: encoded from DWARF only when asked.
+    let (ok, stdout, log) = fetch_run(
+        &cat,
+        &format!("{}/debian", server.base),
+        &out,
+        &["--json", "--encode-with-btf"],
+    );
     assert!(ok, "{log}");
     assert!(stdout.contains("\"verified\":\"sha256\""), "{stdout}");
     let got = fs::read(out.join(format!("test/1/x86_64/{rel}.btf"))).unwrap();
@@ -828,4 +865,706 @@ fn fetch_real_debian_package_from_loopback_apt() {
         got == fs::read(&reference).unwrap(),
         "fetched BTF differs from btfgen on the extracted vmlinux"
     );
+}
+
+// ---------------------------------------------------------------------------
+// The built-in catalog against loopback copies of each distro family's mirrors: the
+// catalog's real URLs, pointed at the loopback server with `--mirror FROM=TO`. Each
+// test names the BTFHub code (aquasecurity/btfhub, pkg/repo/*.go) whose choice of
+// repositories and packages it checks.
+
+/// One apt Packages stanza of `arch` whose file is `pool/main/l/linux/NAME_VER_ARCH.EXT`.
+fn deb_stanza(name: &str, ver: &str, arch: &str, ext: &str, size: u64, sum: &str) -> String {
+    format!(
+        "Package: {name}\nSource: linux\nVersion: {ver}\nArchitecture: {arch}\nSection: debug\nFilename: pool/main/l/linux/{name}_{ver}_{arch}.{ext}\nSize: {size}\nSHA256: {sum}\nDescription: Linux kernel\n\n"
+    )
+}
+
+/// Writes `BASE/dists/SUITE/COMP/binary-ARCH/Packages.EXT` (`gzip` or `xz`) for each
+/// `(suite, comp, stanzas)`, then each suite's Release file.
+fn apt_suites(base: &Path, arch: &str, tool: &str, suites: &[(&str, &str, String)]) {
+    for (suite, comp, stanzas) in suites {
+        let p = base.join(format!("dists/{suite}/{comp}/binary-{arch}/Packages"));
+        write(&p, stanzas);
+        compress(tool, &p);
+    }
+    let mut done: Vec<&str> = Vec::new();
+    for (suite, ..) in suites {
+        if !done.contains(suite) {
+            release_file(&base.join(format!("dists/{suite}")));
+            done.push(suite);
+        }
+    }
+}
+
+/// `btfgen fetch --list NAME --arch ARCH --mirror RULE... EXTRA...`: its stdout lines
+/// after the header, as (uname, status, URL).
+fn list(name: &str, arch: &str, rules: &[String], extra: &[&str]) -> Vec<(String, String, String)> {
+    let mut args = vec!["fetch", "--list", name, "--arch", arch];
+    for r in rules {
+        args.extend(["--mirror", r.as_str()]);
+    }
+    args.extend_from_slice(extra);
+    let out = btfgen(&args);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].to_string(), f[1].to_string(), f[3].to_string())
+        })
+        .collect()
+}
+
+fn list_unames(rows: &[(String, String, String)]) -> Vec<&str> {
+    rows.iter().map(|r| r.0.as_str()).collect()
+}
+
+/// pkg/repo/debian.go: the `linux-image-[0-9]+.[0-9]+.[0-9].*-dbg` packages of
+/// `SUITE/main`, `SUITE-updates/main` and the security archive's `SUITE/updates/main`
+/// (stretch, buster: `oldRepos`, Packages.gz) or `SUITE-security/main` (bullseye:
+/// `newRepos`, Packages.xz); the archive's directories are debian/10 and debian/11.
+#[test]
+fn debian_catalog_reads_main_updates_and_security() {
+    let work = Work::new();
+    let st = |name: &str, ver: &str| deb_stanza(name, ver, "amd64", "deb", 500_000_000, SUM_A);
+    let archive = work.path("debian-archive");
+    apt_suites(
+        &archive.join("debian"),
+        "amd64",
+        "gzip",
+        &[
+            (
+                "buster",
+                "main",
+                [
+                    st("linux-image-4.19.0-16-amd64-dbg", "4.19.181-1"),
+                    st("linux-image-4.19.0-16-cloud-amd64-dbg", "4.19.181-1"),
+                    st("linux-image-amd64-dbg", "4.19+105+deb10u11"),
+                    st("linux-headers-4.19.0-16-amd64", "4.19.181-1"),
+                ]
+                .concat(),
+            ),
+            (
+                "buster-updates",
+                "main",
+                st(
+                    "linux-image-5.10.0-0.deb10.17-amd64-dbg",
+                    "5.10.136-1~deb10u3",
+                ),
+            ),
+        ],
+    );
+    apt_suites(
+        &archive.join("debian-security"),
+        "amd64",
+        "gzip",
+        &[(
+            "buster/updates",
+            "main",
+            [
+                st("linux-image-4.19.0-27-amd64-dbg", "4.19.316-1"),
+                st("linux-image-4.19.0-27-rt-amd64-dbg", "4.19.316-1"),
+            ]
+            .concat(),
+        )],
+    );
+    let server = Server::start(work.dir());
+    let rule = format!(
+        "http://ftp.halifax.rwth-aachen.de/debian-archive={}/debian-archive",
+        server.base
+    );
+    let rows = list("debian-10", "x86_64", std::slice::from_ref(&rule), &[]);
+    assert_eq!(
+        list_unames(&rows),
+        [
+            "4.19.0-16-amd64",
+            "4.19.0-16-cloud-amd64",
+            "4.19.0-27-amd64",
+            "4.19.0-27-rt-amd64",
+            "5.10.0-0.deb10.17-amd64",
+        ]
+    );
+    assert_eq!(
+        rows[2].2,
+        format!(
+            "{}/debian-archive/debian-security/pool/main/l/linux/linux-image-4.19.0-27-amd64-dbg_4.19.316-1_amd64.deb",
+            server.base
+        )
+    );
+
+    // bullseye: -security from the security archive, Packages.xz; the output
+    // directory is debian/11.
+    apt_suites(
+        &work.path("kernel.org/debian"),
+        "amd64",
+        "xz",
+        &[
+            (
+                "bullseye",
+                "main",
+                st("linux-image-5.10.0-9-amd64-dbg", "5.10.70-1"),
+            ),
+            ("bullseye-updates", "main", String::new()),
+        ],
+    );
+    apt_suites(
+        &work.path("halifax/debian-security"),
+        "amd64",
+        "xz",
+        &[(
+            "bullseye-security",
+            "main",
+            st("linux-image-5.10.0-10-cloud-amd64-dbg", "5.10.84-1"),
+        )],
+    );
+    let out = work.path("out");
+    write(&out.join("debian/11/x86_64/5.10.0-9-amd64.btf"), "x");
+    let rows = list(
+        "debian-11",
+        "x86_64",
+        &[
+            format!("https://mirrors.kernel.org={}/kernel.org", server.base),
+            format!("http://ftp.halifax.rwth-aachen.de={}/halifax", server.base),
+        ],
+        &["-o", out.to_str().unwrap()],
+    );
+    let got: Vec<(&str, &str)> = rows.iter().map(|r| (r.0.as_str(), r.1.as_str())).collect();
+    assert_eq!(
+        got,
+        [("5.10.0-9-amd64", "done"), ("5.10.0-10-cloud-amd64", "-")]
+    );
+}
+
+/// pkg/repo/centos.go, fedora.go and oracle.go: directory listings of
+/// `kernel-debuginfo-VER.ARCH.rpm` (Oracle: also `kernel-uek-debuginfo`); CentOS and
+/// Oracle from 3.10.0-957; Fedora from its release tree
+/// (`releases/N/Everything/ARCH/debug/tree/Packages/k/`) and its updates.
+#[test]
+fn rpm_directory_catalogs_read_every_tree() {
+    let work = Work::new();
+    let listing = |files: &[&str]| {
+        let mut s = String::from("<html><body><pre>\n<a href=\"../\">../</a>\n");
+        for f in files {
+            s += &format!("<a href=\"{f}\">{f}</a> 01-Jan-2020 00:00 100M\n");
+        }
+        s + "</pre></body></html>\n"
+    };
+    write(&work.path("centos-debuginfo/7/x86_64/index.html"), LISTING);
+    let fedora = "fedora/pub/archive/fedora/linux";
+    write(
+        &work.path(&format!(
+            "{fedora}/releases/29/Everything/x86_64/debug/tree/Packages/k/index.html"
+        )),
+        &listing(&[
+            "kernel-debuginfo-4.18.16-300.fc29.x86_64.rpm",
+            "kernel-debuginfo-common-x86_64-4.18.16-300.fc29.x86_64.rpm",
+            "kernel-devel-4.18.16-300.fc29.x86_64.rpm",
+        ]),
+    );
+    write(
+        &work.path(&format!(
+            "{fedora}/updates/29/Everything/x86_64/debug/Packages/k/index.html"
+        )),
+        &listing(&[
+            "kernel-debuginfo-5.3.11-100.fc29.x86_64.rpm",
+            "kernel-debuginfo-4.19.6-300.fc29.x86_64.rpm",
+        ]),
+    );
+    write(
+        &work.path("oss/ol7/debuginfo/index.html"),
+        &listing(&[
+            "kernel-debuginfo-3.10.0-1160.el7.x86_64.rpm",
+            "kernel-uek-debuginfo-4.14.35-1902.0.10.el7uek.aarch64.rpm",
+            "kernel-uek-debuginfo-4.14.35-1902.0.10.el7uek.x86_64.rpm",
+            "kernel-uek-debuginfo-5.4.17-2011.0.7.el7uek.aarch64.rpm",
+            "kernel-debuginfo-3.10.0-1062.el7.aarch64.rpm",
+            "kernel-debuginfo-3.10.0-693.el7.aarch64.rpm",
+            "kernel-uek-debuginfo-common-4.14.35-1902.0.10.el7uek.aarch64.rpm",
+        ]),
+    );
+    let server = Server::start(work.dir());
+    let b = &server.base;
+    let rows = list(
+        "centos-7",
+        "x86_64",
+        &[format!("http://mirror.facebook.net={b}")],
+        &[],
+    );
+    assert_eq!(
+        list_unames(&rows),
+        [
+            "3.10.0-957.el7.x86_64",
+            "3.10.0-1062.1.1.el7.x86_64",
+            "3.10.0-1127.el7.x86_64",
+            "3.10.0-1160.el7.x86_64",
+        ]
+    );
+    let rows = list(
+        "fedora-29",
+        "x86_64",
+        &[format!("https://archives.fedoraproject.org={b}/fedora")],
+        &[],
+    );
+    assert_eq!(
+        list_unames(&rows),
+        [
+            "4.18.16-300.fc29.x86_64",
+            "4.19.6-300.fc29.x86_64",
+            "5.3.11-100.fc29.x86_64"
+        ]
+    );
+    assert!(rows[0].2.ends_with(
+        "/releases/29/Everything/x86_64/debug/tree/Packages/k/kernel-debuginfo-4.18.16-300.fc29.x86_64.rpm"
+    ));
+    let rows = list(
+        "ol-7",
+        "arm64",
+        &[format!("https://oss.oracle.com={b}/oss")],
+        &[],
+    );
+    assert_eq!(
+        list_unames(&rows),
+        [
+            "3.10.0-1062.el7.aarch64",
+            "4.14.35-1902.0.10.el7uek.aarch64",
+            "5.4.17-2011.0.7.el7uek.aarch64",
+        ]
+    );
+}
+
+/// pkg/repo/amazon.go: `repoquery --show-duplicates kernel-debuginfo` over the
+/// `amzn2-core-debuginfo` repository (the `kernel-debuginfo-` lines but
+/// `kernel-debuginfo-common-`); read here as the yum repository its mirror list names.
+#[test]
+fn amazon_catalog_reads_the_repository_its_mirror_list_names() {
+    let work = Work::new();
+    let repo = work.path("cdn/2/core/2.0/x86_64/abcdef/debuginfo");
+    yum_repo(
+        &repo,
+        &[
+            (
+                "kernel-debuginfo",
+                "4.14.343",
+                "260.564.amzn2",
+                "x86_64",
+                9,
+                SUM_A,
+            ),
+            (
+                "kernel-debuginfo",
+                "4.14.198",
+                "152.320.amzn2",
+                "x86_64",
+                9,
+                SUM_A,
+            ),
+            (
+                "kernel-debuginfo-common-x86_64",
+                "4.14.343",
+                "260.564.amzn2",
+                "x86_64",
+                9,
+                SUM_A,
+            ),
+            (
+                "kernel-livepatch-4.14.343-260.564",
+                "1.0",
+                "0.amzn2",
+                "x86_64",
+                9,
+                SUM_A,
+            ),
+        ],
+    );
+    let server = Server::start(work.dir());
+    write(
+        &work.path("amzn/2/core/latest/debuginfo/x86_64/mirror.list"),
+        &format!("{}/cdn/2/core/2.0/x86_64/abcdef/debuginfo\n", server.base),
+    );
+    let rows = list(
+        "amzn-2",
+        "x86_64",
+        &[format!(
+            "http://amazonlinux.default.amazonaws.com={}/amzn",
+            server.base
+        )],
+        &[],
+    );
+    assert_eq!(
+        list_unames(&rows),
+        [
+            "4.14.198-152.320.amzn2.x86_64",
+            "4.14.343-260.564.amzn2.x86_64"
+        ]
+    );
+    assert!(rows[1]
+        .2
+        .starts_with(&format!("{}/cdn/2/core/2.0/", server.base)));
+}
+
+/// pkg/repo/suse.go: `kernel-FLAVOR-debuginfo` of the Debuginfo-Pool and -Updates
+/// repositories (rpm-md; here two `--mirror` URLs), `preempt` skipped, the file named
+/// as `uname -r` is, without the release's last build counter (btfhub issue #106).
+#[test]
+fn suse_catalog_names_files_as_uname_r() {
+    let work = Work::new();
+    yum_repo(
+        &work.path("pool"),
+        &[
+            (
+                "kernel-default-debuginfo",
+                "5.3.18",
+                "57.3",
+                "x86_64",
+                9,
+                SUM_A,
+            ),
+            (
+                "kernel-preempt-debuginfo",
+                "5.3.18",
+                "57.3",
+                "x86_64",
+                9,
+                SUM_A,
+            ),
+        ],
+    );
+    yum_repo(
+        &work.path("updates"),
+        &[
+            (
+                "kernel-default-debuginfo",
+                "5.3.18",
+                "59.10.1",
+                "x86_64",
+                9,
+                SUM_A,
+            ),
+            (
+                "kernel-azure-debuginfo",
+                "5.3.18",
+                "38.3.1",
+                "x86_64",
+                9,
+                SUM_A,
+            ),
+            (
+                "kernel-default-base-debuginfo",
+                "5.3.18",
+                "59.10.1.18.5.2",
+                "x86_64",
+                9,
+                SUM_A,
+            ),
+            (
+                "kernel-default-debugsource",
+                "5.3.18",
+                "59.10.1",
+                "x86_64",
+                9,
+                SUM_A,
+            ),
+        ],
+    );
+    let server = Server::start(work.dir());
+    let b = &server.base;
+    let rows = list(
+        "sles-15.3",
+        "x86_64",
+        &[format!("{b}/pool/"), format!("{b}/updates/")],
+        &[],
+    );
+    assert_eq!(
+        list_unames(&rows),
+        [
+            "5.3.18-38.3-azure",
+            "5.3.18-57-default",
+            "5.3.18-59.10-default"
+        ]
+    );
+    let e = Catalog::builtin().unwrap();
+    let e = e.get("sles-15.3", fetch_mod::Arch::X86_64).unwrap();
+    let ks = fetch_mod::available(&client(), e, &mirrors(&format!("{b}/updates/"))).unwrap();
+    assert_eq!(
+        ks.iter()
+            .find(|k| k.uname == "5.3.18-59.10-default")
+            .unwrap()
+            .vmlinux,
+        "usr/lib/debug/boot/vmlinux-5.3.18-59.10-default.debug"
+    );
+}
+
+/// A `.ddeb` `NAME_VER_amd64.ddeb` at `path` holding `elf` as
+/// `usr/lib/debug/boot/vmlinux-UNAME`; returns its size and SHA-256.
+fn ddeb(work: &Work, path: &Path, name: &str, ver: &str, uname: &str, elf: &Path) -> (u64, String) {
+    let root = work.path(&format!("root-{uname}"));
+    let boot = root.join("usr/lib/debug/boot");
+    fs::create_dir_all(&boot).unwrap();
+    fs::create_dir_all(root.join("DEBIAN")).unwrap();
+    fs::copy(elf, boot.join(format!("vmlinux-{uname}"))).unwrap();
+    fs::write(
+        root.join("DEBIAN/control"),
+        format!("Package: {name}\nVersion: {ver}\nArchitecture: amd64\nMaintainer: t <t@example.org>\nDescription: test\n"),
+    )
+    .unwrap();
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    run_ok(
+        Command::new(require_tool("dpkg-deb"))
+            .args(["-Zxz", "--root-owner-group", "--build"])
+            .arg(&root)
+            .arg(path),
+    );
+    (fs::metadata(path).unwrap().len(), sha256(path))
+}
+
+/// pkg/repo/ubuntu.go: the `-dbgsym` packages of ddebs.ubuntu.com (`REL/main`,
+/// `REL-updates/main`, `REL-updates/universe`; unsigned first, under 10 MB skipped),
+/// and for each kernel image of archive.ubuntu.com with no dbgsym there,
+/// `linux-image-unsigned-UNAME-dbgsym` from Launchpad, as `pull-lp-ddebs` fetches it
+/// (pkg/pkg/ubuntu.go). A kernel whose vmlinux has .BTF is marked, not encoded, and
+/// stops the later kernels of its flavor.
+#[test]
+fn ubuntu_catalog_falls_back_to_launchpad() {
+    let v = demo_vmlinux();
+    let work = Work::new();
+    let with_btf = work.path("vmlinux-with-btf");
+    run_ok(
+        Command::new(require_tool("objcopy"))
+            .arg("--add-section")
+            .arg(format!(".BTF={}", v.work.path("reference.btf").display()))
+            .arg(&v.work.obj)
+            .arg(&with_btf),
+    );
+    let ddebs = work.path("ddebs");
+    let st = |name: &str, ver: &str, size: u64, sum: &str| {
+        deb_stanza(name, ver, "amd64", "ddeb", size, sum)
+    };
+    apt_suites(
+        &ddebs,
+        "amd64",
+        "xz",
+        &[
+            (
+                "focal",
+                "main",
+                // Signed: under 10 MB, no kernel in it.
+                st(
+                    "linux-image-5.4.0-100-generic-dbgsym",
+                    "5.4.0-100.113",
+                    1000,
+                    SUM_A,
+                ),
+            ),
+            (
+                "focal-updates",
+                "main",
+                st(
+                    "linux-image-unsigned-5.4.0-110-generic-dbgsym",
+                    "5.4.0-110.124",
+                    900_000_000,
+                    SUM_A,
+                ),
+            ),
+            (
+                "focal-updates",
+                "universe",
+                st(
+                    "linux-image-unsigned-5.4.0-1020-aws-dbgsym",
+                    "5.4.0-1020.20",
+                    900_000_000,
+                    SUM_A,
+                ),
+            ),
+        ],
+    );
+    let img = |name: &str, ver: &str| deb_stanza(name, ver, "amd64", "deb", 10_000, SUM_A);
+    apt_suites(
+        &work.path("archive/ubuntu"),
+        "amd64",
+        "xz",
+        &[
+            (
+                "focal",
+                "main",
+                [
+                    img("linux-image-5.4.0-9-generic", "5.4.0-9.12"),
+                    img("linux-image-5.4.0-100-generic", "5.4.0-100.113"),
+                    img("linux-image-generic", "5.4.0.100.104"),
+                ]
+                .concat(),
+            ),
+            (
+                "focal-updates",
+                "main",
+                [
+                    img("linux-image-unsigned-5.4.0-9-generic", "5.4.0-9.12"),
+                    img("linux-image-5.4.0-26-lowlatency", "5.4.0-26.30"),
+                ]
+                .concat(),
+            ),
+            (
+                "focal-updates",
+                "universe",
+                img("linux-image-5.8.0-1041-azure", "5.8.0-1041.44"),
+            ),
+        ],
+    );
+    // Launchpad: the binary publications of the 5.4.0-9 and 5.4.0-100 dbgsyms (for
+    // 5.4.0-9 a Backports and a Deleted one first, then the published one), and each
+    // publication's files. 5.4.0-100's vmlinux ships .BTF.
+    let server = Server::start(work.dir());
+    let b = &server.base;
+    let das = "https%3A%2F%2Fapi.launchpad.net%2F1.0%2Fubuntu%2Ffocal%2Famd64";
+    let query = |name: &str| {
+        format!("lp/1.0/ubuntu/+archive/primary?ws.op=getPublishedBinaries&binary_name={name}&exact_match=true&distro_arch_series={das}")
+    };
+    let name9 = "linux-image-unsigned-5.4.0-9-generic-dbgsym";
+    let file9 = format!("{name9}_5.4.0-9.12_amd64.ddeb");
+    let name100 = "linux-image-unsigned-5.4.0-100-generic-dbgsym";
+    for (name, ver, uname, elf, ids) in [
+        (
+            name9,
+            "5.4.0-9.12",
+            "5.4.0-9-generic",
+            &v.work.obj,
+            [1, 2, 3],
+        ),
+        (
+            name100,
+            "5.4.0-100.113",
+            "5.4.0-100-generic",
+            &with_btf,
+            [0, 0, 4],
+        ),
+    ] {
+        let file = format!("{name}_{ver}_amd64.ddeb");
+        let (size, sum) = ddeb(
+            &work,
+            &work.path(&format!("lpweb/ubuntu/+archive/primary/+files/{file}")),
+            name,
+            ver,
+            uname,
+            elf,
+        );
+        let publication = |id: u32, pocket: &str, status: &str| {
+            format!("{{\"self_link\": \"https://api.launchpad.net/1.0/ubuntu/+archive/primary/+binarypub/{id}\", \"binary_package_name\": \"{name}\", \"pocket\": \"{pocket}\", \"status\": \"{status}\"}}")
+        };
+        let mut entries = Vec::new();
+        if ids[0] != 0 {
+            entries.push(publication(ids[0], "Backports", "Published"));
+            entries.push(publication(ids[1], "Updates", "Deleted"));
+        }
+        entries.push(publication(ids[2], "Release", "Published"));
+        write(
+            &work.path(&query(name)),
+            &format!("{{\"start\": 0, \"entries\": [{}]}}", entries.join(", ")),
+        );
+        write(
+            &work.path(&format!("lp/1.0/ubuntu/+archive/primary/+binarypub/{}?ws.op=binaryFileUrls&include_meta=true", ids[2])),
+            &format!("[{{\"url\": \"https://launchpad.net/ubuntu/+archive/primary/+files/{file}\", \"size\": {size}, \"sha1\": null, \"sha256\": \"{sum}\"}}]"),
+        );
+    }
+    let rules = [
+        format!("http://ddebs.ubuntu.com={b}/ddebs"),
+        format!("http://archive.ubuntu.com={b}/archive"),
+        format!("https://api.launchpad.net={b}/lp"),
+        format!("https://launchpad.net={b}/lpweb"),
+    ];
+    let rows = list("ubuntu-20.04", "x86_64", &rules, &[]);
+    // 5.4.0-9-generic: only Launchpad has it; 5.8.0-1041-azure: neither ddebs nor
+    // (below) Launchpad; lowlatency: not a flavor BTFHub takes.
+    assert_eq!(
+        list_unames(&rows),
+        [
+            "5.4.0-9-generic",
+            "5.4.0-100-generic",
+            "5.4.0-110-generic",
+            "5.4.0-1020-aws",
+            "5.8.0-1041-azure",
+        ]
+    );
+    assert_eq!(rows[0].2, format!("{b}/{}", query(name9)));
+    assert_eq!(rows[1].2, format!("{b}/{}", query(name100)));
+    assert!(
+        rows[2].2.starts_with(&format!("{b}/ddebs/pool/")),
+        "{rows:?}"
+    );
+
+    // Fetching: 5.4.0-9 and 5.4.0-100 through Launchpad (size and sha256 from its
+    // answers), 5.4.0-100 marked .hasbtf, 5.4.0-110 not downloaded (the generic stream stopped), the
+    // azure kernel unknown to Launchpad.
+    let out = work.path("out");
+    let mut args = vec![
+        "fetch",
+        "ubuntu-20.04",
+        "--arch",
+        "x86_64",
+        "-j",
+        "1",
+        "--json",
+        "-o",
+    ];
+    args.push(out.to_str().unwrap());
+    for r in &rules {
+        args.extend(["--mirror", r.as_str()]);
+    }
+    for k in [
+        "5.4.0-9-generic",
+        "5.4.0-100-generic",
+        "5.4.0-110-generic",
+        "5.8.0-1041-azure",
+    ] {
+        args.extend(["--kernel", k]);
+    }
+    let o = btfgen(&args);
+    let log = String::from_utf8_lossy(&o.stderr).into_owned();
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        !o.status.success(),
+        "the azure kernel fails the run:\n{log}"
+    );
+    let dir = out.join("ubuntu/20.04/x86_64");
+    assert!(fs::read(dir.join("5.4.0-9-generic.btf")).unwrap() == v.reference);
+    assert!(
+        line_of(&log, "5.4.0-9-generic").contains("sha256 verified"),
+        "{log}"
+    );
+    assert!(dir.join("5.4.0-100-generic.hasbtf").is_file());
+    assert!(!dir.join("5.4.0-100-generic.btf").exists());
+    assert!(
+        line_of(&log, "5.4.0-110-generic")
+            .contains("skipped: 5.4.0-100-generic, an older kernel of its flavor, has .BTF"),
+        "{log}"
+    );
+    let l = line_of(&log, "5.8.0-1041-azure");
+    assert!(l.contains("FAILED") && l.contains("HTTP 404"), "{l}");
+    assert!(
+        stdout.contains("\"done\":1,\"skipped\":0,\"failed\":1,\"hasbtf\":1,\"stopped\":1"),
+        "{stdout}"
+    );
+    let requests = fs::read_to_string(work.path("requests.log")).unwrap();
+    assert!(!requests.contains("5.4.0-110"), "{requests}");
+    assert!(requests.contains(&format!("/lpweb/ubuntu/+archive/primary/+files/{file9}")));
+
+    // A rerun: the marker stops the stream before any download.
+    fs::remove_file(work.path("requests.log")).unwrap();
+    let mut again: Vec<&str> = args.clone();
+    again.truncate(args.len() - 8);
+    again.extend(["--kernel", "5.4.0-110-generic"]);
+    let o = btfgen(&again);
+    let log = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "{log}");
+    assert!(
+        line_of(&log, "5.4.0-110-generic").contains("skipped: 5.4.0-100-generic"),
+        "{log}"
+    );
+    let requests = fs::read_to_string(work.path("requests.log")).unwrap();
+    assert!(!requests.contains(".ddeb"), "{requests}");
 }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use btfgen::dwarf;
-use btfgen::fetch::{self, Arch, Catalog, Choice, Client, Download, Kernel, Shard};
+use btfgen::fetch::{self, Arch, Catalog, Choice, Client, Download, Kernel, Mirror, Shard};
 use btfgen::json::quote as json_str;
 use btfgen::package;
 use btfgen::text::escape;
@@ -56,9 +56,10 @@ pub(super) struct Args {
     #[arg(short, long, value_name = "DIR", default_value = ".")]
     output: PathBuf,
     /// Repository base URL replacing the catalog's (required for subscription
-    /// distros); credentials from BTFGEN_MIRROR_USER and BTFGEN_MIRROR_PASSWORD.
-    #[arg(long, value_name = "URL")]
-    mirror: Option<String>,
+    /// distros), or FROM=TO: URLs starting with FROM start with TO instead
+    /// (repeatable); credentials from BTFGEN_MIRROR_USER and BTFGEN_MIRROR_PASSWORD.
+    #[arg(long, value_name = "URL|FROM=TO")]
+    mirror: Vec<Mirror>,
     /// A catalog file adding entries or overriding built-in ones (by name and arch).
     #[arg(long, value_name = "FILE")]
     catalog: Vec<PathBuf>,
@@ -80,6 +81,10 @@ pub(super) struct Args {
     /// Write `<uname -r>.btf.tar.xz` holding `<uname -r>.btf`, as BTFHub ships them.
     #[arg(long)]
     tar_xz: bool,
+    /// Encode kernels whose vmlinux already has .BTF too (by default they get a
+    /// `<uname -r>.hasbtf` marker, as in BTFHub, and stop their flavor's later kernels).
+    #[arg(long)]
+    encode_with_btf: bool,
     /// Print a JSON summary on stdout.
     #[arg(long)]
     json: bool,
@@ -164,12 +169,19 @@ fn list_distros(catalog: &Catalog, json: bool) -> String {
 }
 
 fn done(path: &Path) -> Option<&'static str> {
-    let with = |ext: &str| {
-        let mut p = path.as_os_str().to_owned();
-        p.push(ext);
-        PathBuf::from(p)
-    };
-    (path.is_file() || with(".tar.xz").is_file()).then_some("done")
+    if path.is_file() || with_suffix(path, ".tar.xz").is_file() {
+        Some("done")
+    } else if has_btf_marker(path).is_file() {
+        Some("hasbtf")
+    } else {
+        None
+    }
+}
+
+/// `DIR/<uname -r>.hasbtf`, BTFHub's marker of a kernel that ships .BTF, for the
+/// `.btf` path `path`.
+fn has_btf_marker(path: &Path) -> PathBuf {
+    path.with_extension("hasbtf")
 }
 
 /// Runs `btfgen fetch`.
@@ -203,11 +215,16 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     } else {
         Choice::All
     };
-    let credentials = a.mirror.as_ref().and_then(|_| Client::env_credentials());
-    let client = Client::new(Duration::from_secs(a.timeout), credentials)?;
+    let credentials = if a.mirror.is_empty() {
+        None
+    } else {
+        Client::env_credentials()
+    };
+    let client =
+        Client::new(Duration::from_secs(a.timeout), credentials)?.credentials_for(&a.mirror);
     if a.list {
         for entry in &entries {
-            let kernels = fetch::available(&client, entry, a.mirror.as_deref())?;
+            let kernels = fetch::available(&client, entry, &a.mirror)?;
             let total = kernels.len();
             let chosen = fetch::choose(kernels, &choice, a.shard)?;
             println!(
@@ -227,10 +244,19 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let mut results: Vec<Outcome> = Vec::new();
     let mut jobs: Vec<Job> = Vec::new();
+    let streams = Streams::default();
     for entry in &entries {
-        let listed = fetch::available(&client, entry, a.mirror.as_deref())
+        let listed = fetch::available(&client, entry, &a.mirror)
             .map_err(anyhow::Error::from)
-            .and_then(|ks| Ok(fetch::choose(ks, &choice, a.shard)?));
+            .and_then(|ks| {
+                // A marker of an earlier run stops its stream, chosen or not.
+                for k in ks.iter().filter(|_| !a.encode_with_btf) {
+                    if has_btf_marker(&btf_path(&a.output, entry, &k.uname)).is_file() {
+                        streams.stop(&entry.name, entry.arch.name(), k);
+                    }
+                }
+                Ok(fetch::choose(ks, &choice, a.shard)?)
+            });
         match listed {
             Ok(ks) => {
                 for k in ks {
@@ -275,6 +301,9 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
         retries: a.retries,
         retry_delay: Duration::from_millis(a.retry_delay),
         tar_xz: a.tar_xz,
+        encode_with_btf: a.encode_with_btf,
+        mirrors: &a.mirror,
+        streams: &streams,
         tmpdir: a.tmpdir.clone(),
         // Several kernels at once: each encoder uses an equal share of the CPUs.
         encode_jobs: if workers > 1 {
@@ -381,6 +410,9 @@ struct Settings<'a> {
     retries: u32,
     retry_delay: Duration,
     tar_xz: bool,
+    encode_with_btf: bool,
+    mirrors: &'a [Mirror],
+    streams: &'a Streams,
     tmpdir: Option<PathBuf>,
     encode_jobs: usize,
 }
@@ -400,7 +432,47 @@ enum Status {
     },
     /// The output existed already.
     Skipped,
+    /// The vmlinux has .BTF: a `.hasbtf` marker was written, nothing encoded.
+    HasBtf,
+    /// An older kernel of the same stream has .BTF (named): not fetched.
+    Stopped(String),
     Failed(String),
+}
+
+/// Kernel streams stopped by a kernel that ships .BTF, as BTFHub stops them: per
+/// distro, arch and stream, the oldest such kernel.
+#[derive(Default)]
+struct Streams(Mutex<Vec<(StreamKey, Kernel)>>);
+
+/// A stream: distro, arch, stream name.
+type StreamKey = (String, &'static str, String);
+
+impl Streams {
+    /// Records that `k` has .BTF (the oldest such kernel of its stream is kept).
+    fn stop(&self, distro: &str, arch: &'static str, k: &Kernel) {
+        let mut v = self.0.lock().expect("streams");
+        let key = (distro.to_string(), arch, k.stream.clone());
+        match v.iter_mut().find(|(s, _)| *s == key) {
+            Some((_, old)) if fetch::compare_versions(&k.uname, &old.uname).is_lt() => {
+                *old = k.clone()
+            }
+            Some(_) => {}
+            None => v.push((key, k.clone())),
+        }
+    }
+
+    /// The kernel with .BTF that stops `k`'s stream before `k`, if any.
+    fn stopped_by(&self, distro: &str, arch: &str, k: &Kernel) -> Option<String> {
+        let v = self.0.lock().expect("streams");
+        v.iter()
+            .find(|((d, a, s), by)| {
+                d == distro
+                    && *a == arch
+                    && *s == k.stream
+                    && fetch::compare_versions(&by.uname, &k.uname).is_lt()
+            })
+            .map(|(_, by)| by.uname.clone())
+    }
 }
 
 impl Status {
@@ -430,7 +502,7 @@ impl Status {
                     s += &format!(", but the vmlinux path names {r}");
                 }
                 if *had_btf {
-                    s += ", the vmlinux already has .BTF (encoded from DWARF regardless)";
+                    s += ", the vmlinux already has .BTF (encoded from DWARF: --encode-with-btf)";
                 }
                 if let Some(w) = unverified {
                     s += &format!(", warning: {w}");
@@ -438,6 +510,8 @@ impl Status {
                 s
             }
             Status::Skipped => "already done, skipped".into(),
+            Status::HasBtf => "the vmlinux has .BTF: marker written, not encoded (later kernels of its flavor are skipped; --encode-with-btf encodes it)".into(),
+            Status::Stopped(by) => format!("skipped: {by}, an older kernel of its flavor, has .BTF"),
             Status::Failed(e) => format!("FAILED: {e}"),
         }
     }
@@ -459,13 +533,26 @@ fn with_suffix(path: &Path, ext: &str) -> PathBuf {
 
 /// Download → extraction → encoding → atomic write of one kernel.
 fn process(s: &Settings, job: &Job, bar: Option<indicatif::ProgressBar>) -> Status {
-    if done(&job.path).is_some_and(|d| d == "done") {
-        return Status::Skipped;
+    if done(&job.path) == Some("done") || (!s.encode_with_btf && done(&job.path).is_some()) {
+        return if done(&job.path) == Some("hasbtf") {
+            Status::HasBtf
+        } else {
+            Status::Skipped
+        };
     }
-    match fetch_one(s, job, bar) {
+    if !s.encode_with_btf {
+        if let Some(by) = s.streams.stopped_by(&job.distro, job.arch, &job.kernel) {
+            return Status::Stopped(by);
+        }
+    }
+    let st = match fetch_one(s, job, bar) {
         Ok(st) => st,
         Err(e) => Status::Failed(format!("{e:#}")),
+    };
+    if let Status::HasBtf = st {
+        s.streams.stop(&job.distro, job.arch, &job.kernel);
     }
+    st
 }
 
 fn fetch_one(
@@ -473,7 +560,8 @@ fn fetch_one(
     job: &Job,
     bar: Option<indicatif::ProgressBar>,
 ) -> anyhow::Result<Status> {
-    let k = &job.kernel;
+    // A Launchpad kernel: its .ddeb's URL, size and digest first.
+    let k = &fetch::resolve(s.client, &job.kernel, s.mirrors)?;
     let mut dl = Download::new(s.client, &k.url, k.size, k.checksum.clone(), s.retries)
         .backoff(s.retry_delay);
     if let Some(b) = bar {
@@ -508,6 +596,13 @@ fn fetch_one(
     let unverified = vmlinux.unverified.clone();
     let other_release = (vmlinux.release != k.uname)
         .then(|| format!("{} (member {})", vmlinux.release, vmlinux.member));
+    if !s.encode_with_btf && elf_has_btf(vmlinux.bytes()) {
+        let marker = has_btf_marker(&job.path);
+        let dir = marker.parent().expect("DIR/ID/VERSION/ARCH/FILE");
+        std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
+        write_atomic(&marker, b"")?;
+        return Ok(Status::HasBtf);
+    }
     let opts = dwarf::Options {
         jobs: s.encode_jobs,
         funcs: true,
@@ -545,6 +640,12 @@ fn fetch_one(
     })
 }
 
+/// Whether `elf` has a `.BTF` section (BTFHub's `HasBTFSection`).
+fn elf_has_btf(elf: &[u8]) -> bool {
+    use object::Object as _;
+    object::File::parse(elf).is_ok_and(|f| f.section_by_name(".BTF").is_some())
+}
+
 /// A `.tar.xz` holding one file `name` with `data` (mode 0644, owner root), as
 /// BTFHub's `tar cvfJ` makes them.
 fn tar_xz(name: &str, data: &[u8]) -> anyhow::Result<Vec<u8>> {
@@ -571,15 +672,21 @@ fn summary(results: &[Outcome], elapsed: Duration, json: bool) {
     let done = count(|s| matches!(s, Status::Done { .. }));
     let skipped = count(|s| matches!(s, Status::Skipped));
     let failed = count(|s| matches!(s, Status::Failed(_)));
+    let has_btf = count(|s| matches!(s, Status::HasBtf));
+    let stopped = count(|s| matches!(s, Status::Stopped(_)));
     let had_btf = count(|s| matches!(s, Status::Done { had_btf: true, .. }));
+    let mut notes = String::new();
+    if has_btf > 0 || stopped > 0 {
+        notes += &format!(
+            "; {has_btf} ship .BTF (marked, not encoded), {stopped} later kernels of their flavors skipped"
+        );
+    }
+    if had_btf > 0 {
+        notes += &format!("; {had_btf} vmlinux already had .BTF (encoded from DWARF regardless)");
+    }
     eprintln!(
-        "btfgen: {done} written, {skipped} already done, {failed} failed in {:.1}s{}",
+        "btfgen: {done} written, {skipped} already done, {failed} failed in {:.1}s{notes}",
         elapsed.as_secs_f64(),
-        if had_btf > 0 {
-            format!("; {had_btf} vmlinux already had .BTF (encoded from DWARF regardless)")
-        } else {
-            String::new()
-        }
     );
     for r in results {
         if let Status::Failed(e) = &r.status {
@@ -611,6 +718,14 @@ fn summary(results: &[Outcome], elapsed: Duration, json: bool) {
                     ..
                 } => ("done", None, *had_btf, digest.clone(), unverified.clone()),
                 Status::Skipped => ("skipped", None, false, None, None),
+                Status::HasBtf => ("hasbtf", None, true, None, None),
+                Status::Stopped(by) => (
+                    "stopped",
+                    Some(format!("{by}, an older kernel of its flavor, has .BTF")),
+                    false,
+                    None,
+                    None,
+                ),
                 Status::Failed(e) => ("failed", Some(e.clone()), false, None, None),
             };
             o += &format!(
@@ -626,7 +741,7 @@ fn summary(results: &[Outcome], elapsed: Duration, json: bool) {
                 reason.map_or("null".into(), |e| json_str(&e)),
             );
         }
-        o += &format!("],\"done\":{done},\"skipped\":{skipped},\"failed\":{failed}}}");
+        o += &format!("],\"done\":{done},\"skipped\":{skipped},\"failed\":{failed},\"hasbtf\":{has_btf},\"stopped\":{stopped}}}");
         let mut stdout = std::io::stdout().lock();
         let _ = writeln!(stdout, "{o}");
     }
@@ -692,6 +807,47 @@ mod tests {
              {\"arch\":\"arm64\",\"repo_type\":\"apt\",\"directory\":\"debian/bullseye/arm64\",\"subscription\":false}]},\n\
              {\"name\":\"rhel-8\",\"arches\":[\
              {\"arch\":\"x86_64\",\"repo_type\":\"apt\",\"directory\":\"rhel/8/x86_64\",\"subscription\":true}]}\n]}\n"
+        );
+    }
+
+    #[test]
+    fn a_stream_stops_after_its_oldest_kernel_with_btf() {
+        let k = |uname: &str, stream: &str| Kernel {
+            uname: uname.into(),
+            package: "p".into(),
+            url: String::new(),
+            size: None,
+            checksum: None,
+            vmlinux: String::new(),
+            stream: stream.into(),
+            launchpad: false,
+        };
+        let s = Streams::default();
+        s.stop("ubuntu-20.04", "x86_64", &k("5.4.0-100-generic", "generic"));
+        s.stop("ubuntu-20.04", "x86_64", &k("5.4.0-42-generic", "generic"));
+        s.stop("ubuntu-20.04", "x86_64", &k("5.4.0-110-generic", "generic"));
+        let by = |uname: &str, stream: &str, distro: &str| {
+            s.stopped_by(distro, "x86_64", &k(uname, stream))
+        };
+        assert_eq!(by("5.4.0-9-generic", "generic", "ubuntu-20.04"), None);
+        assert_eq!(by("5.4.0-42-generic", "generic", "ubuntu-20.04"), None);
+        assert_eq!(
+            by("5.4.0-100-generic", "generic", "ubuntu-20.04"),
+            Some("5.4.0-42-generic".into())
+        );
+        assert_eq!(by("5.4.0-1020-aws", "aws", "ubuntu-20.04"), None);
+        assert_eq!(by("5.4.0-100-generic", "generic", "ubuntu-18.04"), None);
+        assert_eq!(
+            s.stopped_by("ubuntu-20.04", "arm64", &k("5.4.0-100-generic", "generic")),
+            None
+        );
+    }
+
+    #[test]
+    fn has_btf_markers_sit_beside_the_btf() {
+        assert_eq!(
+            has_btf_marker(Path::new("o/centos/7/x86_64/3.10.0-1160.el7.x86_64.btf")),
+            Path::new("o/centos/7/x86_64/3.10.0-1160.el7.x86_64.hasbtf")
         );
     }
 

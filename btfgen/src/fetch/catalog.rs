@@ -118,10 +118,87 @@ pub struct Entry {
     /// The repositories need a subscription: `--mirror` is required.
     #[serde(default)]
     pub subscription: bool,
-    /// The BTFHub directory for the release when it is not VERSION_ID (e.g. Debian 11's
-    /// `bullseye`); output goes to `ID/VERSION_ID/ARCH` otherwise.
+    /// The BTFHub directory for the release when it is not VERSION_ID; output goes to
+    /// `ID/VERSION_ID/ARCH` otherwise.
     #[serde(default)]
     pub btfhub_dir: Option<String>,
+    /// Ubuntu: kernels whose dbgsym the repositories no longer list, looked up on
+    /// Launchpad (BTFHub's `pull-lp-ddebs` fallback).
+    #[serde(default)]
+    pub launchpad: Option<Launchpad>,
+}
+
+/// The Launchpad fallback of an Ubuntu entry: every kernel image the `images`
+/// repositories list (read with the entry's `dists`) whose dbgsym the entry's own
+/// repositories lack is looked up in a Launchpad archive, as `pull-lp-ddebs` does.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Launchpad {
+    /// apt repositories of the kernel images (templates `{arch}`, `{debarch}`).
+    pub images: Vec<String>,
+    /// Kernel image package patterns; `{1}` (the first `*`) is the `uname -r`.
+    pub image_packages: Vec<String>,
+    /// The Launchpad archive's API URL, e.g.
+    /// `https://api.launchpad.net/1.0/ubuntu/+archive/primary`.
+    pub archive: String,
+    /// The distro series (`focal`).
+    pub series: String,
+    /// The dbgsym package looked up, with `{uname}` substituted.
+    pub dbgsym: String,
+}
+
+impl Launchpad {
+    /// The distro-arch-series API URL (`…/ubuntu/focal/amd64`) of `arch`.
+    pub fn distro_arch_series(&self, archive: &str, arch: Arch) -> String {
+        let distro = archive.split("/+archive/").next().unwrap_or(archive);
+        format!(
+            "{}/{}/{}",
+            distro.trim_end_matches('/'),
+            self.series,
+            arch.deb()
+        )
+    }
+}
+
+/// A `--mirror` rule: a URL that replaces every repository's base URL, or
+/// `FROM=TO`, which replaces the prefix `FROM` of the URLs that start with it
+/// (repositories, image repositories, the Launchpad API).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mirror {
+    /// Every repository's base URL (an apt repository keeps its suites).
+    Replace(String),
+    /// URLs starting with `.0` get `.1` instead.
+    Prefix(String, String),
+}
+
+impl std::str::FromStr for Mirror {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Mirror, String> {
+        let is_url = |u: &str| u.starts_with("http://") || u.starts_with("https://");
+        if let Some((from, to)) = s.split_once('=') {
+            if is_url(from) && !from.contains('?') {
+                if !is_url(to) {
+                    return Err(format!("mirror {s:?}: {to:?} is not an http(s) URL"));
+                }
+                return Ok(Mirror::Prefix(from.into(), to.into()));
+            }
+        }
+        if !is_url(s) {
+            return Err(format!(
+                "mirror {s:?}: expected an http(s) URL, or FROM=TO (two URLs)"
+            ));
+        }
+        Ok(Mirror::Replace(s.into()))
+    }
+}
+
+/// One repository to read: its base URL and, for apt, its `SUITE/COMPONENT`s.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    /// The base URL, placeholders substituted and mirrors applied.
+    pub base: String,
+    /// apt: the `SUITE/COMPONENT` paths under `BASE/dists/`; empty otherwise.
+    pub dists: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -341,17 +418,55 @@ fn validate(e: &Entry) -> Result<(), String> {
         return Err("repos is empty (only subscription entries may leave it empty)".into());
     }
     for r in &e.repos {
-        if !(r.starts_with("http://") || r.starts_with("https://")) {
+        let (url, suites) = split_source(r);
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(format!("repo {r:?} is not an http(s) URL"));
         }
         check_template(r, &["arch", "debarch"]).map_err(|m| format!("repo {r:?}: {m}"))?;
+        if r.split_whitespace().count() > 1 {
+            if e.repo_type != RepoType::Apt {
+                return Err(format!(
+                    "repo {r:?}: only apt repositories name suites (URL SUITE COMPONENT...)"
+                ));
+            }
+            if suites.is_empty() {
+                return Err(format!(
+                    "repo {r:?}: a suite needs components (URL SUITE COMPONENT...)"
+                ));
+            }
+        }
     }
+    let every_repo_has_suites =
+        !e.repos.is_empty() && e.repos.iter().all(|r| r.split_whitespace().count() > 2);
     match (e.repo_type, e.dists.is_empty()) {
-        (RepoType::Apt, true) => return Err("repo_type apt needs dists".into()),
+        (RepoType::Apt, true) if !every_repo_has_suites => {
+            return Err("repo_type apt needs dists (or URL SUITE COMPONENT... repos)".into())
+        }
         (RepoType::Yum | RepoType::Dir, false) => {
             return Err("dists is for repo_type apt only".into())
         }
         _ => {}
+    }
+    if let Some(lp) = &e.launchpad {
+        if e.repo_type != RepoType::Apt || e.dists.is_empty() {
+            return Err("launchpad needs repo_type apt and dists (the images' suites)".into());
+        }
+        for u in lp.images.iter().chain([&lp.archive]) {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(format!("launchpad: {u:?} is not an http(s) URL"));
+            }
+            check_template(u, &["arch", "debarch"]).map_err(|m| format!("launchpad: {m}"))?;
+        }
+        if lp.images.is_empty() || lp.image_packages.iter().any(|p| !p.contains('*')) {
+            return Err("launchpad: images and image_packages (each with a *) are needed".into());
+        }
+        if lp.series.is_empty() || lp.series.contains('/') {
+            return Err(format!(
+                "launchpad: series {:?} is not a series name",
+                lp.series
+            ));
+        }
+        check_template(&lp.dbgsym, &["uname"]).map_err(|m| format!("launchpad: dbgsym: {m}"))?;
     }
     if e.packages.is_empty() {
         return Err("packages is empty".into());
@@ -418,17 +533,92 @@ pub(super) fn expand(t: &str, f: impl Fn(&str) -> String) -> String {
     out
 }
 
+/// Splits an apt repository written as a sources.list line, `URL SUITE COMPONENT...`,
+/// into the URL and its `SUITE/COMPONENT`s (none when only the URL is given).
+fn split_source(repo: &str) -> (&str, Vec<String>) {
+    let mut words = repo.split_whitespace();
+    let url = words.next().unwrap_or("");
+    let suite = words.next();
+    let comps: Vec<&str> = words.collect();
+    match suite {
+        Some(suite) => (url, comps.iter().map(|c| format!("{suite}/{c}")).collect()),
+        None => (url, Vec::new()),
+    }
+}
+
 impl Entry {
-    /// The repository base URLs with `{arch}`/`{debarch}` substituted, or `[mirror]`
-    /// when one is given.
-    pub fn repo_urls(&self, mirror: Option<&str>) -> Vec<String> {
-        if let Some(m) = mirror {
-            return vec![expand(m, |k| self.arch_key(k))];
+    /// `url` with `{arch}`/`{debarch}` substituted and the first matching
+    /// `FROM=TO` mirror applied.
+    pub fn rewrite(&self, url: &str, mirrors: &[Mirror]) -> String {
+        let url = expand(url, |k| self.arch_key(k));
+        for m in mirrors {
+            if let Mirror::Prefix(from, to) = m {
+                if let Some(rest) = url.strip_prefix(from.as_str()) {
+                    return expand(&format!("{to}{rest}"), |k| self.arch_key(k));
+                }
+            }
         }
-        self.repos
+        url
+    }
+
+    /// The repositories to read: placeholders substituted, each apt repository with
+    /// its suites (its own, else `dists`), and `mirrors` applied. Plain URLs replace
+    /// the repositories: each one is read (with the suites of each apt repository;
+    /// duplicates are read once). Otherwise `FROM=TO` rewrites the URLs starting
+    /// with FROM.
+    pub fn sources(&self, mirrors: &[Mirror]) -> Vec<Source> {
+        let plain: Vec<String> = mirrors
             .iter()
-            .map(|r| expand(r, |k| self.arch_key(k)))
-            .collect()
+            .filter_map(|m| match m {
+                Mirror::Replace(u) => Some(expand(u, |k| self.arch_key(k))),
+                Mirror::Prefix(..) => None,
+            })
+            .collect();
+        let own: Vec<(&str, Vec<String>)> = self
+            .repos
+            .iter()
+            .map(|r| {
+                let (url, suites) = split_source(r);
+                (
+                    url,
+                    if suites.is_empty() {
+                        self.dists.clone()
+                    } else {
+                        suites
+                    },
+                )
+            })
+            .collect();
+        let mut out: Vec<Source> = Vec::new();
+        let mut add = |src: Source| {
+            if !out.contains(&src) {
+                out.push(src);
+            }
+        };
+        if plain.is_empty() {
+            for (url, dists) in own {
+                add(Source {
+                    base: self.rewrite(url, mirrors),
+                    dists,
+                });
+            }
+        } else {
+            for base in &plain {
+                if own.is_empty() {
+                    add(Source {
+                        base: base.clone(),
+                        dists: self.dists.clone(),
+                    });
+                }
+                for (_, dists) in &own {
+                    add(Source {
+                        base: base.clone(),
+                        dists: dists.clone(),
+                    });
+                }
+            }
+        }
+        out
     }
 
     fn arch_key(&self, k: &str) -> String {

@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::time::Duration;
 
-use super::catalog::{Entry, RepoType};
+use super::catalog::{Entry, Mirror, RepoType};
 use super::meta::{self, Package};
 use super::select::{self, Kernel};
 use crate::digest::Checksum;
@@ -63,6 +63,8 @@ pub enum HttpError {
 pub struct Client {
     inner: reqwest::blocking::Client,
     auth: Option<(String, Option<String>)>,
+    /// When not empty, the credentials go only to URLs starting with one of these.
+    auth_scope: Vec<String>,
 }
 
 impl Client {
@@ -85,6 +87,27 @@ impl Client {
         Ok(Client {
             inner,
             auth: credentials,
+            auth_scope: Vec::new(),
+        })
+    }
+
+    /// Sends the credentials only with requests of URLs under `mirrors`' targets (a
+    /// plain URL up to its first placeholder, TO of `FROM=TO`).
+    pub fn credentials_for(mut self, mirrors: &[Mirror]) -> Client {
+        self.auth_scope = mirrors
+            .iter()
+            .map(|m| match m {
+                Mirror::Replace(u) | Mirror::Prefix(_, u) => {
+                    u.split('{').next().unwrap_or(u).to_string()
+                }
+            })
+            .collect();
+        self
+    }
+
+    fn auth(&self, url: &str) -> Option<&(String, Option<String>)> {
+        self.auth.as_ref().filter(|_| {
+            self.auth_scope.is_empty() || self.auth_scope.iter().any(|p| url.starts_with(p))
         })
     }
 
@@ -97,7 +120,7 @@ impl Client {
     /// GETs `url` whole (bounded to 512 MiB); `Ok(None)` on 404.
     pub fn get(&self, url: &str) -> Result<Option<Vec<u8>>, HttpError> {
         let mut req = self.inner.get(url);
-        if let Some((u, p)) = &self.auth {
+        if let Some((u, p)) = self.auth(url) {
             req = req.basic_auth(u, p.as_ref());
         }
         let http = |e: reqwest::Error| HttpError::Http {
@@ -135,13 +158,13 @@ impl Client {
     /// stream (package downloads).
     pub fn request(&self, url: &str) -> reqwest::blocking::RequestBuilder {
         let mut req = self.inner.get(url);
-        if let Some((u, p)) = &self.auth {
+        if let Some((u, p)) = self.auth(url) {
             req = req.basic_auth(u, p.as_ref());
         }
         req
     }
 
-    fn need(&self, url: &str) -> Result<Vec<u8>, HttpError> {
+    pub(super) fn need(&self, url: &str) -> Result<Vec<u8>, HttpError> {
         self.get(url)?.ok_or_else(|| HttpError::Status {
             url: url.to_string(),
             status: 404,
@@ -205,11 +228,13 @@ fn apt_release(client: &Client, suite_url: &str) -> Result<Vec<meta::ReleaseFile
     Err(HttpError::NoRelease(suite_url.to_string()))
 }
 
-/// The packages of one repository base that match the entry's patterns.
+/// The packages of one repository base (apt: in its suites `dists`) that match the
+/// entry's patterns.
 pub(super) fn repo_packages(
     client: &Client,
     entry: &Entry,
     base: &str,
+    dists: &[String],
 ) -> Result<Vec<Package>, HttpError> {
     let base = base.trim_end_matches('/');
     let keep = keep_fn(entry);
@@ -236,7 +261,7 @@ pub(super) fn repo_packages(
         RepoType::Apt => {
             let mut out = Vec::new();
             let mut releases: Vec<(String, Vec<meta::ReleaseFile>)> = Vec::new();
-            for dist in &entry.dists {
+            for dist in dists {
                 let dist = dist.trim_matches('/');
                 let (suite, component) = dist.rsplit_once('/').unwrap_or((dist, "main"));
                 let suite_url = format!("{base}/dists/{suite}");
@@ -276,27 +301,56 @@ pub(super) fn repo_packages(
     }
 }
 
-/// The kernels an entry's repositories (or `mirror`) offer, oldest first.
+/// The kernels an entry's repositories offer, oldest first, `mirrors` applied;
+/// with a Launchpad fallback, also the kernels its image repositories name that the
+/// repositories lack, to look up on Launchpad (with [`super::resolve`]) when fetched.
+/// A plain-URL mirror replaces the repositories only: the fallback is not used then.
 pub fn available(
     client: &Client,
     entry: &Entry,
-    mirror: Option<&str>,
+    mirrors: &[Mirror],
 ) -> Result<Vec<Kernel>, HttpError> {
-    if entry.subscription && mirror.is_none() {
+    if entry.subscription && !mirrors.iter().any(|m| matches!(m, Mirror::Replace(_))) {
         return Err(HttpError::Subscription(entry.name.clone()));
     }
-    let mut all: Vec<(String, Package)> = Vec::new();
-    for base in entry.repo_urls(mirror) {
-        let base = resolve_mirror_list(client, &base)?;
-        let base = base.trim_end_matches('/').to_string();
-        for p in repo_packages(client, entry, &base)? {
-            all.push((base.clone(), p));
+    let read = |entry: &Entry, sources: Vec<super::catalog::Source>| {
+        let mut all: Vec<(String, Package)> = Vec::new();
+        for src in sources {
+            let base = resolve_mirror_list(client, &src.base)?;
+            let base = base.trim_end_matches('/').to_string();
+            for p in repo_packages(client, entry, &base, &src.dists)? {
+                all.push((base.clone(), p));
+            }
         }
+        Ok::<_, HttpError>(all)
+    };
+    let all = read(entry, entry.sources(mirrors))?;
+    let mut kernels = select::kernels(entry, all.iter().map(|(b, p)| (b.as_str(), p)));
+    let replaced = mirrors.iter().any(|m| matches!(m, Mirror::Replace(_)));
+    if let (Some(lp), false) = (&entry.launchpad, replaced) {
+        let images = Entry {
+            packages: lp.image_packages.clone(),
+            ..entry.clone()
+        };
+        let sources = lp
+            .images
+            .iter()
+            .map(|u| super::catalog::Source {
+                base: entry.rewrite(u, mirrors),
+                dists: entry.dists.clone(),
+            })
+            .collect();
+        let all = read(&images, sources)?;
+        let more = select::launchpad_kernels(
+            entry,
+            all.iter().map(|(b, p)| (b.as_str(), p)),
+            &kernels,
+            |dbgsym| super::launchpad::query(entry, lp, mirrors, dbgsym),
+        );
+        kernels.extend(more);
+        select::sort(&mut kernels);
     }
-    Ok(select::kernels(
-        entry,
-        all.iter().map(|(b, p)| (b.as_str(), p)),
-    ))
+    Ok(kernels)
 }
 
 /// A base URL ending in `mirror.list` (Amazon Linux's yum `mirrorlist`) is replaced by
@@ -332,6 +386,32 @@ mod tests {
 
     fn ck(kind: &str, hex: &str) -> Checksum {
         Checksum::named(kind, hex).unwrap()
+    }
+
+    #[test]
+    fn credentials_go_only_under_the_mirror_targets() {
+        let creds = Some(("u".to_string(), Some("p".to_string())));
+        let mirrors: Vec<Mirror> = ["http://m/{arch}/x", "https://a=http://lo/a"]
+            .iter()
+            .map(|m| m.parse().unwrap())
+            .collect();
+        let c = Client::new(Duration::from_secs(1), creds.clone())
+            .unwrap()
+            .credentials_for(&mirrors);
+        let sent = |c: &Client, url: &str| {
+            c.request(url)
+                .build()
+                .unwrap()
+                .headers()
+                .contains_key("authorization")
+        };
+        assert!(sent(&c, "http://m/aarch64/x/repodata/repomd.xml"));
+        assert!(sent(&c, "http://lo/a/pool/x.ddeb"));
+        assert!(!sent(&c, "https://a/pool/x.ddeb"));
+        assert!(!sent(&c, "https://launchpad.net/x"));
+        // Without mirrors to scope them, with every request.
+        let c = Client::new(Duration::from_secs(1), creds).unwrap();
+        assert!(sent(&c, "https://anything/"));
     }
 
     #[test]
@@ -431,7 +511,7 @@ mod tests {
     fn subscription_entries_need_a_mirror() {
         // Refused before any request is sent.
         let client = Client::new(Duration::from_secs(1), None).unwrap();
-        let e = available(&client, &entry(true, &["kernel-debuginfo"]), None).unwrap_err();
+        let e = available(&client, &entry(true, &["kernel-debuginfo"]), &[]).unwrap_err();
         assert_eq!(
             e.to_string(),
             "rhel-8 needs a subscription: give --mirror URL (an internal mirror) and, if it asks for credentials, BTFGEN_MIRROR_USER and BTFGEN_MIRROR_PASSWORD"

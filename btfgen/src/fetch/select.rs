@@ -24,6 +24,27 @@ pub struct Kernel {
     pub checksum: Option<Checksum>,
     /// The vmlinux path inside the package.
     pub vmlinux: String,
+    /// The kernel's stream: its flavor (the `uname -r` words after the version,
+    /// `generic`, `cloud-amd64`, `default`), else the package name
+    /// (`kernel-uek-debuginfo`). BTFHub stops a stream at its first kernel that
+    /// ships .BTF.
+    pub stream: String,
+    /// `url` is a Launchpad query still to resolve (see [`super::resolve`]).
+    pub launchpad: bool,
+}
+
+/// The stream of a kernel `uname` from package `package`: the `-`-separated words of
+/// the release after those that start with a digit, else the package name.
+pub(super) fn stream_of(uname: &str, package: &str) -> String {
+    let words: Vec<&str> = uname
+        .split('-')
+        .skip_while(|w| w.starts_with(|c: char| c.is_ascii_digit()))
+        .collect();
+    if words.is_empty() {
+        package.to_string()
+    } else {
+        words.join("-")
+    }
 }
 
 /// Compares versions the way rpm's `rpmvercmp` does, with Debian's `~` (sorts before
@@ -32,7 +53,7 @@ pub struct Kernel {
 /// than a letter run, separators only split, and the version with segments left over
 /// is newer. Good for kernel releases: `3.10.0-957.el7` < `3.10.0-1160.el7`,
 /// `5.4.0-42-generic` < `5.4.0-100-generic`, `5.10.0~rc1` < `5.10.0`.
-pub(super) fn compare_versions(a: &str, b: &str) -> Ordering {
+pub fn compare_versions(a: &str, b: &str) -> Ordering {
     let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
     let sep = |c: u8| !c.is_ascii_alphanumeric() && c != b'~' && c != b'^';
     loop {
@@ -219,7 +240,9 @@ pub(super) fn kernel_of(entry: &Entry, base: &str, p: &Package) -> Option<Kernel
         size: p.size,
         checksum: p.checksum.clone(),
         vmlinux,
+        stream: stream_of(&uname, &p.name),
         uname,
+        launchpad: false,
     })
 }
 
@@ -238,7 +261,57 @@ pub(super) fn kernels<'a>(
             }
         }
     }
-    out.sort_by(|a, b| compare_versions(&a.uname, &b.uname).then_with(|| a.uname.cmp(&b.uname)));
+    sort(&mut out);
+    out
+}
+
+/// Sorts kernels oldest first.
+pub(super) fn sort(ks: &mut [Kernel]) {
+    ks.sort_by(|a, b| compare_versions(&a.uname, &b.uname).then_with(|| a.uname.cmp(&b.uname)));
+}
+
+/// The Launchpad kernels of an entry: those the image packages (`images`, each with
+/// its repository base URL) name, per the entry's flavors and oldest version, that
+/// `found` lacks. Each one's `url` is the Launchpad query `query(dbgsym)` gives.
+pub(super) fn launchpad_kernels<'a>(
+    entry: &Entry,
+    images: impl IntoIterator<Item = (&'a str, &'a Package)>,
+    found: &[Kernel],
+    query: impl Fn(&str) -> String,
+) -> Vec<Kernel> {
+    let Some(lp) = &entry.launchpad else {
+        return Vec::new();
+    };
+    // The images, read as the entry reads its dbgsyms: same flavors, same oldest
+    // version, no size floor (an image is small).
+    let as_images = Entry {
+        packages: lp.image_packages.clone(),
+        uname: "{1}".into(),
+        min_size: None,
+        launchpad: None,
+        ..entry.clone()
+    };
+    let mut out: Vec<Kernel> = Vec::new();
+    for (base, p) in images {
+        let Some(image) = kernel_of(&as_images, base, p) else {
+            continue;
+        };
+        let uname = image.uname;
+        if found.iter().chain(&out).any(|k| k.uname == uname) {
+            continue;
+        }
+        let dbgsym = expand(&lp.dbgsym, |_| uname.clone());
+        out.push(Kernel {
+            url: query(&dbgsym),
+            vmlinux: expand(&entry.vmlinux, |_| uname.clone()),
+            stream: stream_of(&uname, &dbgsym),
+            package: dbgsym,
+            size: None,
+            checksum: None,
+            uname,
+            launchpad: true,
+        });
+    }
     out
 }
 

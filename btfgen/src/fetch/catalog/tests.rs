@@ -129,7 +129,7 @@ fn catalog_validation_names_the_entry_and_the_fault() {
     let e = Catalog::parse(&apt_toml(&[("dists", "-")]), "x").unwrap_err();
     assert_eq!(
         e.to_string(),
-        "x: entry test-1 (x86_64): repo_type apt needs dists"
+        "x: entry test-1 (x86_64): repo_type apt needs dists (or URL SUITE COMPONENT... repos)"
     );
 }
 
@@ -433,8 +433,16 @@ fn arch_names_per_ecosystem() {
     }
 }
 
+fn bases(srcs: &[Source]) -> Vec<&str> {
+    srcs.iter().map(|s| s.base.as_str()).collect()
+}
+
+fn mirrors(m: &[&str]) -> Vec<Mirror> {
+    m.iter().map(|m| m.parse().unwrap()).collect()
+}
+
 #[test]
-fn repo_urls_substitute_the_arch_and_honour_a_mirror() {
+fn sources_substitute_the_arch_and_honour_mirrors() {
     let mut e = Catalog::parse(
         &entry_toml(&[
             ("arch", "\"arm64\""),
@@ -449,18 +457,227 @@ fn repo_urls_substitute_the_arch_and_honour_a_mirror() {
     .entries
     .remove(0);
     assert_eq!(
-        e.repo_urls(None),
+        bases(&e.sources(&[])),
         ["https://h/aarch64/os/", "https://h/dists/binary-arm64"]
     );
-    // A mirror replaces every repository; its placeholders are substituted too,
-    // unknown ones kept as written.
-    assert_eq!(e.repo_urls(Some("http://m/{arch}")), ["http://m/aarch64"]);
-    assert_eq!(e.repo_urls(Some("http://m/{x}/")), ["http://m/{x}/"]);
+    // A plain mirror replaces every repository (read once); its placeholders are
+    // substituted too, unknown ones kept as written.
+    assert_eq!(
+        bases(&e.sources(&mirrors(&["http://m/{arch}"]))),
+        ["http://m/aarch64"]
+    );
+    assert_eq!(
+        bases(&e.sources(&mirrors(&["http://m/{x}/"]))),
+        ["http://m/{x}/"]
+    );
+    // FROM=TO rewrites the URLs that start with FROM, the first rule that matches.
+    assert_eq!(
+        bases(&e.sources(&mirrors(&[
+            "https://h/dists=http://lo/d",
+            "https://h/=http://lo/all/",
+            "https://h/dists=http://never/"
+        ]))),
+        ["http://lo/all/aarch64/os/", "http://lo/d/binary-arm64"]
+    );
     e.arch = Arch::X86_64;
     assert_eq!(
-        e.repo_urls(None),
+        bases(&e.sources(&[])),
         ["https://h/x86_64/os/", "https://h/dists/binary-amd64"]
     );
+}
+
+#[test]
+fn mirror_arguments_parse() {
+    assert_eq!(
+        "http://m/x".parse::<Mirror>(),
+        Ok(Mirror::Replace("http://m/x".into()))
+    );
+    assert_eq!(
+        "https://a/b=http://c/d".parse::<Mirror>(),
+        Ok(Mirror::Prefix("https://a/b".into(), "http://c/d".into()))
+    );
+    // An = in a query string is part of a plain URL.
+    assert_eq!(
+        "http://m/x?a=b".parse::<Mirror>(),
+        Ok(Mirror::Replace("http://m/x?a=b".into()))
+    );
+    for bad in ["m/x", "", "https://a/b=c/d", "ftp://x"] {
+        let e = bad.parse::<Mirror>().unwrap_err();
+        assert!(e.starts_with(&format!("mirror {bad:?}")), "{e}");
+    }
+}
+
+#[test]
+fn apt_repositories_may_name_their_suites() {
+    // sources.list style: URL SUITE COMPONENT...; the suite may have a slash
+    // (Debian's old security suites, `buster/updates`).
+    let e = Catalog::parse(
+        &apt_toml(&[
+            ("dists", "-"),
+            (
+                "repos",
+                "[\"http://a/debian buster main contrib\", \"http://s/debian-security buster/updates main\"]",
+            ),
+        ]),
+        "x",
+    )
+    .unwrap()
+    .entries
+    .remove(0);
+    let srcs = e.sources(&[]);
+    assert_eq!(
+        srcs,
+        [
+            Source {
+                base: "http://a/debian".into(),
+                dists: vec!["buster/main".into(), "buster/contrib".into()],
+            },
+            Source {
+                base: "http://s/debian-security".into(),
+                dists: vec!["buster/updates/main".into()],
+            },
+        ]
+    );
+    // A plain mirror keeps each repository's suites under the one base URL.
+    let srcs = e.sources(&mirrors(&["http://m/"]));
+    assert_eq!(bases(&srcs), ["http://m/", "http://m/"]);
+    assert_eq!(srcs[1].dists, ["buster/updates/main"]);
+    // Repositories without suites take `dists`.
+    let e = Catalog::parse(&apt_toml(&[]), "x")
+        .unwrap()
+        .entries
+        .remove(0);
+    assert_eq!(
+        e.sources(&[])[0].dists,
+        ["focal/main", "focal-updates/main"]
+    );
+
+    for (over, want) in [
+        (
+            vec![("dists", "-")],
+            "repo_type apt needs dists (or URL SUITE COMPONENT... repos)",
+        ),
+        (
+            vec![("dists", "-"), ("repos", "[\"http://a/ buster\"]")],
+            "repo \"http://a/ buster\": a suite needs components (URL SUITE COMPONENT...)",
+        ),
+    ] {
+        let err = Catalog::parse(&apt_toml(&over), "x")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, format!("x: entry test-1 (x86_64): {want}"));
+    }
+    let err = Catalog::parse(
+        &entry_toml(&[("repos", "[\"http://a/ buster main\"]")]),
+        "x",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.ends_with("only apt repositories name suites (URL SUITE COMPONENT...)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn launchpad_fallbacks_are_validated() {
+    let lp = |images: &str, series: &str| {
+        format!("{{ images = [{images}], image_packages = [\"linux-image-*\"], archive = \"https://lp/1.0/ubuntu/+archive/primary\", series = \"{series}\", dbgsym = \"linux-image-unsigned-{{uname}}-dbgsym\" }}")
+    };
+    let ok = lp("\"http://i/ubuntu\"", "focal");
+    let e = Catalog::parse(&apt_toml(&[("launchpad", &ok)]), "x")
+        .unwrap()
+        .entries
+        .remove(0);
+    let l = e.launchpad.as_ref().unwrap();
+    assert_eq!(
+        l.distro_arch_series(&l.archive, Arch::Arm64),
+        "https://lp/1.0/ubuntu/focal/arm64"
+    );
+    for (toml, want) in [
+        (
+            lp("", "focal"),
+            "launchpad: images and image_packages (each with a *) are needed",
+        ),
+        (
+            lp("\"ftp://i/\"", "focal"),
+            "launchpad: \"ftp://i/\" is not an http(s) URL",
+        ),
+        (
+            lp("\"http://i/\"", "a/b"),
+            "launchpad: series \"a/b\" is not a series name",
+        ),
+    ] {
+        let err = Catalog::parse(&apt_toml(&[("launchpad", &toml)]), "x")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, format!("x: entry test-1 (x86_64): {want}"));
+    }
+    let err = Catalog::parse(&entry_toml(&[("launchpad", &ok)]), "x")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.ends_with("launchpad needs repo_type apt and dists (the images' suites)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn builtin_entries_read_the_repositories_btfhub_reads() {
+    let cat = Catalog::builtin().unwrap();
+    let dists = |name: &str, arch| -> Vec<String> {
+        cat.get(name, arch)
+            .unwrap()
+            .sources(&[])
+            .iter()
+            .flat_map(|s| s.dists.iter().map(move |d| format!("{} {d}", s.base)))
+            .collect()
+    };
+    // pkg/repo/debian.go: oldRepos (main, -updates, SUITE/updates security) for
+    // stretch and buster, newRepos (-security) for bullseye.
+    let archive = "http://ftp.halifax.rwth-aachen.de/debian-archive";
+    assert_eq!(
+        dists("debian-10", Arch::Arm64),
+        [
+            format!("{archive}/debian buster/main"),
+            format!("{archive}/debian buster-updates/main"),
+            format!("{archive}/debian-security buster/updates/main"),
+        ]
+    );
+    assert_eq!(
+        dists("debian-11", Arch::X86_64),
+        [
+            "https://mirrors.kernel.org/debian bullseye/main",
+            "https://mirrors.kernel.org/debian bullseye-updates/main",
+            "http://ftp.halifax.rwth-aachen.de/debian-security bullseye-security/main",
+        ]
+    );
+    // pkg/repo/fedora.go: the release's own tree and its updates.
+    for n in 24..=31 {
+        let e = cat.get(&format!("fedora-{n}"), Arch::X86_64).unwrap();
+        let b = bases(&e.sources(&[])).join(" ");
+        assert!(
+            b.contains(&format!(
+                "/releases/{n}/Everything/x86_64/debug/tree/Packages/k/"
+            )),
+            "{b}"
+        );
+        assert!(b.contains(&format!("/updates/{n}/")), "{b}");
+    }
+    // pkg/repo/ubuntu.go: archive.ubuntu.com / ports.ubuntu.com images, Launchpad for
+    // the dbgsyms ddebs.ubuntu.com lacks.
+    for (arch, images) in [
+        (Arch::X86_64, "http://archive.ubuntu.com/ubuntu"),
+        (Arch::Arm64, "http://ports.ubuntu.com/ubuntu-ports"),
+    ] {
+        let e = cat.get("ubuntu-18.04", arch).unwrap();
+        let l = e.launchpad.as_ref().unwrap();
+        assert_eq!(l.images, [images]);
+        assert_eq!(l.series, "bionic");
+        assert_eq!(l.dbgsym, "linux-image-unsigned-{uname}-dbgsym");
+    }
+    // The archive's directories: debian/9, debian/10, debian/11 (no btfhub_dir).
+    assert!(cat.entries.iter().all(|e| e.btfhub_dir.is_none()));
 }
 
 #[test]

@@ -231,6 +231,8 @@ fn fake_kernels(n: usize) -> Vec<Kernel> {
             size: None,
             checksum: None,
             vmlinux: String::new(),
+            stream: "generic".into(),
+            launchpad: false,
         })
         .collect()
 }
@@ -368,6 +370,7 @@ fn yum_entry() -> Entry {
         min_size: None,
         subscription: false,
         btfhub_dir: None,
+        launchpad: None,
     }
 }
 
@@ -396,6 +399,8 @@ fn kernel_of_a_yum_package() {
             size: Some(1000),
             checksum: p.checksum.clone(),
             vmlinux: "usr/lib/debug/lib/modules/3.10.0-1160.el7.x86_64/vmlinux".into(),
+            stream: "kernel-debuginfo".into(),
+            launchpad: false,
         }
     );
 }
@@ -583,4 +588,116 @@ fn kernels_are_unique_and_oldest_first() {
     // The first repository listing a release wins.
     assert!(ks[1].url.starts_with("https://first/"), "{}", ks[1].url);
     assert!(ks[0].url.starts_with("https://second/"), "{}", ks[0].url);
+}
+
+#[test]
+fn streams_are_flavors_else_package_names() {
+    for (uname, package, want) in [
+        (
+            "5.4.0-42-generic",
+            "linux-image-unsigned-5.4.0-42-generic-dbgsym",
+            "generic",
+        ),
+        (
+            "5.10.0-9-cloud-amd64",
+            "linux-image-5.10.0-9-cloud-amd64-dbg",
+            "cloud-amd64",
+        ),
+        (
+            "5.10.0-0.deb10.17-rt-arm64",
+            "linux-image-5.10.0-0.deb10.17-rt-arm64-dbg",
+            "rt-arm64",
+        ),
+        (
+            "5.3.18-59.10-default",
+            "kernel-default-debuginfo",
+            "default",
+        ),
+        (
+            "3.10.0-1160.el7.x86_64",
+            "kernel-debuginfo",
+            "kernel-debuginfo",
+        ),
+        (
+            "4.14.35-1902.0.10.el7uek.aarch64",
+            "kernel-uek-debuginfo",
+            "kernel-uek-debuginfo",
+        ),
+    ] {
+        assert_eq!(stream_of(uname, package), want, "{uname}");
+    }
+}
+
+#[test]
+fn launchpad_kernels_are_the_images_the_dbgsyms_lack() {
+    let e = Entry {
+        repo_type: RepoType::Apt,
+        dists: vec!["focal/main".into()],
+        packages: vec!["linux-image-unsigned-*-dbgsym".into()],
+        flavors: vec!["generic".into(), "aws".into()],
+        uname: "{1}".into(),
+        vmlinux: "usr/lib/debug/boot/vmlinux-{uname}".into(),
+        min_size: Some(10_000_000),
+        launchpad: Some(crate::fetch::catalog::Launchpad {
+            images: vec!["http://i/ubuntu".into()],
+            image_packages: vec!["linux-image-unsigned-*".into(), "linux-image-*".into()],
+            archive: "https://lp/1.0/ubuntu/+archive/primary".into(),
+            series: "focal".into(),
+            dbgsym: "linux-image-unsigned-{uname}-dbgsym".into(),
+        }),
+        ..yum_entry()
+    };
+    let deb = |name: &str| Package {
+        arch: "amd64".into(),
+        size: Some(1000),
+        ..pkg(name, "1", "", "amd64")
+    };
+    let found = kernels(
+        &e,
+        [(
+            "http://d",
+            &Package {
+                size: Some(900_000_000),
+                ..deb("linux-image-unsigned-5.4.0-42-generic-dbgsym")
+            },
+        )],
+    );
+    let images = [
+        deb("linux-image-5.4.0-42-generic"),
+        deb("linux-image-unsigned-5.4.0-9-generic"),
+        deb("linux-image-5.4.0-9-generic"),
+        deb("linux-image-5.4.0-26-lowlatency"),
+        deb("linux-image-generic"),
+        deb("linux-image-5.4.0-1020-aws"),
+    ];
+    let lp = launchpad_kernels(
+        &e,
+        images.iter().map(|p| ("http://i/ubuntu", p)),
+        &found,
+        |d| format!("q:{d}"),
+    );
+    let got: Vec<(&str, &str, &str)> = lp
+        .iter()
+        .map(|k| (k.uname.as_str(), k.url.as_str(), k.stream.as_str()))
+        .collect();
+    // 5.4.0-42 has its dbgsym; lowlatency is not a wanted flavor; linux-image-generic
+    // is a meta-package; 5.4.0-9 is looked up once.
+    assert_eq!(
+        got,
+        [
+            (
+                "5.4.0-9-generic",
+                "q:linux-image-unsigned-5.4.0-9-generic-dbgsym",
+                "generic"
+            ),
+            (
+                "5.4.0-1020-aws",
+                "q:linux-image-unsigned-5.4.0-1020-aws-dbgsym",
+                "aws"
+            ),
+        ]
+    );
+    assert!(lp.iter().all(|k| k.launchpad && k.size.is_none()));
+    assert_eq!(lp[0].vmlinux, "usr/lib/debug/boot/vmlinux-5.4.0-9-generic");
+    assert_eq!(lp[0].package, "linux-image-unsigned-5.4.0-9-generic-dbgsym");
 }
