@@ -1182,6 +1182,7 @@ fn amazon_catalog_reads_the_repository_its_mirror_list_names() {
                 SUM_A,
             ),
         ],
+        "sha256",
     );
     let server = Server::start(work.dir());
     write(
@@ -1235,6 +1236,7 @@ fn suse_catalog_names_files_as_uname_r() {
                 SUM_A,
             ),
         ],
+        "sha256",
     );
     yum_repo(
         &work.path("updates"),
@@ -1272,6 +1274,7 @@ fn suse_catalog_names_files_as_uname_r() {
                 SUM_A,
             ),
         ],
+        "sha256",
     );
     let server = Server::start(work.dir());
     let b = &server.base;
