@@ -17,6 +17,7 @@ use hashbrown::HashSet;
 use super::Converter;
 use crate::btf::*;
 use crate::dwarf::error::EncodeError;
+use crate::dwarf::funcs::FuncSymbols;
 use crate::dwarf::options::Options;
 
 /// One compilation unit under construction.
@@ -140,7 +141,8 @@ impl Dw {
         .expect("sections load");
         let functions: HashSet<&[u8]> = self.functions.iter().map(|f| f.as_bytes()).collect();
         let big = self.endian == RunTimeEndian::Big;
-        let mut c = Converter::new(&dwarf, &self.opts, big, &functions);
+        let symbols = FuncSymbols::new(&functions, object::Architecture::X86_64);
+        let mut c = Converter::new(&dwarf, &self.opts, big, &symbols);
         let mut units = dwarf.units();
         while let Some(header) = units.next().expect("unit header") {
             c.add_unit(header)?;
