@@ -241,3 +241,75 @@ fn shape(btf: &Btf, id: TypeId, s: &mut String, depth: u32) {
         other => write!(s, "{}", other.label()),
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The loose signatures of prototypes over this BTF: int, void *, const void *,
+    /// const int *, int *, and function pointers `int (*)(int)`, `int (*)(long)`,
+    /// `long (*)(int)`, `int (*)(int, int)`.
+    #[test]
+    fn loose_prototype_comparison() {
+        let mut b = Btf::new();
+        let int_name = b.push_bytes(b"int");
+        let long_name = b.push_bytes(b"long");
+        let int = |b: &mut Btf, name, size| {
+            b.add(Type {
+                name,
+                kind: Kind::Int(Int {
+                    size,
+                    encoding: 1,
+                    offset: 0,
+                    bits: (size * 8) as u8,
+                }),
+            })
+        };
+        let i = int(&mut b, int_name, 4);
+        let l = int(&mut b, long_name, 8);
+        let mut add = |kind| b.add(Type { name: 0, kind });
+        let void_ptr = add(Kind::Ptr(0));
+        let const_void = add(Kind::Const(0));
+        let const_void_ptr = add(Kind::Ptr(const_void));
+        let const_int = add(Kind::Const(i));
+        let const_int_ptr = add(Kind::Ptr(const_int));
+        let int_ptr = add(Kind::Ptr(i));
+        let fp = |params: &[TypeId], ret| {
+            Kind::FuncProto(FuncProto {
+                ret,
+                params: params.iter().map(|&ty| Param { name: 0, ty }).collect(),
+            })
+        };
+        let f_int = add(fp(&[i], i));
+        let f_long = add(fp(&[l], i));
+        let f_ret_long = add(fp(&[i], l));
+        let f_two = add(fp(&[i, i], i));
+        let ptrs: Vec<TypeId> = [f_int, f_long, f_ret_long, f_two]
+            .iter()
+            .map(|&f| add(Kind::Ptr(f)))
+            .collect();
+        let sig = |ty| {
+            signature(
+                &b,
+                &FuncProto {
+                    ret: i,
+                    params: vec![Param { name: 0, ty }],
+                },
+            )
+        };
+        // (a, b, same under pahole 1.30's types__match)
+        let table = [
+            (const_int_ptr, int_ptr, true),
+            (const_void_ptr, void_ptr, false),
+            (i, const_int, true),
+            (i, l, false),
+            // function pointers: return type and parameter count only
+            (ptrs[0], ptrs[1], true),
+            (ptrs[0], ptrs[2], false),
+            (ptrs[0], ptrs[3], false),
+        ];
+        for (n, (x, y, same)) in table.into_iter().enumerate() {
+            assert_eq!(sig(x) == sig(y), same, "case {n}: {} vs {}", sig(x), sig(y));
+        }
+    }
+}

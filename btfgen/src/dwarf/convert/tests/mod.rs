@@ -39,6 +39,9 @@ pub(super) struct Out {
     pub funcs: Vec<(String, String, Vec<String>, bool)>,
     /// Variable candidates: name, address, type as [`show`] names it, external.
     pub vars: Vec<(String, u64, String, bool)>,
+    /// Names of the function candidates with a parameter in an unexpected register
+    /// (and no struct passed by value).
+    pub unexpected_reg: Vec<String>,
     /// How many names carry a `.debug_str` key.
     pub name_keys: usize,
 }
@@ -172,10 +175,17 @@ impl Dw {
                 (name, v.addr, show(&btf, v.ty), v.external)
             })
             .collect();
+        let unexpected_reg = conv
+            .funcs
+            .iter()
+            .filter(|f| f.unexpected_reg)
+            .map(|f| String::from_utf8_lossy(f.name).into_owned())
+            .collect();
         Ok(Out {
             btf,
             funcs,
             vars,
+            unexpected_reg,
             name_keys: conv.name_keys.len(),
         })
     }
