@@ -59,8 +59,8 @@ pub(crate) fn param_register(
         AttributeValue::Exprloc(gimli::Expression(e)) | AttributeValue::Block(e) => {
             let _ = look(true, e);
         }
-        ref other => {
-            let offset = match *other {
+        other => {
+            let offset = match other {
                 AttributeValue::SecOffset(o) => gimli::LocationListsOffset(o),
                 // DWARF 2 and 3 had no sec_offset form: a data4/data8 location is an
                 // offset into `.debug_loc`.
@@ -70,10 +70,7 @@ pub(crate) fn param_register(
                 AttributeValue::Data8(o) if unit.encoding().version <= 3 => {
                     gimli::LocationListsOffset(usize::try_from(o).ok()?)
                 }
-                _ => dwarf
-                    .attr_locations_offset(unit, other.clone())
-                    .ok()
-                    .flatten()?,
+                _ => dwarf.attr_locations_offset(unit, other).ok().flatten()?,
             };
             let mut list = dwarf.raw_locations(unit, offset).ok()?;
             let mut first = true;

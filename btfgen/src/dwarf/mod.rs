@@ -52,7 +52,8 @@ pub struct Encoded {
     pub had_btf: bool,
     /// Compilation units read.
     pub units: usize,
-    /// Functions left out because their prototypes differ between units.
+    /// Functions left out because their prototypes differ between units or a
+    /// parameter sits in an unexpected register.
     pub inconsistent_funcs: usize,
 }
 

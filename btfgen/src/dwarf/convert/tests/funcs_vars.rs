@@ -179,7 +179,9 @@ fn parameters_in_unexpected_registers() {
         &[(dw::DW_AT_byte_size, A::Data1(8))],
     );
     let ts = d.of(dw::DW_TAG_typedef, "pair_t", s);
-    let cases: &[(&str, &[(UnitEntryId, &[u8])], bool)] = &[
+    // (function, its parameters' types and locations, unexpected)
+    type Params<'p> = &'p [(UnitEntryId, &'p [u8])];
+    let cases: &[(&str, Params, bool)] = &[
         // in rdi and rsi
         ("ok", &[(i, &[0x55]), (i, &[0x54])], false),
         // the first in rsi: a hidden struct-return pointer took rdi
