@@ -25,18 +25,22 @@ fn our_vmlinux_btf(work: &Work) -> PathBuf {
 }
 
 /// Encodes `vmlinux` and compares with the `.BTF` Debian's build embedded in it: no type
-/// differences, FUNCs a subset within 1%, VARs equal but for fixed_percpu_data.
+/// differences, FUNC names within 2% either way, VARs equal but for fixed_percpu_data.
 fn assert_matches_embedded_btf(vmlinux: &Path, ours: &Path) {
     let e = read_canon(vmlinux, None).expect("Debian's .BTF");
     let a = read_canon(ours, None).expect("our BTF");
     let c = Comparison::new("Debian .BTF", &e, "btfgen", &a);
     eprintln!("{c}");
     assert_eq!(c.type_differences(), 0, "{c}");
-    // FUNCs: we leave out functions whose prototypes differ between compilation units
-    // (Debian's pahole 1.24 kept one or several of them), and add none it lacks.
+    // FUNCs: Debian 12 built these kernels with an older pahole, whose function rules
+    // are not btfgen's (pahole 1.30's, checked exactly in tests/pahole130.rs): it kept
+    // functions whose prototypes differ between units or whose parameters sit in
+    // unexpected registers (0.2–0.3% of them), and lacked those whose only symbols are
+    // compiler clones (`.isra`, `.constprop`; 1.2–1.3%).
     let (deb, ours_f) = &c.func_names;
-    assert!(ours_f.is_subset(deb), "{c}");
-    assert!(ours_f.len() as f64 >= deb.len() as f64 * 0.99, "{c}");
+    let bound = deb.len() / 50;
+    assert!(deb.difference(ours_f).count() <= bound, "{c}");
+    assert!(ours_f.difference(deb).count() <= bound, "{c}");
     // VARs: Debian's set, plus fixed_percpu_data at offset 0, which pahole < 1.28
     // dropped with every address-0 variable and pahole >= 1.28 keeps.
     let (dv, ov) = &c.vars;
@@ -101,5 +105,7 @@ fn module_on_our_vmlinux_matches_debians_module_btf() {
     let c = Comparison::new("Debian module .BTF", &e, "btfgen --base", &a);
     eprintln!("{c}");
     assert_eq!(c.type_differences(), 0, "{c}");
-    assert_eq!(c.func_names.0, c.func_names.1, "{c}");
+    // Every function Debian's pahole 1.24 encoded, and those whose only symbols are
+    // clones, which it did not look for.
+    assert!(c.func_names.0.is_subset(&c.func_names.1), "{c}");
 }

@@ -31,6 +31,8 @@ fn package_of(tool: &str) -> &'static str {
         "pahole" => "dwarves",
         "bpftool" => "bpftool",
         "llvm-objcopy" => "llvm",
+        "apt-get" => "apt",
+        "dpkg-deb" => "dpkg",
         _ => "(unknown package)",
     }
 }
@@ -519,6 +521,22 @@ pub fn debian_kernel_series(series: &str, flavor: &str) -> PathBuf {
             PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())
         })
         .clone()
+}
+
+/// Debian 13's oracles, fetched with apt-get from the system's Debian mirror (suite
+/// trixie) and cached by scripts/trixie.sh: the directory holding `pahole` (a wrapper
+/// running trixie's pahole 1.30), `vmlinux` (the newest 6.12 cloud kernel, with the
+/// `.BTF` Debian's build made with pahole 1.30), `nf_conntrack.ko` and `PACKAGE`. Once
+/// per test process; a package that cannot be had fails the test, naming it.
+pub fn trixie() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        require_tool("apt-get");
+        require_tool("dpkg-deb");
+        let o = run_ok(Command::new("bash").arg(workspace_root().join("scripts/trixie.sh")));
+        PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())
+    })
+    .clone()
 }
 
 /// Compiles the BPF C file `src` with `clang -target bpf -O2 -g` into `out`, with `inc`

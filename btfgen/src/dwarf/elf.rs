@@ -14,8 +14,9 @@ use super::error::EncodeError;
 use crate::btf::sections_data;
 
 /// The DWARF sections the converter reads (`.debug_line` only for its unit headers,
-/// which gimli parses with each unit).
-pub(crate) const DWARF_SECTIONS: [gimli::SectionId; 7] = [
+/// which gimli parses with each unit; `.debug_loc`/`.debug_loclists` for where
+/// function parameters live).
+pub(crate) const DWARF_SECTIONS: [gimli::SectionId; 9] = [
     gimli::SectionId::DebugLine,
     gimli::SectionId::DebugInfo,
     gimli::SectionId::DebugAbbrev,
@@ -23,6 +24,8 @@ pub(crate) const DWARF_SECTIONS: [gimli::SectionId; 7] = [
     gimli::SectionId::DebugLineStr,
     gimli::SectionId::DebugStrOffsets,
     gimli::SectionId::DebugAddr,
+    gimli::SectionId::DebugLoc,
+    gimli::SectionId::DebugLocLists,
 ];
 
 /// The name of the per-CPU data section whose variables become `VAR`s.

@@ -1,13 +1,18 @@
 //! Function candidates (`DW_TAG_subprogram`) and which of them become FUNC + FUNC_PROTO.
 //!
-//! Rules (pahole's, as the kernel build configures it since pahole 1.25):
+//! Rules (pahole 1.30's with `--btf_features=default`, as docs/encoding.md details):
 //! - a candidate is a subprogram that is not a declaration, whose every parameter has a
-//!   name, and whose name is the name of an `STT_FUNC` ELF symbol;
+//!   name, and whose name is the name of an `STT_FUNC` ELF symbol, or the part before
+//!   the first `.` of one (`optimized_func`: `foo.isra.0`, `foo.constprop.0`,
+//!   `foo.part.0`, `foo.cold` make `foo` a candidate);
+//! - no instance may keep one of its first parameters in a register other than the
+//!   one the calling convention passes it in (read from `DW_AT_location`, see
+//!   [`super::locations`]), unless one of its parameters is a struct passed by value;
 //! - all instances with the same name across compilation units must have the same
 //!   prototype under pahole's loose comparison (structs, unions, enums and typedefs by
-//!   name, `const` ignored); when they disagree the function is left out
-//!   (`--skip_encoding_btf_inconsistent_proto`), since a FUNC whose prototype does not
-//!   match the code would make fentry programs read the wrong arguments;
+//!   name, `const` ignored) with the first one; when they disagree the function is
+//!   left out (`consistent_func`), since a FUNC whose prototype does not match the
+//!   code would make fentry programs read the wrong arguments;
 //! - the first instance in compilation-unit order is emitted, as `BTF_FUNC_STATIC`.
 
 use hashbrown::{HashMap, HashSet};
@@ -17,10 +22,47 @@ use super::error::EncodeError;
 use super::refs::{DeclInfo, Lookup};
 use crate::btf::*;
 
+/// The ELF function symbols subprogram names are looked up in (pahole's
+/// `elf_functions`), and the registers parameters are expected in.
+pub(crate) struct FuncSymbols<'a> {
+    /// Names of `STT_FUNC` symbols.
+    names: HashSet<&'a [u8]>,
+    /// The part before the first `.` of the `STT_FUNC` names that have one.
+    clones: HashSet<&'a [u8]>,
+    /// The `DW_OP_regN` opcode of each register-passed parameter, by index.
+    pub registers: &'static [u8],
+}
+
+impl<'a> FuncSymbols<'a> {
+    /// The symbols of a file with these `STT_FUNC` names, for this machine.
+    pub(crate) fn new(names: &HashSet<&'a [u8]>, arch: object::Architecture) -> Self {
+        let clones = names
+            .iter()
+            .filter_map(|n| Some(&n[..memchr::memchr(b'.', n)?]))
+            .collect();
+        FuncSymbols {
+            names: names.clone(),
+            clones,
+            registers: super::locations::abi_registers(arch),
+        }
+    }
+
+    /// Whether a subprogram with this name can become a FUNC: a symbol has the name,
+    /// or a clone of the function (`name.suffix`) has a symbol.
+    pub(crate) fn matches(&self, name: &[u8]) -> bool {
+        self.names.contains(name) || self.clones.contains(name)
+    }
+}
+
 /// A subprogram DIE as found in one compilation unit.
 pub(crate) struct FuncRecord<'a> {
     key: u32,
     params: Vec<u32>,
+    /// A parameter's location names a register other than the expected one.
+    pub(super) unexpected_param: bool,
+    /// Some parameter is in an unexpected register, and none is a struct passed by
+    /// value (whose registers would shift the others): set by [`FuncRecord::resolve`].
+    pub unexpected_reg: bool,
     /// `btf_decl_tag`s: value (fragment string) and parameter index or -1.
     pub tags: Vec<(StrOff, i32)>,
     /// Function name (empty when the DIE and its origins have none).
@@ -55,6 +97,8 @@ impl<'a> FuncRecord<'a> {
         FuncRecord {
             key,
             params: Vec::new(),
+            unexpected_param: false,
+            unexpected_reg: false,
             tags: Vec::new(),
             name: b"",
             proto: FuncProto {
@@ -74,18 +118,17 @@ impl<'a> FuncRecord<'a> {
     }
 
     /// Fills in name, prototype and signature once the whole unit has been read;
-    /// `false` (and nothing more resolved) when the name is not in `functions`, the
-    /// names of `STT_FUNC` symbols (most subprograms of a kernel unit are inline-only
-    /// copies of header functions).
+    /// `false` (and nothing more resolved) when `symbols` has no function of that name
+    /// (most subprograms of a kernel unit are inline-only copies of header functions).
     pub(super) fn resolve(
         &mut self,
         decls: &HashMap<u32, DeclInfo<'a>>,
         lookup: &Lookup<'_>,
         frag: &mut Btf,
-        functions: &HashSet<&'a [u8]>,
+        symbols: &FuncSymbols<'a>,
     ) -> Result<bool, EncodeError> {
         self.name = chase(decls, self.key, |d| d.name).unwrap_or(b"");
-        if !functions.contains(self.name) {
+        if !symbols.matches(self.name) {
             return Ok(false);
         }
         let ret = chase(decls, self.key, |d| d.ty).unwrap_or(0);
@@ -104,7 +147,29 @@ impl<'a> FuncRecord<'a> {
         if self.named && !self.name.is_empty() {
             self.signature = signature(frag, &self.proto);
         }
+        self.unexpected_reg =
+            self.unexpected_param && !self.proto.params.iter().any(|p| is_struct(frag, p.ty, 0));
         Ok(true)
+    }
+}
+
+/// Whether `id` is void, or `const`s on void.
+fn const_void(btf: &Btf, id: TypeId, depth: u32) -> bool {
+    match btf.get(id).map(|t| &t.kind) {
+        None => true,
+        Some(Kind::Const(r)) if depth < 32 => const_void(btf, *r, depth + 1),
+        _ => false,
+    }
+}
+
+/// Whether a parameter of this type is a struct passed by value: a struct (or its
+/// declaration) behind `const`s and typedefs (pahole's `param__is_struct()`; unions
+/// do not count).
+fn is_struct(btf: &Btf, id: TypeId, depth: u32) -> bool {
+    match btf.get(id).map(|t| &t.kind) {
+        Some(Kind::Struct(_) | Kind::Fwd { union: false }) => true,
+        Some(Kind::Const(r) | Kind::Typedef(r)) if depth < 32 => is_struct(btf, *r, depth + 1),
+        _ => false,
     }
 }
 
@@ -140,9 +205,19 @@ fn shape(btf: &Btf, id: TypeId, s: &mut String, depth: u32) {
         Kind::Float { size } => write!(s, "float:{size}:{name}"),
         Kind::Struct(_) | Kind::Fwd { union: false } => write!(s, "struct {name}"),
         Kind::Union(_) | Kind::Fwd { union: true } => write!(s, "union {name}"),
-        Kind::Enum(_) | Kind::Enum64(_) => write!(s, "enum {name}"),
+        Kind::Enum(_) => write!(s, "enum {name}"),
+        Kind::Enum64(_) => write!(s, "enum64 {name}"),
         Kind::Typedef(_) => write!(s, "typedef {name}"),
-        Kind::Const(r) => return shape(btf, *r, s, depth + 1),
+        // `const` is skipped where the other side has none, but never in front of
+        // `void`: pahole stops at a void on one side (`const void *` and `void *`
+        // differ, `const int *` and `int *` do not).
+        Kind::Const(r) => {
+            if !const_void(btf, *r, depth) {
+                return shape(btf, *r, s, depth + 1);
+            }
+            s.push_str("const ");
+            return shape(btf, *r, s, depth + 1);
+        }
         Kind::Volatile(r) | Kind::Restrict(r) | Kind::TypeTag { ty: r, .. } => {
             s.push_str(t.kind.label());
             s.push(' ');
@@ -156,17 +231,85 @@ fn shape(btf: &Btf, id: TypeId, s: &mut String, depth: u32) {
             let _ = write!(s, "[{}]", a.nelems);
             return shape(btf, a.elem, s, depth + 1);
         }
+        // pahole 1.30 compares a function pointer's return type and parameter count
+        // only (its loop over the parameters compares the return types again).
         Kind::FuncProto(p) => {
             s.push_str("fn ");
             shape(btf, p.ret, s, depth + 1);
-            s.push('(');
-            for p in &p.params {
-                shape(btf, p.ty, s, depth + 1);
-                s.push(',');
-            }
-            s.push(')');
-            Ok(())
+            write!(s, "/{}", p.params.len())
         }
         other => write!(s, "{}", other.label()),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The loose signatures of prototypes over this BTF: int, void *, const void *,
+    /// const int *, int *, and function pointers `int (*)(int)`, `int (*)(long)`,
+    /// `long (*)(int)`, `int (*)(int, int)`.
+    #[test]
+    fn loose_prototype_comparison() {
+        let mut b = Btf::new();
+        let int_name = b.push_bytes(b"int");
+        let long_name = b.push_bytes(b"long");
+        let int = |b: &mut Btf, name, size| {
+            b.add(Type {
+                name,
+                kind: Kind::Int(Int {
+                    size,
+                    encoding: 1,
+                    offset: 0,
+                    bits: (size * 8) as u8,
+                }),
+            })
+        };
+        let i = int(&mut b, int_name, 4);
+        let l = int(&mut b, long_name, 8);
+        let mut add = |kind| b.add(Type { name: 0, kind });
+        let void_ptr = add(Kind::Ptr(0));
+        let const_void = add(Kind::Const(0));
+        let const_void_ptr = add(Kind::Ptr(const_void));
+        let const_int = add(Kind::Const(i));
+        let const_int_ptr = add(Kind::Ptr(const_int));
+        let int_ptr = add(Kind::Ptr(i));
+        let fp = |params: &[TypeId], ret| {
+            Kind::FuncProto(FuncProto {
+                ret,
+                params: params.iter().map(|&ty| Param { name: 0, ty }).collect(),
+            })
+        };
+        let f_int = add(fp(&[i], i));
+        let f_long = add(fp(&[l], i));
+        let f_ret_long = add(fp(&[i], l));
+        let f_two = add(fp(&[i, i], i));
+        let ptrs: Vec<TypeId> = [f_int, f_long, f_ret_long, f_two]
+            .iter()
+            .map(|&f| add(Kind::Ptr(f)))
+            .collect();
+        let sig = |ty| {
+            signature(
+                &b,
+                &FuncProto {
+                    ret: i,
+                    params: vec![Param { name: 0, ty }],
+                },
+            )
+        };
+        // (a, b, same under pahole 1.30's types__match)
+        let table = [
+            (const_int_ptr, int_ptr, true),
+            (const_void_ptr, void_ptr, false),
+            (i, const_int, true),
+            (i, l, false),
+            // function pointers: return type and parameter count only
+            (ptrs[0], ptrs[1], true),
+            (ptrs[0], ptrs[2], false),
+            (ptrs[0], ptrs[3], false),
+        ];
+        for (n, (x, y, same)) in table.into_iter().enumerate() {
+            assert_eq!(sig(x) == sig(y), same, "case {n}: {} vs {}", sig(x), sig(y));
+        }
+    }
 }

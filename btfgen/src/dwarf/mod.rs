@@ -16,6 +16,8 @@ mod die;
 mod elf;
 mod error;
 mod funcs;
+mod kfuncs;
+mod locations;
 mod options;
 mod refs;
 #[cfg(test)]
@@ -36,6 +38,7 @@ use crate::btf::*;
 use convert::{Converted, Converter};
 use elf::ElfInput;
 pub use error::EncodeError;
+use funcs::FuncSymbols;
 pub use options::Options;
 use refs::R;
 
@@ -49,7 +52,8 @@ pub struct Encoded {
     pub had_btf: bool,
     /// Compilation units read.
     pub units: usize,
-    /// Functions left out because their prototypes differ between units.
+    /// Functions left out because their prototypes differ between units or a
+    /// parameter sits in an unexpected register.
     pub inconsistent_funcs: usize,
 }
 
@@ -68,10 +72,14 @@ pub fn encode(data: &[u8], opts: &Options) -> Result<Encoded, EncodeError> {
         headers.push(h);
     }
     let info_len = input.section(gimli::SectionId::DebugInfo).len() as u64;
-    let btf = match run(&input, &dwarf, &headers, opts, false) {
+    let funcs = Funcs {
+        symbols: FuncSymbols::new(&input.functions, input.arch),
+        kfuncs: kfuncs::collect(data, &input.functions),
+    };
+    let btf = match run(&input, &dwarf, &headers, opts, &funcs, false) {
         // A reference into another unit (LTO, dwz): convert all units as one group.
         Err(EncodeError::InUnit { error, .. }) if matches!(*error, EncodeError::BadReference(o) if o < info_len) => {
-            run(&input, &dwarf, &headers, opts, true)?
+            run(&input, &dwarf, &headers, opts, &funcs, true)?
         }
         other => other?,
     };
@@ -86,14 +94,22 @@ pub fn encode(data: &[u8], opts: &Options) -> Result<Encoded, EncodeError> {
 
 type Header<'a> = gimli::UnitHeader<R<'a>>;
 
+/// What the file's symbols say about functions: which subprograms can become FUNCs,
+/// and which are kfuncs (with their `KF_*` flags).
+struct Funcs<'a> {
+    symbols: FuncSymbols<'a>,
+    kfuncs: HashMap<&'a [u8], u32>,
+}
+
 fn convert_group<'a>(
     input: &ElfInput<'a>,
     dwarf: &gimli::Dwarf<R<'a>>,
     group: &[Header<'a>],
     opts: &Options,
+    symbols: &FuncSymbols<'a>,
 ) -> Result<Converted<'a>, EncodeError> {
     let big_endian = input.endian == gimli::RunTimeEndian::Big;
-    let mut c = Converter::new(dwarf, opts, big_endian, &input.functions);
+    let mut c = Converter::new(dwarf, opts, big_endian, symbols);
     for h in group {
         let offset = h.offset().0 as u64;
         let in_unit = |e| EncodeError::InUnit {
@@ -115,6 +131,7 @@ fn run<'a>(
     dwarf: &gimli::Dwarf<R<'a>>,
     headers: &[Header<'a>],
     opts: &Options,
+    funcs: &Funcs<'a>,
     merged: bool,
 ) -> Result<(Btf, usize), EncodeError> {
     let groups: Vec<&[Header<'a>]> = if merged {
@@ -154,7 +171,7 @@ fn run<'a>(
         ProgressBar::hidden()
     };
 
-    let mut merge = Merge::new(input, opts);
+    let mut merge = Merge::new(input, opts, &funcs.kfuncs);
     let next = AtomicUsize::new(0);
     let cancel = AtomicBool::new(false);
     let consumed = (Mutex::new(0usize), Condvar::new());
@@ -180,7 +197,10 @@ fn run<'a>(
                     break;
                 }
                 if tx
-                    .send((i, convert_group(input, dwarf, groups[i], opts)))
+                    .send((
+                        i,
+                        convert_group(input, dwarf, groups[i], opts, &funcs.symbols),
+                    ))
                     .is_err()
                 {
                     break;
@@ -198,7 +218,10 @@ fn run<'a>(
                 // The next unit is not converted yet: convert one here, or wait.
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i < groups.len() {
-                    pending.insert(i, convert_group(input, dwarf, groups[i], opts));
+                    pending.insert(
+                        i,
+                        convert_group(input, dwarf, groups[i], opts, &funcs.symbols),
+                    );
                 } else if let Ok((i, r)) = rx.recv() {
                     pending.insert(i, r);
                 } else {
@@ -256,11 +279,12 @@ struct Merge<'a, 'i> {
     input: &'i ElfInput<'a>,
     dedup: Dedup,
     funcs: HashMap<&'a [u8], FuncGroup>,
+    kfuncs: &'i HashMap<&'a [u8], u32>,
     vars: BTreeMap<u64, VarOut>,
 }
 
 impl<'a, 'i> Merge<'a, 'i> {
-    fn new(input: &'i ElfInput<'a>, opts: &Options) -> Self {
+    fn new(input: &'i ElfInput<'a>, opts: &Options, kfuncs: &'i HashMap<&'a [u8], u32>) -> Self {
         let mut dedup = match &opts.base {
             Some(base) => Dedup::new_split(base.clone()),
             None => Dedup::new(),
@@ -273,6 +297,7 @@ impl<'a, 'i> Merge<'a, 'i> {
             input,
             dedup,
             funcs: HashMap::new(),
+            kfuncs,
             vars: BTreeMap::new(),
         }
     }
@@ -286,8 +311,11 @@ impl<'a, 'i> Merge<'a, 'i> {
             if !f.named || f.name.is_empty() {
                 continue;
             }
+            // pahole 1.30 leaves a function out when an instance keeps a parameter in
+            // an unexpected register, or when an instance's prototype differs from
+            // the first one's.
             if let Some(g) = self.funcs.get_mut(f.name) {
-                g.consistent &= g.signature == f.signature;
+                g.consistent &= !f.unexpected_reg && g.signature == f.signature;
                 continue;
             }
             let mut str_of = |off: StrOff| {
@@ -317,7 +345,7 @@ impl<'a, 'i> Merge<'a, 'i> {
                     },
                     tags,
                     signature: f.signature,
-                    consistent: true,
+                    consistent: !f.unexpected_reg,
                 },
             );
         }
@@ -390,12 +418,31 @@ impl<'a, 'i> Merge<'a, 'i> {
                 continue;
             }
             let proto = push(&mut batch, 0, Kind::FuncProto(g.proto));
+            let name_bytes = name;
             let name = self.dedup.add_str(name);
             let func = Kind::Func {
                 proto,
                 linkage: linkage::STATIC,
             };
             let func = push(&mut batch, name, func);
+            // kfuncs first, as pahole tags them before the function's own decl tags.
+            let kfunc = self.kfuncs.get(name_bytes).copied();
+            for (tag, wanted) in [
+                (&b"bpf_kfunc"[..], kfunc.is_some()),
+                (
+                    b"bpf_fastcall",
+                    kfunc.is_some_and(|f| f & kfuncs::KF_FASTCALL != 0),
+                ),
+            ] {
+                if wanted {
+                    let value = self.dedup.add_str(tag);
+                    let tag = Kind::DeclTag {
+                        ty: func,
+                        component: -1,
+                    };
+                    push(&mut batch, value, tag);
+                }
+            }
             for (value, component) in g.tags {
                 push(
                     &mut batch,

@@ -122,7 +122,7 @@ impl<'a> Converter<'a, '_> {
         let decls = std::mem::take(&mut self.decls);
         let mut funcs = Vec::new();
         for mut f in std::mem::take(&mut self.funcs) {
-            if f.resolve(&decls, &lookup, &mut self.frag, self.functions)? {
+            if f.resolve(&decls, &lookup, &mut self.frag, self.symbols)? {
                 funcs.push(f);
             }
         }

@@ -5,6 +5,8 @@ use super::attrs::{decl_info, Die};
 use super::{Converter, Ctx};
 use crate::btf::*;
 use crate::dwarf::funcs::FuncRecord;
+use crate::dwarf::locations::param_register;
+use crate::dwarf::refs::R;
 
 impl<'a> Converter<'a, '_> {
     /// A `DW_TAG_subroutine_type`: a FUNC_PROTO its parameters are added to.
@@ -18,9 +20,17 @@ impl<'a> Converter<'a, '_> {
     }
 
     /// A `DW_TAG_formal_parameter`, or (`vararg`) `DW_TAG_unspecified_parameters`, of a
-    /// subroutine type or a subprogram.
+    /// subroutine type or a subprogram. A subprogram's parameter whose location names a
+    /// register other than the one its position is passed in marks the subprogram.
     #[inline(always)]
-    pub(super) fn param(&mut self, parent: Ctx, key: u32, die: &Die<'a>, vararg: bool) -> Ctx {
+    pub(super) fn param(
+        &mut self,
+        unit: &gimli::Unit<R<'a>>,
+        parent: Ctx,
+        key: u32,
+        die: &Die<'a>,
+        vararg: bool,
+    ) -> Ctx {
         match parent {
             Ctx::Proto(idx) => {
                 let p = if vararg {
@@ -41,6 +51,13 @@ impl<'a> Converter<'a, '_> {
                     self.decls.insert(key, decl_info(die));
                 }
                 let i = self.funcs[f].add_param(key, vararg);
+                let expected = self.symbols.registers.get(i as usize).copied();
+                if let (Some(expected), Some(location), false) = (expected, &die.location, vararg) {
+                    let reg = param_register(self.dwarf, unit, location, expected);
+                    if reg.is_some_and(|r| r != expected) {
+                        self.funcs[f].unexpected_param = true;
+                    }
+                }
                 Ctx::FuncParam(f, i)
             }
             _ => Ctx::Other,

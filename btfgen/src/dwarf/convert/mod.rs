@@ -26,13 +26,13 @@ mod tags;
 pub(super) mod tests;
 mod var;
 
-use hashbrown::{HashMap, HashSet};
+use hashbrown::HashMap;
 
 use gimli::constants as dw;
 
 use super::die::{Abbrevs, Cursor};
 use super::error::EncodeError;
-use super::funcs::FuncRecord;
+use super::funcs::{FuncRecord, FuncSymbols};
 use super::options::Options;
 use super::refs::{DeclInfo, R};
 use super::vars::VarRecord;
@@ -80,8 +80,8 @@ pub(crate) struct Converter<'a, 'o> {
     dwarf: &'o gimli::Dwarf<R<'a>>,
     opts: &'o Options,
     big_endian: bool,
-    /// Names of `STT_FUNC` symbols: only these can become FUNCs.
-    functions: &'o HashSet<&'a [u8]>,
+    /// `STT_FUNC` symbols: only their names can become FUNCs.
+    symbols: &'o FuncSymbols<'a>,
     frag: Btf,
     keys: Vec<(u32, TypeId)>,
     type_keys: Vec<u32>,
@@ -112,13 +112,13 @@ impl<'a, 'o> Converter<'a, 'o> {
         dwarf: &'o gimli::Dwarf<R<'a>>,
         opts: &'o Options,
         big_endian: bool,
-        functions: &'o HashSet<&'a [u8]>,
+        symbols: &'o FuncSymbols<'a>,
     ) -> Self {
         Converter {
             dwarf,
             opts,
             big_endian,
-            functions,
+            symbols,
             frag: Btf::new(),
             keys: Vec::new(),
             type_keys: Vec::new(),
@@ -324,8 +324,8 @@ impl<'a, 'o> Converter<'a, 'o> {
             dw::DW_TAG_array_type => self.array(key, die),
             dw::DW_TAG_subrange_type => self.subrange(parent, die),
             dw::DW_TAG_subroutine_type => self.subroutine(key, die),
-            dw::DW_TAG_formal_parameter => self.param(parent, key, die, false),
-            dw::DW_TAG_unspecified_parameters => self.param(parent, key, die, true),
+            dw::DW_TAG_formal_parameter => self.param(unit, parent, key, die, false),
+            dw::DW_TAG_unspecified_parameters => self.param(unit, parent, key, die, true),
             dw::DW_TAG_subprogram => self.subprogram(key, die),
             dw::DW_TAG_variable => self.variable(unit, key, die)?,
             DW_TAG_LLVM_ANNOTATION => self.annotation(unit, parent, key, die)?,

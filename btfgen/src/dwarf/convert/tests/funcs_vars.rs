@@ -137,6 +137,106 @@ fn definitions_take_name_and_type_from_their_declaration() {
 }
 
 #[test]
+fn clone_symbols_make_their_function_a_candidate() {
+    // gcc emitted only clones of these: foo.isra.0, bar.constprop.0, baz.part.0 and
+    // qux.cold (pahole 1.30 takes all four); "quux" has no symbol at all, and
+    // "foo_bar" is not "foo".
+    let mut d = Dw::new(5);
+    d.functions = vec![
+        "foo.isra.0",
+        "bar.constprop.0",
+        "baz.part.0",
+        "qux.cold",
+        "foo_bar.x",
+    ];
+    let i = d.int();
+    for name in ["foo", "bar", "baz", "qux", "quux", "foo_b"] {
+        func(&mut d, name, Some(i), &[("a", i)]);
+    }
+    let out = d.convert().unwrap();
+    let names: Vec<&str> = out.funcs.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(names, ["foo", "bar", "baz", "qux"]);
+}
+
+/// `DW_AT_location` as one expression.
+fn loc(ops: &[u8]) -> (gimli::DwAt, A) {
+    (
+        dw::DW_AT_location,
+        A::Exprloc(Expression::raw(ops.to_vec())),
+    )
+}
+
+#[test]
+fn parameters_in_unexpected_registers() {
+    // x86-64 passes the first parameters in rdi (DW_OP_reg5), rsi (reg4), rdx (reg1).
+    let mut d = Dw::new(5);
+    let i = d.int();
+    let root = d.root();
+    let s = d.die(
+        root,
+        dw::DW_TAG_structure_type,
+        "pair",
+        &[(dw::DW_AT_byte_size, A::Data1(8))],
+    );
+    let ts = d.of(dw::DW_TAG_typedef, "pair_t", s);
+    // (function, its parameters' types and locations, unexpected)
+    type Params<'p> = &'p [(UnitEntryId, &'p [u8])];
+    let cases: &[(&str, Params, bool)] = &[
+        // in rdi and rsi
+        ("ok", &[(i, &[0x55]), (i, &[0x54])], false),
+        // the first in rsi: a hidden struct-return pointer took rdi
+        ("shifted", &[(i, &[0x54])], true),
+        // the second via its entry value in rsi: expected
+        (
+            "entry",
+            &[(i, &[0x55]), (i, &[0xa3, 0x01, 0x54, 0x9f])],
+            false,
+        ),
+        // the second's entry value in rdx
+        (
+            "entry_bad",
+            &[(i, &[0x55]), (i, &[0xa3, 0x01, 0x51, 0x9f])],
+            true,
+        ),
+        // in memory, or a constant: optimized, not unexpected
+        ("memory", &[(i, &[0x91, 0x6c]), (i, &[0x30, 0x9f])], false),
+        // unexpected, but a struct (behind a typedef) is passed by value, whose
+        // registers shift the others
+        ("by_value", &[(ts, &[0x55]), (i, &[0x51])], false),
+        ("by_value_first", &[(i, &[0x54]), (ts, &[0x54])], false),
+        // parameters past the sixth are not checked
+        (
+            "seventh",
+            &[
+                (i, &[0x55]),
+                (i, &[0x54]),
+                (i, &[0x51]),
+                (i, &[0x52]),
+                (i, &[0x58]),
+                (i, &[0x59]),
+                (i, &[0x50]),
+            ],
+            false,
+        ),
+    ];
+    d.functions = cases.iter().map(|c| c.0).collect();
+    for (name, params, _) in cases {
+        let f = d.die(root, dw::DW_TAG_subprogram, name, &[]);
+        for (n, (ty, ops)) in params.iter().enumerate() {
+            d.die(
+                f,
+                dw::DW_TAG_formal_parameter,
+                &format!("p{n}"),
+                &[(dw::DW_AT_type, r(*ty)), loc(ops)],
+            );
+        }
+    }
+    let out = d.convert().unwrap();
+    let want: Vec<&str> = cases.iter().filter(|c| c.2).map(|c| c.0).collect();
+    assert_eq!(out.unexpected_reg, want);
+}
+
+#[test]
 fn without_funcs_no_subprogram_is_read() {
     let mut d = Dw::new(5);
     d.functions = vec!["add"];

@@ -17,6 +17,7 @@ use hashbrown::HashSet;
 use super::Converter;
 use crate::btf::*;
 use crate::dwarf::error::EncodeError;
+use crate::dwarf::funcs::FuncSymbols;
 use crate::dwarf::options::Options;
 
 /// One compilation unit under construction.
@@ -38,6 +39,9 @@ pub(super) struct Out {
     pub funcs: Vec<(String, String, Vec<String>, bool)>,
     /// Variable candidates: name, address, type as [`show`] names it, external.
     pub vars: Vec<(String, u64, String, bool)>,
+    /// Names of the function candidates with a parameter in an unexpected register
+    /// (and no struct passed by value).
+    pub unexpected_reg: Vec<String>,
     /// How many names carry a `.debug_str` key.
     pub name_keys: usize,
 }
@@ -140,7 +144,8 @@ impl Dw {
         .expect("sections load");
         let functions: HashSet<&[u8]> = self.functions.iter().map(|f| f.as_bytes()).collect();
         let big = self.endian == RunTimeEndian::Big;
-        let mut c = Converter::new(&dwarf, &self.opts, big, &functions);
+        let symbols = FuncSymbols::new(&functions, object::Architecture::X86_64);
+        let mut c = Converter::new(&dwarf, &self.opts, big, &symbols);
         let mut units = dwarf.units();
         while let Some(header) = units.next().expect("unit header") {
             c.add_unit(header)?;
@@ -170,10 +175,17 @@ impl Dw {
                 (name, v.addr, show(&btf, v.ty), v.external)
             })
             .collect();
+        let unexpected_reg = conv
+            .funcs
+            .iter()
+            .filter(|f| f.unexpected_reg)
+            .map(|f| String::from_utf8_lossy(f.name).into_owned())
+            .collect();
         Ok(Out {
             btf,
             funcs,
             vars,
+            unexpected_reg,
             name_keys: conv.name_keys.len(),
         })
     }
