@@ -14,7 +14,7 @@
 use hashbrown::{HashMap, HashSet};
 use object::{Object, ObjectSection, ObjectSymbol};
 
-use crate::btf::section_data;
+use crate::btf::sections_data;
 
 /// `BTF_SET8_KFUNCS`: the set's flag saying its members are kfuncs.
 const SET8_KFUNCS: u32 = 1 << 0;
@@ -34,9 +34,10 @@ pub(crate) fn collect<'a>(data: &'a [u8], functions: &HashSet<&[u8]>) -> HashMap
     let Some(section) = file.section_by_name(".BTF_ids") else {
         return HashMap::new();
     };
-    let Ok(bytes) = section_data(&section) else {
+    let Ok(mut bytes) = sections_data(data.len(), std::slice::from_ref(&section)) else {
         return HashMap::new();
     };
+    let bytes = bytes.swap_remove(0);
     let index = section.index();
     let symbols: Vec<_> = file
         .symbols()
