@@ -195,8 +195,8 @@ impl Btf {
     }
 
     /// Parses raw BTF, the `.BTF` section when `data` is an ELF file, or either inside
-    /// an archive: BTFHub's `.btf.tar.xz` and the other compressions
-    /// [`super::archive`] reads, told by content.
+    /// an archive, told by content: BTFHub's `.btf.tar.xz`, the same tar with gzip,
+    /// zstd or none, and raw BTF compressed with xz, gzip or zstd.
     pub fn from_any_bytes(data: &[u8], base: Option<Arc<Btf>>) -> Result<Btf, BtfError> {
         if let Some(unpacked) = super::archive::unpack(data)? {
             return Btf::from_any_bytes(&unpacked, base);
