@@ -13,7 +13,7 @@
 use super::read::BtfError;
 
 /// File name endings of kernel BTF files, longest first: raw BTF and the archives
-/// [`unpack`] reads. The kernel is the name without them ([`kernel_name`]).
+/// [`Btf::from_any_bytes`](super::Btf::from_any_bytes) reads. The kernel is the name without them ([`kernel_name`]).
 pub const BTF_FILE_SUFFIXES: &[&str] = &[
     ".btf.tar.xz",
     ".btf.tar.gz",
