@@ -89,8 +89,9 @@ mod harness {
         let copy = w.path("embedded.o");
         fs::copy(&w.obj, &copy).unwrap();
         run_ok(
-            Command::new(require_tool("pahole"))
-                .args(["-J", "--btf_gen_floats"])
+            Command::new(trixie().join("pahole"))
+                .arg("-J")
+                .args(PAHOLE_DEFAULT)
                 .arg(&copy),
         );
         let embedded = elf_section(&copy, ".BTF").unwrap();
@@ -144,7 +145,11 @@ mod harness {
     fn canonical_form_is_sensitive() {
         let w = compile_fixture(Cc::Gcc, 4, &fixture("scalars"));
         let with_floats = pahole(&w.obj, &w.path("f.btf"), PAHOLE_DEFAULT);
-        let without = pahole(&w.obj, &w.path("nf.btf"), &[]);
+        let without = pahole(
+            &w.obj,
+            &w.path("nf.btf"),
+            &[&pahole_features_without("float")],
+        );
         let a = Canon::from_bytes(&with_floats).unwrap();
         let b = Canon::from_bytes(&without).unwrap();
         let d = diff_lines("floats", &a.lines, "no-floats", &b.lines, 10).unwrap_err();
@@ -294,16 +299,17 @@ mod flags {
             Cc::Gcc,
             4,
             "--no-vars",
-            &["--btf_gen_floats", "--skip_encoding_btf_vars"],
+            &[&pahole_features_without("var")],
         );
     }
 
     #[test]
     fn no_float_matches_pahole_without_btf_gen_floats() {
-        // pahole without --btf_gen_floats encodes float types as INTs of the
+        // pahole without its float feature encodes float types as INTs of the
         // same size with no encoding.
-        compare("scalars", Cc::Gcc, 4, "--no-float", &[]);
-        compare("scalars", Cc::Clang, 5, "--no-float", &[]);
+        let no_float = pahole_features_without("float");
+        compare("scalars", Cc::Gcc, 4, "--no-float", &[&no_float]);
+        compare("scalars", Cc::Clang, 5, "--no-float", &[&no_float]);
     }
 
     /// pahole 1.24 has no switch for this; the expectation is pahole's
@@ -355,7 +361,7 @@ mod split {
         let expected = pahole(
             &m.obj,
             &m.path("pahole.btf"),
-            &["--btf_gen_floats", &base_arg],
+            &["--btf_features=default", &base_arg],
         );
         let actual = btfgen_ok(
             &m.obj,
@@ -393,7 +399,7 @@ mod split {
         let split = pahole(
             &m.obj,
             &m.path("pahole.btf"),
-            &["--btf_gen_floats", &base_arg],
+            &["--btf_features=default", &base_arg],
         );
         let c = Canon::from_split_bytes(&split, &base).unwrap();
         let b = Canon::from_bytes(&base).unwrap();

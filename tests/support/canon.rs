@@ -685,7 +685,8 @@ pub fn diff_lines(
 }
 
 /// Compare the string tables as sets (each encoder must keep exactly the
-/// names its types use, once each) and report duplicates.
+/// names its types use, once each; the expected blob may hold more that no type
+/// names) and report duplicates.
 pub fn diff_strings(
     expected_label: &str,
     e: &Canon,
@@ -710,7 +711,14 @@ pub fn diff_strings(
     }
     let es: HashSet<&String> = e.strings.iter().collect();
     let as_: HashSet<&String> = a.strings.iter().collect();
-    let mut only_e: Vec<_> = es.difference(&as_).collect();
+    // pahole >= 1.29 adds a function's parameter names to the string section before it
+    // decides to leave the function out, and keeps them: a string of the expected
+    // blob that none of its types names is not one an encoder must keep.
+    let named = |s: &str| {
+        let quoted = format!("'{s}'");
+        e.lines.iter().any(|l| l.contains(&quoted))
+    };
+    let mut only_e: Vec<_> = es.difference(&as_).filter(|s| named(s)).collect();
     let mut only_a: Vec<_> = as_.difference(&es).collect();
     only_e.sort();
     only_a.sort();

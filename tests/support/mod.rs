@@ -277,10 +277,11 @@ pub fn compile_fixture(cc: Cc, dwarf: u8, f: &Fixture) -> Work {
     compile(cc, dwarf, f.sources)
 }
 
-/// Run `pahole --btf_gen_floats --btf_encode_detached=OUT FILE` plus
-/// `extra` args and return the BTF it wrote.
+/// Run pahole 1.30 (Debian 13's, [`trixie`]: what today's kernels are built with,
+/// and whose defaults btfgen's are) as `pahole EXTRA --btf_encode_detached=OUT FILE`
+/// and return the BTF it wrote.
 pub fn pahole(file: &Path, out: &Path, extra: &[&str]) -> Vec<u8> {
-    let tool = require_tool("pahole");
+    let tool = trixie().join("pahole");
     let mut cmd = Command::new(tool);
     cmd.args(extra)
         .arg(format!("--btf_encode_detached={}", out.display()))
@@ -294,8 +295,25 @@ pub fn pahole(file: &Path, out: &Path, extra: &[&str]) -> Vec<u8> {
     fs::read(out).unwrap_or_else(|e| panic!("pahole wrote no {}: {e}", out.display()))
 }
 
-/// Default pahole flags matching btfgen's defaults.
-pub const PAHOLE_DEFAULT: &[&str] = &["--btf_gen_floats"];
+/// pahole 1.30's default feature set, btfgen's default: `--btf_features=default`.
+pub const PAHOLE_DEFAULT: &[&str] = &["--btf_features=default"];
+
+/// pahole 1.30's default features but `without` (pahole's feature names).
+pub fn pahole_features_without(without: &str) -> String {
+    let all = [
+        "encode_force",
+        "var",
+        "float",
+        "decl_tag",
+        "type_tag",
+        "enum64",
+        "optimized_func",
+        "consistent_func",
+        "decl_tag_kfuncs",
+    ];
+    let kept: Vec<&str> = all.into_iter().filter(|f| *f != without).collect();
+    format!("--btf_features={}", kept.join(","))
+}
 
 /// Where the btfgen binary is: `$BTFGEN_BIN`, else
 /// `<target>/<profile>/btfgen` for the profile these tests were built with

@@ -82,6 +82,7 @@ pub(crate) fn skip(btf: &Btf, mut id: TypeId, what: Skip, max: usize) -> Result<
 /// returns where it stopped, whether on a type of another kind, void, an id out of
 /// range, or the limit. The DWARF converter uses it for the storage type of bitfields
 /// and enums.
+#[cfg(feature = "dwarf")]
 pub(crate) fn skip_mods_and_typedefs(btf: &Btf, id: TypeId) -> TypeId {
     skip(btf, id, Skip::ModifiersAndTypedefs, MAX_RESOLVE_DEPTH).unwrap_or_else(|id| id)
 }

@@ -255,6 +255,7 @@ fn skip_stops_at_the_first_kind_it_does_not_skip() {
 }
 
 #[test]
+#[cfg(feature = "dwarf")]
 fn skip_mods_and_typedefs_returns_where_it_stopped() {
     let mut b = Builder::new();
     let head = typedef_chain(&mut b, 40);
