@@ -25,7 +25,9 @@ pub enum DistillError {
     NotSplit,
     /// The split BTF refers to a base type of a kind a distilled base cannot describe
     /// (a FUNC, VAR, DATASEC or DECL_TAG).
-    #[error("split BTF refers to base type {id} of kind {kind}, which a distilled base cannot hold")]
+    #[error(
+        "split BTF refers to base type {id} of kind {kind}, which a distilled base cannot hold"
+    )]
     UnexpectedRef {
         /// The base type's id.
         id: TypeId,
@@ -78,7 +80,9 @@ fn needed_base_ids(split: &Btf, base: &Btf) -> Result<Vec<bool>, DistillError> {
         visit(&t.kind, &mut work);
     }
     while let Some(id) = work.pop() {
-        let t = base.get(id).expect("a base id below start_id is in the base");
+        let t = base
+            .get(id)
+            .expect("a base id below start_id is in the base");
         if !referable(&t.kind) {
             return Err(DistillError::UnexpectedRef {
                 id,

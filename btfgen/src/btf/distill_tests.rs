@@ -103,7 +103,10 @@ fn refusals() {
     b.decl_tag("tag", 10, -1);
     assert_eq!(
         distill(&b.build()).unwrap_err(),
-        DistillError::UnexpectedRef { id: 10, kind: "FUNC" }
+        DistillError::UnexpectedRef {
+            id: 10,
+            kind: "FUNC"
+        }
     );
     assert_eq!(distill(&base()).unwrap_err(), DistillError::NotSplit);
 }
@@ -114,6 +117,9 @@ fn split_names_reuse_the_distilled_base_strings() {
     b.strukt("task_struct", 8, &[("t", 4 as TypeId, 0)]);
     let d = distill(&b.build()).expect("distill");
     let own = d.split.types()[0].name;
-    assert!(own < d.split.strings().start(), "name in the base's strings");
+    assert!(
+        own < d.split.strings().start(),
+        "name in the base's strings"
+    );
     assert_eq!(d.split.name(own), "task_struct");
 }

@@ -35,7 +35,7 @@ pub enum BtfError {
     NoBtfSection,
     /// A module's `.BTF` could not be relocated from its `.BTF.base` onto the base given.
     #[error("cannot relocate onto the base BTF: {0}")]
-    Relocate(#[from] super::RelocateError),
+    Relocate(super::RelocateError),
     /// BTF read without a base that looks like split BTF: its string section does not
     /// start with NUL, or a type refers past its last type. Holds which.
     #[error("looks like split BTF ({0}), which needs its base BTF")]
@@ -49,6 +49,9 @@ pub enum BtfError {
     /// The `.BTF` section could not be read or decompressed.
     #[error("bad ELF file: .BTF: {0}")]
     Section(String),
+    /// A module's `.BTF.base` (its distilled base) could not be read.
+    #[error("bad ELF file: {DISTILLED_BASE_SECTION}: {0}")]
+    DistilledBase(String),
     /// An archive (`.btf.tar.xz` and the like) could not be unpacked, or does not
     /// hold exactly one BTF file.
     #[error("{0}")]
@@ -57,6 +60,12 @@ pub enum BtfError {
     /// ([`crate::input::MAX_BTF_STREAM`]).
     #[error("{0}")]
     Io(crate::input::InputError),
+}
+
+impl From<super::RelocateError> for BtfError {
+    fn from(e: super::RelocateError) -> Self {
+        BtfError::Relocate(e)
+    }
 }
 
 impl From<object::Error> for BtfError {
@@ -210,16 +219,19 @@ impl Btf {
             let file = object::File::parse(data)?;
             let section = file.section_by_name(".BTF").ok_or(BtfError::NoBtfSection)?;
             let Some(distilled) = file.section_by_name(DISTILLED_BASE_SECTION) else {
-                let mut bytes = sections_data(data.len(), &[section])
-                    .map_err(|(_, e)| BtfError::Section(e))?;
+                let mut bytes =
+                    sections_data(data.len(), &[section]).map_err(|(_, e)| BtfError::Section(e))?;
                 return parse(&bytes.swap_remove(0), base);
             };
             // A module with a distilled base: split on it, moved onto `base` if given.
-            let bytes = sections_data(data.len(), &[section, distilled])
-                .map_err(|(_, e)| BtfError::Section(e))?;
-            let dist = Arc::new(parse(&bytes[1], None).map_err(|e| {
-                BtfError::Section(format!("{DISTILLED_BASE_SECTION}: {e}"))
-            })?);
+            let bytes =
+                sections_data(data.len(), &[section, distilled]).map_err(|(i, e)| match i {
+                    0 => BtfError::Section(e),
+                    _ => BtfError::DistilledBase(e),
+                })?;
+            let dist = Arc::new(
+                parse(&bytes[1], None).map_err(|e| BtfError::DistilledBase(e.to_string()))?,
+            );
             let split = parse(&bytes[0], Some(dist))?;
             match base {
                 Some(base) => Ok(super::relocate(&split, base)?),

@@ -144,11 +144,7 @@ fn compatible(d: &Kind, b: &Kind, size_must_match: bool) -> bool {
 }
 
 /// Distilled id -> base id for every distilled type.
-fn match_distilled(
-    split: &Btf,
-    dist: &Btf,
-    base: &Btf,
-) -> Result<Vec<TypeId>, RelocateError> {
+fn match_distilled(split: &Btf, dist: &Btf, base: &Btf) -> Result<Vec<TypeId>, RelocateError> {
     let n_dist = dist.type_count();
     let embedded = embedded(split, n_dist);
     let mut by_name: HashMap<&[u8], Vec<TypeId>> = HashMap::new();
