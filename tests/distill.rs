@@ -10,8 +10,9 @@
 //!
 //! The module is Debian 13's 6.12.117 `nf_conntrack.ko` on its vmlinux; the other build
 //! is Debian 12's 6.12.118 backport: same series and config, another build, whose
-//! aggregates embedded in the module have the same sizes (onto Debian 12's 6.1 kernels
-//! libbpf refuses: "distilled base BTF type 'char' [2] is not mapped").
+//! aggregates embedded in the module have the same sizes. Onto another series (6.1)
+//! libbpf refuses ("distilled base BTF type 'char' [2] is not mapped"), and so it does
+//! onto another config of one build (6.1 cloud onto rt: the last test).
 //!
 //! They need the release binary for speed (run with `cargo test --release`).
 
@@ -195,4 +196,55 @@ fn distill_refuses_raw_output_and_a_missing_base() {
     ]);
     assert!(!o.status.success(), "--distill without --base");
     assert!(!out.exists(), "no output written");
+}
+
+/// A harder move: Debian 12's 6.1 cloud module onto the rt build of the same source,
+/// whose locks are larger. libbpf 1.5 refuses, naming the embedded `spinlock` whose
+/// size changed; btfgen refuses the same way, naming the same type.
+#[test]
+fn relocation_onto_another_config_is_refused_as_libbpf_refuses() {
+    let work = Work::new();
+    let cloud = btfgen_tests::debian_kernel("cloud-amd64");
+    let rt = btfgen_tests::debian_kernel("rt-amd64").join("vmlinux");
+    let ours = work.path("ours.ko");
+    let vmlinux = cloud.join("vmlinux");
+    btfgen_ok(
+        &cloud.join("nf_conntrack.ko"),
+        &ours,
+        &[
+            "--base",
+            vmlinux.to_str().expect("utf-8 path"),
+            "--distill",
+            "--format",
+            "elf",
+        ],
+    );
+    let helper = libbpf_relocate_helper(&work);
+    let libbpf = trixie_command(&helper)
+        .arg(&rt)
+        .arg(&ours)
+        .arg(work.path("moved"))
+        .output()
+        .expect("run the libbpf helper");
+    let libbpf_err = String::from_utf8_lossy(&libbpf.stderr);
+    assert!(
+        !libbpf.status.success(),
+        "libbpf relocated onto rt: {libbpf_err}"
+    );
+    assert!(
+        libbpf_err.contains("distilled base BTF type 'spinlock'"),
+        "{libbpf_err}"
+    );
+    let o = btfgen([
+        "dump".as_ref(),
+        ours.as_os_str(),
+        "--base".as_ref(),
+        rt.as_os_str(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "btfgen relocated onto rt");
+    assert!(
+        err.contains("distilled base type 'spinlock'") && err.lines().count() == 1,
+        "{err}"
+    );
 }
