@@ -9,6 +9,8 @@
 #                            vmlinux         the kernel (DWARF and Debian's .BTF)
 #                            nf_conntrack.ko a module of it
 #                            PACKAGE         the kernel package's name
+#                            prefix/         trixie's libraries and loader, with
+#                                            libbpf 1.5's headers (libbpf-dev)
 #
 # The apt configuration is our own (the system's sources are not changed): the
 # system's Debian mirror, read from /etc/apt/sources.list.d/*.sources or
@@ -103,6 +105,12 @@ EOF
   chmod +x "$cache/pahole.tmp"
   "$cache/pahole.tmp" --version >&2 || { echo "trixie: trixie's pahole does not run" >&2; exit 1; }
   mv "$cache/pahole.tmp" "$cache/pahole"
+fi
+
+# libbpf 1.5's headers (libbpf-dev) in the same prefix: tests/distill.rs builds its
+# libbpf relocation helper against them and runs it through trixie's loader.
+if [ ! -f "$cache/prefix/usr/include/bpf/btf.h" ]; then
+  dpkg-deb -x "$(deb_of libbpf-dev)" "$cache/prefix"
 fi
 
 # The newest Debian 13 6.12 cloud kernel.

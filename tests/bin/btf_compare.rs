@@ -3,7 +3,8 @@
 //! FUNCs, VARs and DATASECs, each reported separately.
 //!
 //! Usage: `btf-compare [--all] [--base-expected B] [--base-actual B] EXPECTED ACTUAL`
-//! (bases for split BTF). Exits 0 when types and VARs are equal (`--all`: when
+//! (bases for split BTF; a module ELF with `.BTF.base` is read on that distilled
+//! base when no base is given). Exits 0 when types and VARs are equal (`--all`: when
 //! nothing differs), 1 otherwise.
 
 use std::process::ExitCode;

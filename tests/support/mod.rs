@@ -501,12 +501,16 @@ pub fn read_btf(path: &Path) -> Result<Vec<u8>, String> {
     }
 }
 
-/// The canonical form of the BTF in `path` (split on the BTF in `base`, if given).
+/// The canonical form of the BTF in `path` (split on the BTF in `base`, if given; a
+/// module ELF with `.BTF.base` and no `base` is split on its distilled base).
 pub fn read_canon(path: &Path, base: Option<&Path>) -> Result<Canon, String> {
     let bytes = read_btf(path)?;
     match base {
         Some(b) => Canon::from_split_bytes(&bytes, &read_btf(b)?),
-        None => Canon::from_bytes(&bytes),
+        None => match elf_section(path, ".BTF.base") {
+            Ok(distilled) => Canon::from_split_bytes(&bytes, &distilled),
+            Err(_) => Canon::from_bytes(&bytes),
+        },
     }
 }
 

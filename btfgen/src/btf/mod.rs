@@ -5,15 +5,18 @@
 //! deduplication; [`check_reference_loops`] refuses the reference loops no C type has.
 //!
 //! The files: `types` (the model), `strings`, `read`, `write`, `dedup/` (its own design
-//! overview), `loops`, and `query`, the one place that answers "what is this type's
+//! overview), `loops`, `distill` and `relocate` (a module's distilled base,
+//! `.BTF.base`, and moving its split BTF onto another build's base), and `query`, the one place that answers "what is this type's
 //! size" and "what is under these modifiers and typedefs", with the depth limits every
 //! walk of the crate uses.
 
 mod archive;
 mod dedup;
+mod distill;
 mod loops;
 pub(crate) mod query;
 mod read;
+mod relocate;
 mod strings;
 mod types;
 mod write;
@@ -28,14 +31,18 @@ pub use archive::{
     kernel_name, unpack_budget, BTF_FILE_SUFFIXES, UNPACK_CAP, UNPACK_FLOOR, UNPACK_RATIO,
 };
 pub use dedup::{dedup, Dedup};
+pub use distill::{distill, DistillError, Distilled};
 pub use loops::check_reference_loops;
 pub(crate) use read::sections_data;
 pub use read::{detect_endian, BtfError};
+pub use relocate::{relocate, RelocateError};
 pub use strings::Strings;
 pub use types::*;
 
 /// `BTF_MAGIC`.
 pub const MAGIC: u16 = 0xeb9f;
+/// The ELF section holding a module's distilled base BTF, beside its `.BTF`.
+pub const DISTILLED_BASE_SECTION: &str = ".BTF.base";
 /// Length of the BTF header that this crate writes (libbpf ≤ 1.7's layout).
 pub const HEADER_LEN: u32 = 24;
 

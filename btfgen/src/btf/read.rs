@@ -7,7 +7,7 @@ use std::sync::Arc;
 use object::{Object, ObjectSection};
 
 use super::types::*;
-use super::{Btf, Endian, Strings, MAGIC};
+use super::{Btf, Endian, Strings, DISTILLED_BASE_SECTION, MAGIC};
 use crate::input::{self, MAX_BTF_STREAM};
 
 /// Why a BTF blob could not be read.
@@ -33,6 +33,9 @@ pub enum BtfError {
     /// An ELF file without a `.BTF` section.
     #[error("ELF file has no .BTF section")]
     NoBtfSection,
+    /// A module's `.BTF` could not be relocated from its `.BTF.base` onto the base given.
+    #[error("cannot relocate onto the base BTF: {0}")]
+    Relocate(super::RelocateError),
     /// BTF read without a base that looks like split BTF: its string section does not
     /// start with NUL, or a type refers past its last type. Holds which.
     #[error("looks like split BTF ({0}), which needs its base BTF")]
@@ -46,6 +49,9 @@ pub enum BtfError {
     /// The `.BTF` section could not be read or decompressed.
     #[error("bad ELF file: .BTF: {0}")]
     Section(String),
+    /// A module's `.BTF.base` (its distilled base) could not be read.
+    #[error("bad ELF file: {DISTILLED_BASE_SECTION}: {0}")]
+    DistilledBase(String),
     /// An archive (`.btf.tar.xz` and the like) could not be unpacked, or does not
     /// hold exactly one BTF file.
     #[error("{0}")]
@@ -54,6 +60,12 @@ pub enum BtfError {
     /// ([`crate::input::MAX_BTF_STREAM`]).
     #[error("{0}")]
     Io(crate::input::InputError),
+}
+
+impl From<super::RelocateError> for BtfError {
+    fn from(e: super::RelocateError) -> Self {
+        BtfError::Relocate(e)
+    }
 }
 
 impl From<object::Error> for BtfError {
@@ -196,7 +208,9 @@ impl Btf {
 
     /// Parses raw BTF, the `.BTF` section when `data` is an ELF file, or either inside
     /// an archive, told by content: BTFHub's `.btf.tar.xz`, the same tar with gzip,
-    /// zstd or none, and raw BTF compressed with xz, gzip or zstd.
+    /// zstd or none, and raw BTF compressed with xz, gzip or zstd. An ELF file that
+    /// also has `.BTF.base` (a module with a distilled base) gives its split BTF on
+    /// that distilled base, or, with `base`, [relocated](super::relocate()) onto `base`.
     pub fn from_any_bytes(data: &[u8], base: Option<Arc<Btf>>) -> Result<Btf, BtfError> {
         if let Some(unpacked) = super::archive::unpack(data)? {
             return Btf::from_any_bytes(&unpacked, base);
@@ -204,9 +218,25 @@ impl Btf {
         if data.starts_with(b"\x7fELF") {
             let file = object::File::parse(data)?;
             let section = file.section_by_name(".BTF").ok_or(BtfError::NoBtfSection)?;
-            let mut bytes =
-                sections_data(data.len(), &[section]).map_err(|(_, e)| BtfError::Section(e))?;
-            parse(&bytes.swap_remove(0), base)
+            let Some(distilled) = file.section_by_name(DISTILLED_BASE_SECTION) else {
+                let mut bytes =
+                    sections_data(data.len(), &[section]).map_err(|(_, e)| BtfError::Section(e))?;
+                return parse(&bytes.swap_remove(0), base);
+            };
+            // A module with a distilled base: split on it, moved onto `base` if given.
+            let bytes =
+                sections_data(data.len(), &[section, distilled]).map_err(|(i, e)| match i {
+                    0 => BtfError::Section(e),
+                    _ => BtfError::DistilledBase(e),
+                })?;
+            let dist = Arc::new(
+                parse(&bytes[1], None).map_err(|e| BtfError::DistilledBase(e.to_string()))?,
+            );
+            let split = parse(&bytes[0], Some(dist))?;
+            match base {
+                Some(base) => Ok(super::relocate(&split, base)?),
+                None => Ok(split),
+            }
         } else if detect_endian(data).is_ok() {
             parse(data, base)
         } else {

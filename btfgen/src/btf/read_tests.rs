@@ -697,3 +697,45 @@ fn compressed_sections_are_checked_together_before_decompressing() {
         "compressed section claims 103300 bytes from 100 (more than 1032:1)"
     );
 }
+
+/// A module ELF with `.BTF.base`: read on its distilled base without a base, relocated
+/// onto a base when given one; a `.BTF.base` that is not BTF is one clear error.
+#[test]
+fn elf_with_distilled_base() {
+    let mut b = Builder::new();
+    let int = b.int("int", 4);
+    let task = b.strukt("task", 8, &[("pid", int, 0)]);
+    let base = Arc::new(b.build());
+    let mut s = Builder::split(base.clone());
+    let p = s.ptr(task);
+    s.strukt("m", 8, &[("t", p, 0)]);
+    let d = crate::btf::distill(&s.build()).expect("distill");
+    let elf = d
+        .split
+        .to_elf_with_base(Architecture::X86_64)
+        .expect("ELF written");
+
+    let alone = Btf::from_any_bytes(&elf, None).expect("read alone");
+    assert_eq!(alone.start_id(), 2, "on the distilled base: task only");
+    assert_eq!(alone.type_name(1), "task");
+
+    let mut other = Builder::new();
+    other.int("char", 1);
+    let other_task = other.strukt("task", 16, &[]);
+    let on = Btf::from_any_bytes(&elf, Some(Arc::new(other.build()))).expect("relocated");
+    assert_eq!(on.start_id(), 3);
+    assert_eq!(on.get(3).map(|t| &t.kind), Some(&Kind::Ptr(other_task)));
+
+    let mut broken = elf.clone();
+    let at = broken
+        .windows(d.base.to_bytes().len())
+        .position(|w| w == d.base.to_bytes())
+        .expect("the .BTF.base bytes");
+    broken[at] = 0;
+    let err = Btf::from_any_bytes(&broken, None).unwrap_err();
+    assert!(matches!(err, BtfError::DistilledBase(_)), "{err}");
+    assert!(
+        err.to_string().starts_with("bad ELF file: .BTF.base: "),
+        "{err}"
+    );
+}

@@ -5,7 +5,7 @@ use object::write::Object;
 use object::{Architecture, BinaryFormat, SectionKind};
 
 use super::types::*;
-use super::{Btf, Endian, HEADER_LEN, MAGIC};
+use super::{Btf, Endian, DISTILLED_BASE_SECTION, HEADER_LEN, MAGIC};
 
 struct Out {
     buf: Vec<u8>,
@@ -60,6 +60,17 @@ impl Btf {
     /// Serializes this BTF into a relocatable ELF file for `arch` whose only content is a
     /// `.BTF` section (plus the section name table).
     pub fn to_elf(&self, arch: Architecture) -> Result<Vec<u8>, object::write::Error> {
+        self.elf(arch, false)
+    }
+
+    /// As [`Btf::to_elf`], with this split BTF's base (a distilled base, see
+    /// [`super::distill()`]) in a `.BTF.base` section beside `.BTF`, as pahole's
+    /// `distilled_base` writes a module.
+    pub fn to_elf_with_base(&self, arch: Architecture) -> Result<Vec<u8>, object::write::Error> {
+        self.elf(arch, true)
+    }
+
+    fn elf(&self, arch: Architecture, with_base: bool) -> Result<Vec<u8>, object::write::Error> {
         let endian = match self.endian() {
             Endian::Little => object::Endianness::Little,
             Endian::Big => object::Endianness::Big,
@@ -67,6 +78,12 @@ impl Btf {
         let mut obj = Object::new(BinaryFormat::Elf, arch, endian);
         let id = obj.add_section(Vec::new(), b".BTF".to_vec(), SectionKind::ReadOnlyData);
         obj.set_section_data(id, self.to_bytes(), 4);
+        if with_base {
+            let base = self.base().map(|b| b.to_bytes()).unwrap_or_default();
+            let name = DISTILLED_BASE_SECTION.as_bytes().to_vec();
+            let id = obj.add_section(Vec::new(), name, SectionKind::ReadOnlyData);
+            obj.set_section_data(id, base, 4);
+        }
         obj.write()
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use btfgen::btf::Btf;
+use btfgen::btf::{self, Btf};
 use btfgen::dwarf::{self, Options};
 use btfgen::input::{self, Input};
 use btfgen::package;
@@ -46,6 +46,11 @@ pub(super) struct Args {
     /// Emit split BTF on this base BTF (raw or ELF), as for kernel modules on vmlinux.
     #[arg(long, value_name = "BASE")]
     base: Option<PathBuf>,
+    /// With --base and --format elf: write the module's distilled base BTF into a
+    /// `.BTF.base` section beside `.BTF` (pahole's `distilled_base`), so that libbpf
+    /// can relocate the module onto another build of the same kernel.
+    #[arg(long, requires = "base")]
+    distill: bool,
     /// Do not emit FUNC and FUNC_PROTO for functions.
     #[arg(long)]
     no_funcs: bool,
@@ -69,6 +74,11 @@ const PROGRESS_MIN_BYTES: u64 = 64 << 20;
 pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let name = a.file.display();
+    if a.distill && matches!(a.format, Format::Raw) {
+        anyhow::bail!(
+            "--distill writes .BTF.base beside .BTF in an ELF file: add --format elf (raw BTF has no place for a second blob)"
+        );
+    }
     let inputs: Vec<&PathBuf> = std::iter::once(&a.file).chain(&a.base).collect();
     let target = prepare(&a.output, &inputs)?;
     let mut file = Input::open(&a.file).with_context(|| format!("{name}"))?;
@@ -146,13 +156,16 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
             escape_path(&a.file)
         );
     }
-    let bytes = match a.format {
-        Format::Raw => enc.btf.to_bytes(),
-        Format::Elf => enc
-            .btf
-            .to_elf(enc.arch)
-            .with_context(|| format!("{}: cannot build ELF", a.output.display()))?,
+    let distilled = match a.distill {
+        true => Some(btf::distill(&enc.btf).with_context(|| format!("{name}"))?),
+        false => None,
     };
+    let bytes = match (a.format, &distilled) {
+        (Format::Raw, _) => Ok(enc.btf.to_bytes()),
+        (Format::Elf, None) => enc.btf.to_elf(enc.arch),
+        (Format::Elf, Some(d)) => d.split.to_elf_with_base(enc.arch),
+    }
+    .with_context(|| format!("{}: cannot build ELF", a.output.display()))?;
     target.write(&bytes)?;
     if a.verbose {
         let mut counts = std::collections::BTreeMap::new();
@@ -160,6 +173,13 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
             *counts.entry(t.kind.label()).or_insert(0usize) += 1;
         }
         let kinds: Vec<String> = counts.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        if let Some(d) = &distilled {
+            eprintln!(
+                "btfgen: distilled base: {} types; split BTF {} types",
+                d.base.types().len(),
+                d.split.types().len()
+            );
+        }
         eprintln!(
             "btfgen: {}: {} units, {} types ({}), {} functions left out as inconsistent, {} bytes in {:.2}s",
             escape_path(&a.file),
