@@ -77,6 +77,24 @@ fn c_programs(work: &Work) -> CPrograms {
     }
 }
 
+/// The error checks linked against libcorepack.so instead (found through its rpath).
+fn errors_shared(work: &Work) -> PathBuf {
+    let shared = workspace_lib("corepack-c", "libcorepack.so");
+    let dir = shared.parent().unwrap();
+    let out = work.path("errors-shared");
+    run_ok(
+        Command::new(require_tool_from("gcc", "gcc"))
+            .args(["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-I"])
+            .arg(workspace_root().join("corepack-c/include"))
+            .arg(workspace_root().join("corepack-c/ctest/errors.c"))
+            .arg(format!("-L{}", dir.display()))
+            .arg(format!("-Wl,-rpath,{}", dir.display()))
+            .args(["-lcorepack", "-o"])
+            .arg(&out),
+    );
+    out
+}
+
 /// A bundle `corepack build` made from fixture BTF (fixtures/demo.c encoded by btfgen)
 /// for fixtures/demo.bpf.o, listed under four kernels in BTFHub's layout.
 fn fixture_bundle(work: &Work) -> PathBuf {
@@ -324,7 +342,16 @@ fn injected_environments_choose_what_rust_selection_chooses() {
                 "{} {} {:?} policy {}",
                 case.arch, case.uname, case.os_release, case.policy
             );
-            assert_eq!(got, want, "{label}");
+            match (&got, &want) {
+                (Ok((got_lines, got_btf)), Ok((want_lines, want_btf))) => {
+                    assert_eq!(got_lines, want_lines, "{label}");
+                    assert!(
+                        got_btf == want_btf,
+                        "{label}: the loader wrote other BTF than Rust selected"
+                    );
+                }
+                _ => assert_eq!(got, want, "{label}"),
+            }
             outcomes.insert(match &want {
                 Ok((lines, _)) => lines[0].clone(),
                 Err(e) => e.split(": ").nth(2).unwrap().to_string(),
@@ -352,19 +379,23 @@ fn error_codes_from_c() {
     let c = c_programs(&work);
     let bundle = fixture_bundle(&work);
     let (id, v, _, uname) = FIXTURE_KERNELS[0];
-    let o = Command::new(&c.errors)
-        .arg(&bundle)
-        .args([uname, id, v])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(stdout.ends_with("all checks passed\n"), "{stdout}");
-    assert!(stdout.lines().filter(|l| l.starts_with("ok ")).count() >= 30);
+    // Linked statically and against the shared library.
+    for program in [c.errors, errors_shared(&work)] {
+        let o = Command::new(&program)
+            .arg(&bundle)
+            .args([uname, id, v])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success(),
+            "{}: {stdout}{}",
+            program.display(),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(stdout.ends_with("all checks passed\n"), "{stdout}");
+        assert!(stdout.lines().filter(|l| l.starts_with("ok ")).count() >= 30);
+    }
 }
 
 /// This machine's os-release ID and VERSION_ID as a bundle directory names them.
