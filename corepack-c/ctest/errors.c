@@ -87,12 +87,35 @@ int main(int argc, char **argv)
 	corepack_selection *sel = (corepack_selection *)0x1;
 
 	expect("version", corepack_version() == COREPACK_VERSION ? 0 : 1, 0, "");
-	expect("status names", strcmp(corepack_status_name(COREPACK_ERR_CORRUPT),
-				      "COREPACK_ERR_CORRUPT") == 0 &&
-				       strcmp(corepack_status_name(77), "COREPACK_ERR_UNKNOWN") == 0
-			       ? 0
-			       : 1,
-	       0, "");
+	// The header's values and the library's names agree.
+	static const struct {
+		int status;
+		const char *name;
+	} names[] = {
+#define NAME(s) { s, #s }
+		NAME(COREPACK_OK),
+		NAME(COREPACK_ERR_ARGUMENT),
+		NAME(COREPACK_ERR_IO),
+		NAME(COREPACK_ERR_NOT_A_BUNDLE),
+		NAME(COREPACK_ERR_FORMAT_VERSION),
+		NAME(COREPACK_ERR_CORRUPT),
+		NAME(COREPACK_ERR_NO_MATCH),
+		NAME(COREPACK_ERR_AMBIGUOUS),
+		NAME(COREPACK_ERR_NO_KERNEL_BTF),
+		NAME(COREPACK_ERR_UNSUPPORTED),
+		NAME(COREPACK_ERR_INTERNAL),
+		{ 77, "COREPACK_ERR_UNKNOWN" },
+		{ -1, "COREPACK_ERR_UNKNOWN" },
+#undef NAME
+	};
+	int bad_names = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(corepack_status_name(names[i].status), names[i].name)) {
+			printf("status %d is named %s, the header says %s\n", names[i].status,
+			       corepack_status_name(names[i].status), names[i].name);
+			bad_names++;
+		}
+	expect("status names", bad_names, 0, "");
 
 	// NULL pointers.
 	size_t dummy = 1;
