@@ -15,32 +15,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use btfgen_tests::kernel::{try_load_btf, Load};
+use btfgen_tests::kernel::tracer_unavailable;
+use btfgen_tests::links::linked_forbidden;
 use btfgen_tests::{corepack_bin, run_ok, Work};
 use corepack::os_release_field;
 
 const KERNEL_BTF: &str = "/sys/kernel/btf/vmlinux";
-
-/// Why the tracer cannot run here, if it cannot: no kernel BTF to build a bundle from,
-/// or bpf() refused. Mounts tracefs when it is missing.
-fn tracer_unavailable() -> Option<String> {
-    let Ok(btf) = std::fs::read(KERNEL_BTF) else {
-        return Some(format!("{KERNEL_BTF} is absent"));
-    };
-    if let Load::Skip(why) = try_load_btf(&btf) {
-        return Some(why);
-    }
-    let events = Path::new("/sys/kernel/tracing/events");
-    if !events.is_dir() && !Path::new("/sys/kernel/debug/tracing/events").is_dir() {
-        let st = Command::new("mount")
-            .args(["-t", "tracefs", "tracefs", "/sys/kernel/tracing"])
-            .status();
-        if !matches!(st, Ok(s) if s.success()) || !events.is_dir() {
-            return Some("tracefs is not mounted and mounting it failed".into());
-        }
-    }
-    None
-}
 
 /// This machine's os-release ID and VERSION_ID.
 fn os_ids() -> (String, String) {
@@ -307,56 +287,17 @@ fn tampered_blob_is_refused() {
     assert!(err.contains("checksum mismatch"), "{err}");
 }
 
-/// What of gimli, reqwest and btfgen's DWARF encoder a binary links, from its symbols
-/// (v0 mangling). std links its own copy of gimli for backtraces: the crate hashes of
-/// gimli that std's symbolizer (addr2line, backtrace_rs) uses are not counted.
-fn linked_forbidden(bin: &Path) -> Vec<String> {
-    use object::{Object, ObjectSymbol};
-    let data = std::fs::read(bin).unwrap();
-    let file = object::File::parse(&*data).unwrap();
-    let names: Vec<String> = file
-        .symbols()
-        .filter_map(|s| s.name().ok().map(str::to_string))
-        .collect();
-    assert!(
-        names.iter().any(|n| n.contains("3aya")) || bin.ends_with("btfgen"),
-        "{} has no aya symbols to check (stripped?)",
-        bin.display()
-    );
-    // "Cs<hash>_5gimli": the crate root of one gimli build.
-    let gimli_hashes = |n: &str| -> Vec<String> {
-        n.match_indices("_5gimli")
-            .filter_map(|(at, _)| {
-                let start = n[..at].rfind("Cs")?;
-                Some(n[start..at].to_string())
-            })
-            .collect()
-    };
-    let std_gimli: std::collections::BTreeSet<String> = names
-        .iter()
-        .filter(|n| n.contains("9addr2line") || n.contains("12backtrace_rs"))
-        .flat_map(|n| gimli_hashes(n))
-        .collect();
-    names
-        .into_iter()
-        .filter(|n| {
-            n.contains("7reqwest")
-                || n.contains("6btfgen5dwarf")
-                || gimli_hashes(n).iter().any(|h| !std_gimli.contains(h))
-        })
-        .collect()
-}
-
 #[test]
 fn shipped_binary_links_neither_gimli_nor_reqwest() {
-    let hits = linked_forbidden(&corepack_bin());
+    let hits = linked_forbidden(&corepack_bin(), "3aya");
     assert!(
         hits.is_empty(),
         "corepack links {:?}",
         &hits[..hits.len().min(5)]
     );
     // The check sees them where they are: the btfgen binary links both.
-    let btfgen = linked_forbidden(&btfgen_tests::btfgen_bin());
+    let btfgen = linked_forbidden(&btfgen_tests::btfgen_bin(), "6btfgen");
     assert!(btfgen.iter().any(|n| n.contains("7reqwest")));
     assert!(btfgen.iter().any(|n| n.contains("6btfgen5dwarf")));
+    assert!(btfgen.iter().any(|n| n.starts_with("_ZN5gimli")));
 }

@@ -110,3 +110,28 @@ pub fn load_btf_into_kernel(bytes: &[u8]) -> Result<(), String> {
         Load::Rejected(log) => Err(log),
     }
 }
+
+/// Why a tracer (corepack's, or the C example loader) cannot run here, if it cannot:
+/// no kernel BTF to build a bundle from, or bpf() refused. Mounts tracefs when it is
+/// missing.
+pub fn tracer_unavailable() -> Option<String> {
+    const KERNEL_BTF: &str = "/sys/kernel/btf/vmlinux";
+    let Ok(btf) = std::fs::read(KERNEL_BTF) else {
+        return Some(format!("{KERNEL_BTF} is absent"));
+    };
+    if let Load::Skip(why) = try_load_btf(&btf) {
+        return Some(why);
+    }
+    use std::path::Path;
+    use std::process::Command;
+    let events = Path::new("/sys/kernel/tracing/events");
+    if !events.is_dir() && !Path::new("/sys/kernel/debug/tracing/events").is_dir() {
+        let st = Command::new("mount")
+            .args(["-t", "tracefs", "tracefs", "/sys/kernel/tracing"])
+            .status();
+        if !matches!(st, Ok(s) if s.success()) || !events.is_dir() {
+            return Some("tracefs is not mounted and mounting it failed".into());
+        }
+    }
+    None
+}

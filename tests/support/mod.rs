@@ -8,6 +8,7 @@
 pub mod canon;
 pub mod compare;
 pub mod kernel;
+pub mod links;
 pub mod repo_fixtures;
 pub mod repo_server;
 
@@ -610,18 +611,32 @@ pub fn demo_vmlinux() -> DemoVmlinux {
 /// builds btfgen's: `$ENV_VAR` if set, else `cargo build [--release] -p PACKAGE --bin
 /// BIN` (under cargo) into `<target>/<profile>/BIN`. Once per binary and test process.
 pub fn workspace_bin(package: &str, bin: &str, env_var: &str) -> PathBuf {
-    static BINS: OnceLock<std::sync::Mutex<BTreeMap<String, PathBuf>>> = OnceLock::new();
-    let mut bins = BINS
+    if let Some(p) = std::env::var_os(env_var) {
+        let p = PathBuf::from(p);
+        assert!(p.is_file(), "{env_var}={} does not exist", p.display());
+        return p;
+    }
+    workspace_artifact(package, &["--bin", bin], bin)
+}
+
+/// The file `file` (`libcorepack.a`) that `cargo build [--release] -p PACKAGE --lib`
+/// makes in `<target>/<profile>/`, built as [`workspace_bin`] builds binaries.
+pub fn workspace_lib(package: &str, file: &str) -> PathBuf {
+    workspace_artifact(package, &["--lib"], file)
+}
+
+/// `cargo build -p PACKAGE TARGET_ARGS` (under cargo, in this build's profile and
+/// target directory; once per package, arguments and test process), then the path of
+/// `file` in `<target>/<profile>/`.
+fn workspace_artifact(package: &str, target_args: &[&str], file: &str) -> PathBuf {
+    static BUILT: OnceLock<std::sync::Mutex<BTreeMap<String, PathBuf>>> = OnceLock::new();
+    let mut built = BUILT
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|p| p.into_inner());
-    bins.entry(format!("{package}/{bin}"))
+    built
+        .entry(format!("{package} {target_args:?} {file}"))
         .or_insert_with(|| {
-            if let Some(p) = std::env::var_os(env_var) {
-                let p = PathBuf::from(p);
-                assert!(p.is_file(), "{env_var}={} does not exist", p.display());
-                return p;
-            }
             let release = !cfg!(debug_assertions);
             let profile = if release { "release" } else { "debug" };
             let flag = if release { " --release" } else { "" };
@@ -636,7 +651,9 @@ pub fn workspace_bin(package: &str, bin: &str, env_var: &str) -> PathBuf {
             };
             if let Some(cargo) = std::env::var_os("CARGO") {
                 let mut cmd = Command::new(cargo);
-                cmd.args(["build", "-p", package, "--bin", bin, "--manifest-path"])
+                cmd.args(["build", "-p", package])
+                    .args(target_args)
+                    .arg("--manifest-path")
                     .arg(workspace_root().join("Cargo.toml"))
                     .env("CARGO_TARGET_DIR", &target);
                 if release {
@@ -647,16 +664,15 @@ pub fn workspace_bin(package: &str, bin: &str, env_var: &str) -> PathBuf {
                     .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
                 if !o.status.success() {
                     panic!(
-                        "building the {bin} binary failed ({cmd:?}):\n{}",
+                        "building {file} failed ({cmd:?}):\n{}",
                         String::from_utf8_lossy(&o.stderr)
                     );
                 }
             }
-            let path = target.join(profile).join(bin);
+            let path = target.join(profile).join(file);
             if !path.is_file() {
                 panic!(
-                    "{bin} binary not found at {}: run `cargo build{flag} -p {package}` first \
-                     (or set {env_var})",
+                    "{file} not found at {}: run `cargo build{flag} -p {package}` first",
                     path.display()
                 );
             }
