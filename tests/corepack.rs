@@ -290,6 +290,7 @@ fn env(uname: &str, arch: &str, os_release: Option<&str>) -> Environment {
         uname: uname.into(),
         arch: arch.into(),
         os_release: os_release.map(str::to_string),
+        build_id: Vec::new(),
     }
 }
 
