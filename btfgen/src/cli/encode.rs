@@ -150,7 +150,7 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
         Format::Raw => enc.btf.to_bytes(),
         Format::Elf => enc
             .btf
-            .to_elf(enc.arch)
+            .to_elf_with_build_id(enc.arch, enc.build_id.as_deref())
             .with_context(|| format!("{}: cannot build ELF", a.output.display()))?,
     };
     target.write(&bytes)?;
