@@ -18,6 +18,9 @@ const ID: [u8; 20] = [
     0x55, 0xca, 0x0b, 0xfc,
 ];
 
+/// What [`gnu_build_id`] returns.
+type Found = Result<Option<Vec<u8>>, NoteError>;
+
 #[test]
 fn build_ids_are_found_among_other_notes_and_hostile_notes_refused() {
     let build_id = note(b"GNU\0", 3, &ID);
@@ -33,7 +36,7 @@ fn build_ids_are_found_among_other_notes_and_hostile_notes_refused() {
     let mut huge_name = build_id.clone();
     huge_name[..4].copy_from_slice(&u32::MAX.to_ne_bytes());
     let trailing = cat(&[&build_id, &[0, 0, 0]]);
-    let cases: Vec<(&str, Vec<u8>, Result<Option<Vec<u8>>, NoteError>)> = vec![
+    let cases: Vec<(&str, Vec<u8>, Found)> = vec![
         ("empty", vec![], Ok(None)),
         ("build-id alone", build_id.clone(), Ok(Some(ID.to_vec()))),
         (

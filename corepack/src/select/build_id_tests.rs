@@ -13,9 +13,19 @@ const D: &[u8] = &[0xdd; 20];
 /// A build-id no entry has.
 const E: &[u8] = &[0xee; 20];
 
+/// One kernel of [`FLEET`].
+type Kernel = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [u8],
+    &'static [u8],
+);
+
 /// (arch, `uname -r`, ID, VERSION_ID, build-id, BTF): entries 0 and 1 are two builds of
 /// one kernel name (a vendor's rebuild); entry 3 shares entry 2's name without a build-id.
-const FLEET: [(&str, &str, &str, &str, &[u8], &[u8]); 5] = [
+const FLEET: [Kernel; 5] = [
     (
         "x86_64",
         "6.1.0-57-cloud-amd64",
@@ -75,8 +85,11 @@ fn machine(uname: &str, arch: &str, os: (&str, &str), build_id: &[u8]) -> Enviro
     }
 }
 
-/// The outcome as (entry index, BTF, reason) or the error's message.
-fn outcome(env: &Environment, bundle: &Bundle<'_>) -> Result<(usize, Vec<u8>, String), String> {
+/// A selection's outcome: (entry index, BTF, reason), or the error's message.
+type Outcome = Result<(usize, Vec<u8>, String), String>;
+
+/// The outcome of selecting for `env` from `bundle`.
+fn outcome(env: &Environment, bundle: &Bundle<'_>) -> Outcome {
     match select_btf(env, Some(bundle)) {
         Ok(Selection {
             source: BtfSource::Bundle { entry, btf, .. },
@@ -95,21 +108,21 @@ fn build_id_beats_name_and_os_release() {
     let bytes = bundle_bytes(true);
     let bundle = Bundle::open(&bytes).unwrap();
     let hex = |id: &[u8]| crate::notes::to_hex(id);
-    let matched = |i: usize, id: &[u8]| -> Result<(usize, Vec<u8>, String), String> {
+    let matched = |i: usize, id: &[u8]| -> Outcome {
         Ok((
             i,
             FLEET[i].5.to_vec(),
             format!("build-id {} matches", hex(id)),
         ))
     };
-    let exact = |i: usize| -> Result<(usize, Vec<u8>, String), String> {
+    let exact = |i: usize| -> Outcome {
         Ok((
             i,
             FLEET[i].5.to_vec(),
             "exact match of arch, uname -r and os-release".into(),
         ))
     };
-    let cases: Vec<(&str, Environment, Result<(usize, Vec<u8>, String), String>)> = vec![
+    let cases: Vec<(&str, Environment, Outcome)> = vec![
         ("first build", machine(CLOUD, "x86_64", ("debian", "12"), A), matched(0, A)),
         ("second build of the same name", machine(CLOUD, "x86_64", ("debian", "12"), B), matched(1, B)),
         (
