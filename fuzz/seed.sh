@@ -11,7 +11,7 @@ C=fuzz/corpus
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 rm -rf "$C"
-mkdir -p "$C"/{btf,btf_split,bpf_core,dwarf,package_deb,package_rpm,meta_repomd,meta_primary,meta_packages,corepack}
+mkdir -p "$C"/{btf,btf_split,bpf_core,dwarf,package_deb,package_rpm,meta_repomd,meta_primary,meta_packages,corepack,kernel_notes}
 
 # dwarf: small fixture objects, gcc and clang, DWARF 4 and 5, compressed sections,
 # a big-endian one.
@@ -150,5 +150,22 @@ n = struct.unpack_from("<I", b, 12)[0]
 m = subprocess.run(["zstd", "-dc"], input=b[28:28 + n], capture_output=True, check=True).stdout
 open(sys.argv[2], "wb").write(struct.pack("<H", len(m)) + m + b[28 + n:])
 PY
+
+# The same kernels with build-ids (format version 4), and its raw manifest.
+for f in "$T"/btfdir/*/*/x86_64/*.btf; do
+	sha1sum "$f" | cut -c1-40 >"${f%.btf}.buildid"
+done
+"$COREPACK" build --object "$C/bpf_core/core.bpf.o" --btf-dir "$T/btfdir" -o "$C/corepack/core-buildid.corepack"
+python3 - "$C/corepack/core-buildid.corepack" "$C/corepack/core-buildid.raw-manifest" <<'PY'
+import struct, subprocess, sys
+b = open(sys.argv[1], "rb").read()
+n = struct.unpack_from("<I", b, 12)[0]
+m = subprocess.run(["zstd", "-dc"], input=b[28:28 + n], capture_output=True, check=True).stdout
+open(sys.argv[2], "wb").write(struct.pack("<H", len(m)) + m + b[28 + n:])
+PY
+
+# kernel_notes: this machine's kernel notes (a sysfs file), and a build-id as hex.
+cat /sys/kernel/notes >"$C/kernel_notes/running-kernel"
+printf '7dd4ff0789e05e14285320129149da2555ca0bfc\n' >"$C/kernel_notes/hex"
 
 du -sh "$C"

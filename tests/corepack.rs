@@ -290,6 +290,7 @@ fn env(uname: &str, arch: &str, os_release: Option<&str>) -> Environment {
         uname: uname.into(),
         arch: arch.into(),
         os_release: os_release.map(str::to_string),
+        build_id: Vec::new(),
     }
 }
 
@@ -455,8 +456,26 @@ fn build_from_kernel_btf_dir() {
         std::fs::create_dir_all(&d).unwrap();
         std::fs::copy(VMLINUX, d.join(format!("{uname}.btf"))).unwrap();
     }
+    // The running kernel's build-id beside the Debian 12 copy only.
+    let notes = std::fs::read("/sys/kernel/notes").unwrap();
+    let build_id = corepack::notes::gnu_build_id(&notes).unwrap().unwrap();
+    let hex = corepack::notes::to_hex(&build_id);
+    let debian = dir.join("debian/12/x86_64");
+    std::fs::write(debian.join(format!("{uname}.buildid")), format!("{hex}\n")).unwrap();
     let kernels = corepack::build::scan_btf_dir(&dir).unwrap();
     assert_eq!(kernels.len(), 3);
+    let ids: Vec<(&str, &[u8])> = kernels
+        .iter()
+        .map(|k| (k.kernel.os_id.as_str(), k.build_id.as_slice()))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("debian", &build_id[..]),
+            ("ubuntu", &[][..]),
+            ("ubuntu", &[][..])
+        ]
+    );
     let objects = corepack::build::read_objects(std::slice::from_ref(&obj)).unwrap();
     let (bytes, stats) = corepack::build::build_bundle("fields", "1", &objects, &kernels).unwrap();
     assert_eq!((stats.entries, stats.blobs, stats.deduplicated), (3, 1, 2));
@@ -483,6 +502,25 @@ fn build_from_kernel_btf_dir() {
     let (k, btf, _) = bundle_pick(&e, &bundle);
     assert_eq!((k.os_id.as_str(), k.version_id.as_str()), ("debian", "12"));
     assert_eq!(btf, want);
+
+    // `corepack select` on this machine, its build-id read from /sys/kernel/notes, in an
+    // "Alpine container" and as if the kernel had no BTF of its own: the Debian entry by
+    // build-id.
+    let path = w.path("fields.corepack");
+    std::fs::write(&path, &bytes).unwrap();
+    let out = w.path("chosen.btf");
+    let (code, stdout, stderr) =
+        outcome(select_cmd(&w, &path, ALPINE, &["--json", "-o"]).arg(&out));
+    assert_eq!(code, Some(0), "{stderr}");
+    let kernel = format!(
+        "\"kernel\":{{\"arch\":\"x86_64\",\"uname\":\"{uname}\",\"id\":\"debian\",\"version_id\":\"12\"}},\"build_id\":\"{hex}\""
+    );
+    assert!(stdout.contains(&kernel), "{stdout}");
+    assert!(
+        stdout.contains(&format!("\"reason\":\"build-id {hex} matches\"")),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), want);
 }
 
 /// A blob compressed with a dictionary blob fails to read when the dictionary is corrupt.
@@ -512,5 +550,245 @@ fn corrupt_dictionary_blob_fails_dependent_read() {
     assert!(
         matches!(err, BundleError::BlobChecksum { index, .. } if index == dict),
         "{err}"
+    );
+}
+
+/// Two builds of one kernel name (a vendor's rebuild) and another kernel, with
+/// build-ids; written to `dir/fleet.corepack`. Returns the path and the entries' BTF.
+fn build_id_bundle(dir: &std::path::Path) -> (PathBuf, [Vec<u8>; 3]) {
+    let btf = [blob(7, 3000), blob(8, 3000), blob(9, 3000)];
+    let mut b = BundleBuilder::new("fleet", "1");
+    let cloud = KernelId::new("amd64", CLOUD, "debian", "12");
+    b.add_kernel_with_build_id(cloud.clone(), &[0xaa; 20], &btf[0])
+        .unwrap();
+    b.add_kernel_with_build_id(cloud, &[0xbb; 20], &btf[1])
+        .unwrap();
+    b.add_kernel(
+        KernelId::new("x86_64", "5.4.0-42-generic", "ubuntu", "20.04"),
+        &btf[2],
+    )
+    .unwrap();
+    let path = dir.join("fleet.corepack");
+    std::fs::write(&path, b.finish().unwrap().0).unwrap();
+    (path, btf)
+}
+
+const CLOUD: &str = "6.1.0-57-cloud-amd64";
+const ALPINE: &str = "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.19.1\n";
+
+/// `corepack select --bundle BUNDLE` for a machine without kernel BTF whose os-release
+/// is `os_release`, then `args`.
+fn select_cmd(
+    w: &btfgen_tests::Work,
+    bundle: &std::path::Path,
+    os_release: &str,
+    args: &[&str],
+) -> std::process::Command {
+    let os = w.path("os-release");
+    std::fs::write(&os, os_release).unwrap();
+    let mut c = std::process::Command::new(btfgen_tests::corepack_bin());
+    c.env_remove("COREPACK_BTF")
+        .arg("select")
+        .arg("--bundle")
+        .arg(bundle)
+        .arg("--os-release")
+        .arg(&os)
+        .args(["--sys-btf", "none", "--arch", "x86_64"])
+        .args(args);
+    c
+}
+
+/// Exit status, stdout and stderr.
+fn outcome(c: &mut std::process::Command) -> (Option<i32>, String, String) {
+    let o = c.output().unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// `corepack select`: a build-id match wins over os-release (a container's), each of two
+/// builds of one kernel name gets its own entry, and the exit statuses (0 written, 1 no
+/// BTF, 2 error, 3 the kernel's own BTF) with -o and --json.
+#[test]
+fn select_command_statuses_build_ids_and_json() {
+    let w = btfgen_tests::Work::new();
+    let (bundle, btf) = build_id_bundle(w.dir());
+    let out = w.path("chosen.btf");
+    let aa = "aa".repeat(20);
+    let bb = "bb".repeat(20);
+    // Each build of 6.1.0-57-cloud-amd64 gets its own BTF, in an Alpine container.
+    for (id, want) in [(&aa, &btf[0]), (&bb, &btf[1])] {
+        let (code, stdout, stderr) = outcome(
+            select_cmd(
+                &w,
+                &bundle,
+                ALPINE,
+                &["--uname", CLOUD, "--build-id", id, "-o"],
+            )
+            .arg(&out),
+        );
+        assert_eq!(code, Some(0), "{stderr}");
+        assert_eq!(stdout, "");
+        assert_eq!(
+            stderr,
+            format!(
+                "corepack: bundle entry x86_64 {CLOUD} (debian 12) build-id {id}: build-id {id} \
+                 matches; written to {}\n",
+                out.display()
+            )
+        );
+        assert_eq!(&std::fs::read(&out).unwrap(), want);
+    }
+    // -o - writes the BTF to standard output; a machine without build-id goes by name.
+    let o = select_cmd(
+        &w,
+        &bundle,
+        UBUNTU_2004,
+        &[
+            "--uname",
+            "5.4.0-42-generic",
+            "--build-id",
+            "none",
+            "-o",
+            "-",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(o.stdout, btf[2]);
+
+    // --json: what was chosen, why, and what the machine looked like.
+    std::fs::remove_file(&out).unwrap();
+    let (code, stdout, stderr) = outcome(
+        select_cmd(
+            &w,
+            &bundle,
+            ALPINE,
+            &["--uname", CLOUD, "--build-id", &bb, "--json", "-o"],
+        )
+        .arg(&out),
+    );
+    assert_eq!((code, stderr.as_str()), (Some(0), ""));
+    assert_eq!(
+        stdout,
+        format!(
+            "{{\"status\":0,\"source\":\"bundle\",\"path\":null,\"output\":\"{}\",\
+             \"kernel\":{{\"arch\":\"x86_64\",\"uname\":\"{CLOUD}\",\"id\":\"debian\",\"version_id\":\"12\"}},\
+             \"build_id\":\"{bb}\",\"machine\":{{\"arch\":\"x86_64\",\"uname\":\"{CLOUD}\",\"id\":\"alpine\",\
+             \"version_id\":\"3.19.1\",\"build_id\":\"{bb}\",\"kernel_btf\":null}},\
+             \"reason\":\"build-id {bb} matches\"}}\n",
+            out.display()
+        )
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), btf[1]);
+
+    // 1: an unknown build of a listed name is no BTF, and nothing is written.
+    std::fs::remove_file(&out).unwrap();
+    let cc = "cc".repeat(20);
+    let (code, stdout, stderr) = outcome(
+        select_cmd(
+            &w,
+            &bundle,
+            DEBIAN_12,
+            &["--uname", CLOUD, "--build-id", &cc, "-o"],
+        )
+        .arg(&out),
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(stdout, "");
+    assert_eq!(
+        stderr,
+        format!(
+            "corepack: no BTF: no BTF for kernel {CLOUD} (x86_64, debian 12): \
+             /sys/kernel/btf/vmlinux is absent and the bundle's entries for it are other builds \
+             (this kernel's build-id is {cc})\n"
+        )
+    );
+    assert!(!out.exists());
+    let (code, stdout, _) = outcome(&mut select_cmd(
+        &w,
+        &bundle,
+        DEBIAN_12,
+        &["--uname", "4.19.0-1-amd64", "--build-id", "none", "--json"],
+    ));
+    assert_eq!(code, Some(1));
+    assert!(
+        stdout.starts_with("{\"status\":1,\"source\":null,"),
+        "{stdout}"
+    );
+
+    // 3: the kernel's own BTF (a regular file here) suffices; nothing is written.
+    let sys_btf = w.path("vmlinux");
+    std::fs::write(&sys_btf, b"kernel BTF").unwrap();
+    let (code, _, stderr) = outcome(
+        select_cmd(&w, &bundle, DEBIAN_12, &["--uname", CLOUD, "-o"])
+            .arg(&out)
+            .arg("--sys-btf")
+            .arg(&sys_btf),
+    );
+    assert_eq!(code, Some(3), "{stderr}");
+    assert_eq!(
+        stderr,
+        format!(
+            "corepack: kernel {0}: the kernel's own BTF at {0}; nothing written\n",
+            sys_btf.display()
+        )
+    );
+    assert!(!out.exists());
+
+    // 2: a corrupt bundle, a bad build-id, and -o naming the bundle itself.
+    let mut bytes = std::fs::read(&bundle).unwrap();
+    bytes[corepack::HEADER_LEN] ^= 1;
+    let bad = w.path("bad.corepack");
+    std::fs::write(&bad, &bytes).unwrap();
+    let (code, _, stderr) = outcome(
+        select_cmd(
+            &w,
+            &bad,
+            DEBIAN_12,
+            &["--uname", CLOUD, "--build-id", &aa, "-o"],
+        )
+        .arg(&out),
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "corepack: error: {}: manifest checksum mismatch",
+            bad.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    let (code, _, stderr) = outcome(&mut select_cmd(
+        &w,
+        &bundle,
+        DEBIAN_12,
+        &["--build-id", "xyz"],
+    ));
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        stderr,
+        "corepack: error: --build-id: not a build-id (2 to 128 hex digits): xyz\n"
+    );
+    let (code, _, stderr) = outcome(
+        select_cmd(
+            &w,
+            &bundle,
+            DEBIAN_12,
+            &["--uname", CLOUD, "--build-id", &aa, "-o"],
+        )
+        .arg(&bundle),
+    );
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("refusing to overwrite it"), "{stderr}");
+    assert_eq!(
+        Bundle::open(&std::fs::read(&bundle).unwrap())
+            .unwrap()
+            .entries()
+            .len(),
+        3
     );
 }

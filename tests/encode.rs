@@ -588,3 +588,36 @@ mod cross {
         check("s390x-linux-gnu", "demo.c");
     }
 }
+
+/// `--format elf` carries the input's GNU build-id as a `.note.gnu.build-id` note: what
+/// `readelf -n` reads in the output is what it reads in the input (a shared object linked
+/// with `--build-id`), libbpf (bpftool) still reads the BTF, and raw BTF of the same
+/// input is unchanged. An input without a build-id gets no note.
+#[test]
+fn elf_output_carries_the_inputs_build_id() {
+    let w = Work::new();
+    let so = w.path("demo.so");
+    run_ok(
+        Command::new(require_tool("gcc"))
+            .args(["-g", "-O2", "-shared", "-fPIC", "-Wl,--build-id=sha1", "-o"])
+            .arg(&so)
+            .arg(fixtures_dir().join("demo.c")),
+    );
+    let want = readelf_build_id(&so).expect("gcc -Wl,--build-id wrote no build-id");
+    let elf = w.path("demo.elf");
+    btfgen_ok(&so, &elf, &["--format", "elf"]);
+    assert_eq!(readelf_build_id(&elf), Some(want));
+    let raw = w.path("demo.btf");
+    btfgen_ok(&so, &raw, &["--format", "raw"]);
+    assert_eq!(
+        bpftool_dump(&elf).unwrap(),
+        bpftool_dump(&raw).unwrap(),
+        "libbpf reads another BTF from the ELF"
+    );
+
+    let plain = compile(Cc::Gcc, 5, &["demo.c"]);
+    let elf = plain.path("demo.elf");
+    btfgen_ok(&plain.obj, &elf, &["--format", "elf"]);
+    assert_eq!(readelf_build_id(&plain.obj), None);
+    assert_eq!(readelf_build_id(&elf), None);
+}

@@ -865,6 +865,12 @@ fn fetch_real_debian_package_from_loopback_apt() {
         got == fs::read(&reference).unwrap(),
         "fetched BTF differs from btfgen on the extracted vmlinux"
     );
+    // The kernel's identity beside its BTF: the build-id readelf reads in the vmlinux.
+    let want = btfgen_tests::readelf_build_id(&dir.join("vmlinux")).expect("vmlinux build-id");
+    assert_eq!(
+        fs::read_to_string(out.join(format!("test/1/x86_64/{rel}.buildid"))).unwrap(),
+        format!("{want}\n")
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -820,7 +820,7 @@ fn corepack_bundles_broken() {
         cases.push((format!("byte {at} flipped"), bad, false));
     }
     for (what, data, inspect) in cases {
-        let (p, _) = inp.put("bad.corepack", &data);
+        let (p, out) = inp.put("bad.corepack", &data);
         let cmds: &[&str] = if inspect {
             &["verify", "inspect"]
         } else {
@@ -834,5 +834,18 @@ fn corepack_bundles_broken() {
                 .unwrap();
             refused(&format!("corepack {cmd}: {what}"), &o, None);
         }
+        // `select` reads the one blob its kernel needs: here the only one, so every
+        // change is refused, with status 2, and nothing written.
+        let o = Command::new(corepack_bin())
+            .env_remove("COREPACK_BTF")
+            .args(["select", "--uname", "6.1.0-1-amd64", "--arch", "x86_64"])
+            .args(["--build-id", "none", "--sys-btf", "none", "--bundle"])
+            .arg(&p)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap();
+        refused(&format!("corepack select: {what}"), &o, Some(&out));
+        assert_eq!(o.status.code(), Some(2), "corepack select: {what}");
     }
 }

@@ -72,6 +72,21 @@ fn vmlinux_6_12_matches_debians_embedded_btf() {
     assert_matches_embedded_btf(&vmlinux, &ours);
 }
 
+/// `--format elf` of the vmlinux carries its GNU build-id (from its `.notes`) in a
+/// `.note.gnu.build-id` note: `readelf -n` reads the same in both, and bpftool (libbpf)
+/// reads the ELF's BTF.
+#[test]
+fn vmlinux_elf_output_carries_its_build_id() {
+    let work = Work::new();
+    let vmlinux = debian_kernel().join("vmlinux");
+    let elf = work.path("vmlinux.elf");
+    btfgen_ok(&vmlinux, &elf, &["-j2", "--format", "elf"]);
+    let want = btfgen_tests::readelf_build_id(&vmlinux).expect("Debian's vmlinux has a build-id");
+    assert_eq!(want.len(), 40, "{want}");
+    assert_eq!(btfgen_tests::readelf_build_id(&elf), Some(want));
+    btfgen_tests::bpftool_dump(&elf).expect("bpftool reads the ELF's BTF");
+}
+
 #[test]
 fn vmlinux_btf_loads_into_the_kernel_and_is_deterministic() {
     let work = Work::new();

@@ -190,7 +190,9 @@ int main(int argc, char **argv)
 	expect("unknown key", corepack_env_set(other, 99, "x"), COREPACK_ERR_ARGUMENT,
 	       "unknown environment key 99");
 	expect("build-id", corepack_env_set(other, COREPACK_ENV_BUILD_ID, "0123abcd"),
-	       COREPACK_ERR_UNSUPPORTED, "build-id");
+	       COREPACK_OK, "");
+	expect("odd build-id", corepack_env_set(other, COREPACK_ENV_BUILD_ID, "0123abc"),
+	       COREPACK_ERR_ARGUMENT, "build-id");
 	expect("not UTF-8", corepack_env_set(other, COREPACK_ENV_UNAME, "\xff"),
 	       COREPACK_ERR_ARGUMENT, "not UTF-8");
 	expect("line break in ID", corepack_env_set(other, COREPACK_ENV_OS_ID, "a\nVERSION_ID=1"),

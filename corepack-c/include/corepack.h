@@ -83,7 +83,7 @@ typedef enum corepack_status {
 	COREPACK_ERR_AMBIGUOUS = 7,
 	/* COREPACK_POLICY_KERNEL and the kernel has no /sys/kernel/btf/vmlinux. */
 	COREPACK_ERR_NO_KERNEL_BTF = 8,
-	/* Something this version cannot do yet (COREPACK_ENV_BUILD_ID). */
+	/* Something this version cannot do. */
 	COREPACK_ERR_UNSUPPORTED = 9,
 	/* A bug in the library (caught; nothing crossed into C). */
 	COREPACK_ERR_INTERNAL = 10,
@@ -139,8 +139,8 @@ typedef enum corepack_env_key {
 	COREPACK_ENV_KERNEL_BTF = 6,
 	/* An explicit BTF file, chosen over everything (NULL: none). */
 	COREPACK_ENV_EXPLICIT_BTF = 7,
-	/* The running kernel's GNU build-id, in hex. Reserved: this version returns
-	 * COREPACK_ERR_UNSUPPORTED (and selects as if none were given). */
+	/* The running kernel's GNU build-id, in hex (as `readelf -n` prints it): the
+	 * bundle entry with the same build-id is chosen before any match by name. */
 	COREPACK_ENV_BUILD_ID = 8,
 } corepack_env_key;
 

@@ -115,13 +115,11 @@ impl CorepackEnv {
             Key::KernelBtf => self.env.kernel_btf = path,
             Key::ExplicitBtf => self.env.explicit = path,
             Key::BuildId => {
-                return Err(Failure::new(
-                    Status::Unsupported,
-                    format!(
-                        "this libcorepack ({}) cannot select by build-id yet",
-                        env!("CARGO_PKG_VERSION")
-                    ),
-                ))
+                self.env.build_id = match text("build-id")? {
+                    Some(hex) => corepack::notes::from_hex(&hex)
+                        .map_err(|e| Failure::argument(format!("build-id: {e}")))?,
+                    None => Vec::new(),
+                }
             }
         }
         Ok(())
@@ -238,11 +236,12 @@ mod tests {
 
     #[test]
     fn refused_values() {
-        let cases: [(Key, &[u8], Status); 4] = [
+        let cases: [(Key, &[u8], Status); 5] = [
             (Key::Uname, b"\xff", Status::Argument),
             (Key::OsId, b"a\nVERSION_ID=1", Status::Argument),
             (Key::VersionId, b"1\"", Status::Argument),
-            (Key::BuildId, b"0123abcd", Status::Unsupported),
+            (Key::BuildId, b"0123abc", Status::Argument),
+            (Key::BuildId, b"01xz", Status::Argument),
         ];
         for (k, v, want) in cases {
             let err = CorepackEnv::default().set(k, Some(v)).unwrap_err();
@@ -251,7 +250,9 @@ mod tests {
         let mut e = CorepackEnv::default();
         e.set(Key::KernelBtf, Some(b"/k\xffbtf")).unwrap();
         e.set(Key::Arch, Some(b"arm64")).unwrap();
+        e.set(Key::BuildId, Some(b"0123ABcd")).unwrap();
         let env = e.environment();
+        assert_eq!(env.build_id, [0x01, 0x23, 0xab, 0xcd]);
         assert_eq!(env.kernel_btf.unwrap().as_os_str().as_bytes(), b"/k\xffbtf");
         assert_eq!(env.arch, "arm64");
     }

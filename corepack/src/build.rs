@@ -1,6 +1,9 @@
 //! Building a bundle from BPF objects and a directory of kernel BTF in BTFHub's layout
 //! (`DIR/ID/VERSION_ID/ARCH/<uname -r>.btf`, as `btfgen fetch` writes it): every kernel is
 //! minimized for all objects with `btfgen::min`, in parallel. Feature `build`.
+//!
+//! A kernel's GNU build-id, when known, is a `<uname -r>.buildid` file beside its BTF
+//! (one line of hex, as `btfgen fetch` writes it); it goes into the kernel's entry.
 
 use std::path::{Path, PathBuf};
 
@@ -88,6 +91,14 @@ pub enum BuildError {
         /// What it should have been.
         what: &'static str,
     },
+    /// A kernel's `<uname -r>.buildid` file cannot be read or is not a build-id.
+    #[error("{}", path.display())]
+    BuildId {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        source: crate::notes::NoteError,
+    },
     /// Relocations libbpf would refuse, one line per blob and relocation.
     #[error("{}", .0.join("\n"))]
     Relocations(Vec<String>),
@@ -108,6 +119,47 @@ pub struct KernelFile {
     /// The file (raw BTF, ELF with `.BTF`, or BTFHub's `.btf.tar.xz` and the other
     /// archives [`Btf::from_file`] reads).
     pub path: PathBuf,
+    /// The kernel's GNU build-id from `<uname -r>.buildid` beside the file; empty when
+    /// there is none.
+    pub build_id: Vec<u8>,
+}
+
+/// The suffix of the file beside a kernel's BTF that holds its GNU build-id in hex.
+pub const BUILD_ID_SUFFIX: &str = ".buildid";
+
+/// The build-id in `<uname>.buildid` in `dir`, or empty when there is no such file. The
+/// file must be a regular file of at most 256 bytes holding the hex of 1 to
+/// [`crate::notes::MAX_BUILD_ID`] bytes.
+fn read_build_id_file(dir: &Path, uname: &str) -> Result<Vec<u8>, BuildError> {
+    use std::io::Read;
+    let path = dir.join(format!("{uname}{BUILD_ID_SUFFIX}"));
+    let fail = |source| BuildError::BuildId {
+        path: path.clone(),
+        source,
+    };
+    let io = |e: std::io::Error| {
+        fail(crate::notes::NoteError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
+    };
+    match std::fs::metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(e)),
+        Ok(m) if !m.is_file() => {
+            return Err(io(std::io::Error::other("not a regular file")));
+        }
+        Ok(_) => {}
+    }
+    let mut text = Vec::new();
+    std::fs::File::open(&path)
+        .and_then(|f| f.take(257).read_to_end(&mut text))
+        .map_err(io)?;
+    if text.len() > 256 {
+        return Err(io(std::io::Error::other("longer than 256 bytes")));
+    }
+    let text = String::from_utf8_lossy(&text);
+    crate::notes::from_hex(&text).map_err(fail)
 }
 
 fn dirs(p: &Path) -> Result<Vec<(String, PathBuf)>, BuildError> {
@@ -124,8 +176,9 @@ fn dirs(p: &Path) -> Result<Vec<(String, PathBuf)>, BuildError> {
 
 /// The kernels under `dir` (`ID/VERSION_ID/ARCH/<uname -r>.btf`, or
 /// `<uname -r>.btf.tar.xz` as BTFHub's archive holds them; the kernel is the name
-/// without the suffix, [`btfgen::btf::kernel_name`]), sorted. The same kernel in two
-/// files is an error.
+/// without the suffix, [`btfgen::btf::kernel_name`]), sorted, each with the build-id of
+/// its `<uname -r>.buildid` when there is one. The same kernel in two files is an
+/// error.
 pub fn scan_btf_dir(dir: &Path) -> Result<Vec<KernelFile>, BuildError> {
     let mut out = Vec::new();
     for (id, p1) in dirs(dir)? {
@@ -140,6 +193,7 @@ pub fn scan_btf_dir(dir: &Path) -> Result<Vec<KernelFile>, BuildError> {
                             out.push(KernelFile {
                                 kernel: KernelId::new(&arch, uname, &id, &version_id),
                                 path: e.path(),
+                                build_id: read_build_id_file(&p3, uname)?,
                             });
                         }
                     }
@@ -254,7 +308,7 @@ pub fn build_bundle(
         b.add_object(&o.name, &o.bytes);
     }
     for (k, blob) in kernels.iter().zip(blobs) {
-        b.add_kernel(k.kernel.clone(), &blob?)?;
+        b.add_kernel_with_build_id(k.kernel.clone(), &k.build_id, &blob?)?;
     }
     Ok(b.finish()?)
 }

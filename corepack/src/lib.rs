@@ -36,7 +36,8 @@
 //! The parts:
 //! - the `.corepack` format (`FORMAT.md`): [`Bundle`] reads and validates a bundle held
 //!   in memory, [`BundleBuilder`] writes one;
-//! - selection: [`select_btf`], [`select_with`] and [`Environment`];
+//! - selection: [`select_btf`], [`select_with`] and [`Environment`]; the running
+//!   kernel's GNU build-id from its ELF notes: [`notes`];
 //! - [`build`] (feature `build`, default): minimizing kernels with btfgen into a bundle;
 //! - [`trace`] (feature `trace`, default): the bundled exec tracer, loaded with aya.
 //!
@@ -46,6 +47,7 @@
 #[cfg(feature = "build")]
 pub mod build;
 mod format;
+pub mod notes;
 mod select;
 #[cfg(feature = "trace")]
 pub mod trace;
@@ -53,7 +55,7 @@ pub mod trace;
 pub use format::{
     normalize_arch, BlobInfo, BuildStats, Bundle, BundleBuilder, BundleError, Check, Codec, Entry,
     KernelId, ObjectInfo, CHECK_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_CHAIN, MAX_RAW_BLOB,
-    MAX_RAW_MANIFEST,
+    MAX_RAW_MANIFEST, OLDEST_FORMAT_VERSION,
 };
 pub use select::{
     os_release_field, select_btf, select_with, BtfSource, Environment, Excluded, SelectError,

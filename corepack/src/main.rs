@@ -8,7 +8,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     match cli::run(cli::Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             // Escaped: it may quote a bundle's or an object's strings (line by line:
             // refused relocations are one line each).

@@ -2,8 +2,14 @@
 //!
 //! 1. an explicit path (a flag, or the `COREPACK_BTF` environment variable);
 //! 2. the kernel's own `/sys/kernel/btf/vmlinux`;
-//! 3. the bundle entry for (arch, `uname -r`), refined by os-release `ID` and `VERSION_ID`
-//!    when several entries share that kernel name.
+//! 3. the bundle entry whose GNU build-id is the running kernel's (from
+//!    `/sys/kernel/notes`, see [`crate::notes`]), whatever its name and os-release say:
+//!    in a container os-release is the container's, and a kernel rebuilt under the same
+//!    name has another build-id;
+//! 4. the bundle entry for (arch, `uname -r`), refined by os-release `ID` and `VERSION_ID`
+//!    when several entries share that kernel name. Entries whose build-id is known and
+//!    differs from the running kernel's known one are not candidates: they are another
+//!    build.
 //!
 //! No match is an error naming the kernel and the nearest kernels the bundle has; never a
 //! silent load with compile-time offsets. Every input from the machine is a field of
@@ -13,7 +19,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::format::{normalize_arch, Bundle, BundleError, KernelId};
+use crate::format::{build_id_suffix, normalize_arch, Bundle, BundleError, KernelId};
 
 /// The environment variable naming an explicit BTF file.
 pub const BTF_ENV: &str = "COREPACK_BTF";
@@ -33,12 +39,16 @@ pub struct Environment {
     pub arch: String,
     /// The text of /etc/os-release (or /usr/lib/os-release), if readable.
     pub os_release: Option<String>,
+    /// The running kernel's GNU build-id (from `/sys/kernel/notes`); empty when unknown.
+    pub build_id: Vec<u8>,
 }
 
 impl Environment {
     /// Reads this machine: `COREPACK_BTF` (when `explicit` is `None`), whether
     /// /sys/kernel/btf/vmlinux exists, /proc/sys/kernel/osrelease, the compile-time arch and
-    /// /etc/os-release (falling back to /usr/lib/os-release).
+    /// /etc/os-release (falling back to /usr/lib/os-release), and the kernel's build-id
+    /// from /sys/kernel/notes (left empty when the notes are unreadable or malformed:
+    /// selection then goes by name, as without build-ids).
     pub fn detect(explicit: Option<PathBuf>) -> Self {
         let explicit = explicit.or_else(|| {
             std::env::var_os(BTF_ENV)
@@ -60,6 +70,10 @@ impl Environment {
             uname,
             arch: std::env::consts::ARCH.to_string(),
             os_release,
+            build_id: crate::notes::read_build_id(Path::new(crate::notes::KERNEL_NOTES))
+                .ok()
+                .flatten()
+                .unwrap_or_default(),
         }
     }
 
@@ -156,7 +170,8 @@ pub enum SelectError {
         arch: String,
         /// os-release `ID VERSION_ID` (a single space when both are absent).
         os: String,
-        /// The matching entries, each as `arch uname (ID VERSION_ID)`.
+        /// The matching entries, each as `arch uname (ID VERSION_ID)`, followed by
+        /// ` build-id HEX` when the entry has one.
         candidates: Vec<String>,
     },
     /// [`SourcePolicy::Kernel`] was asked for and the kernel has no
@@ -282,7 +297,8 @@ fn nearest<'b>(uname: &str, names: impl Iterator<Item = &'b str>, n: usize) -> V
         .collect()
 }
 
-/// Chooses the BTF: explicit path, then the kernel's own BTF, then the bundle.
+/// Chooses the BTF: explicit path, then the kernel's own BTF, then the bundle (by
+/// build-id, then by name).
 pub fn select_btf(
     env: &Environment,
     bundle: Option<&Bundle<'_>>,
@@ -327,8 +343,61 @@ fn select_in_bundle(
         });
     };
     let entries = bundle.entries();
+    let pick = |i: usize, reason: String| -> Result<Selection, SelectError> {
+        let e = &entries[i];
+        // Each blob of the entry's chain is checked before it is decoded: a tampered
+        // bundle is refused before any of it is decompressed.
+        let btf = bundle.blob(e.blob as usize)?;
+        Ok(Selection {
+            source: BtfSource::Bundle {
+                entry: i,
+                kernel: e.kernel.clone(),
+                btf,
+            },
+            reason,
+        })
+    };
+    let one_blob = |set: &[usize]| {
+        set.iter()
+            .map(|&i| entries[i].blob)
+            .collect::<BTreeSet<_>>()
+            .len()
+            == 1
+    };
+    let by_build_id: Vec<usize> = bundle
+        .find_build_id(&env.build_id)
+        .filter(|(_, e)| e.kernel.arch == arch)
+        .map(|(i, _)| i)
+        .collect();
+    if !by_build_id.is_empty() {
+        let hex = crate::notes::to_hex(&env.build_id);
+        if one_blob(&by_build_id) {
+            return pick(by_build_id[0], format!("build-id {hex} matches"));
+        }
+        return Err(SelectError::Ambiguous {
+            uname: env.uname.clone(),
+            arch,
+            os: format!("{os_id} {version_id}; build-id {hex}"),
+            candidates: by_build_id
+                .iter()
+                .map(|&i| {
+                    format!(
+                        "{}{}",
+                        entries[i].kernel,
+                        build_id_suffix(&entries[i].build_id)
+                    )
+                })
+                .collect(),
+        });
+    }
+    // An entry of another build (both build-ids known and different) is not this kernel.
+    let other_build = |i: usize| !env.build_id.is_empty() && !entries[i].build_id.is_empty();
     let candidates: Vec<usize> = (0..entries.len())
-        .filter(|&i| entries[i].kernel.arch == arch && entries[i].kernel.uname == env.uname)
+        .filter(|&i| {
+            entries[i].kernel.arch == arch
+                && entries[i].kernel.uname == env.uname
+                && !other_build(i)
+        })
         .collect();
     if candidates.is_empty() {
         let same_arch: Vec<&str> = entries
@@ -336,7 +405,17 @@ fn select_in_bundle(
             .filter(|e| e.kernel.arch == arch)
             .map(|e| e.kernel.uname.as_str())
             .collect();
-        let (detail, nearest) = if same_arch.is_empty() {
+        let other_builds = (0..entries.len())
+            .any(|i| entries[i].kernel.arch == arch && entries[i].kernel.uname == env.uname);
+        let (detail, nearest) = if other_builds {
+            (
+                format!(
+                    "the bundle's entries for it are other builds (this kernel's build-id is {})",
+                    crate::notes::to_hex(&env.build_id)
+                ),
+                Vec::new(),
+            )
+        } else if same_arch.is_empty() {
             let arches: BTreeSet<&str> = entries.iter().map(|e| e.kernel.arch.as_str()).collect();
             let arches: Vec<&str> = arches.into_iter().collect();
             (
@@ -365,37 +444,20 @@ fn select_in_bundle(
             nearest,
         });
     }
-    let pick = |i: usize, reason: String| -> Result<Selection, SelectError> {
-        let e = &entries[i];
-        // Each blob of the entry's chain is checked before it is decoded: a tampered
-        // bundle is refused before any of it is decompressed.
-        let btf = bundle.blob(e.blob as usize)?;
-        Ok(Selection {
-            source: BtfSource::Bundle {
-                entry: i,
-                kernel: e.kernel.clone(),
-                btf,
-            },
-            reason,
-        })
-    };
-    let one_blob = |set: &[usize]| {
-        set.iter()
-            .map(|&i| entries[i].blob)
-            .collect::<BTreeSet<_>>()
-            .len()
-            == 1
-    };
-    if let Some(&i) = candidates
+    // Several exact matches are one kernel name rebuilt (entries of unknown build-id, or
+    // a machine whose build-id is unknown): they decide only if they share one BTF.
+    let exact: Vec<usize> = candidates
         .iter()
-        .find(|&&i| entries[i].kernel.os_id == os_id && entries[i].kernel.version_id == version_id)
-    {
+        .copied()
+        .filter(|&i| entries[i].kernel.os_id == os_id && entries[i].kernel.version_id == version_id)
+        .collect();
+    if !exact.is_empty() && one_blob(&exact) {
         return pick(
-            i,
+            exact[0],
             "exact match of arch, uname -r and os-release".to_string(),
         );
     }
-    if one_blob(&candidates) {
+    if exact.is_empty() && one_blob(&candidates) {
         let i = candidates[0];
         return pick(
             i,
@@ -411,7 +473,7 @@ fn select_in_bundle(
         .copied()
         .filter(|&i| entries[i].kernel.os_id == os_id)
         .collect();
-    if !same_id.is_empty() && one_blob(&same_id) {
+    if exact.is_empty() && !same_id.is_empty() && one_blob(&same_id) {
         let i = same_id[0];
         return pick(
             i,
@@ -427,7 +489,13 @@ fn select_in_bundle(
         os: format!("{os_id} {version_id}"),
         candidates: candidates
             .iter()
-            .map(|&i| entries[i].kernel.to_string())
+            .map(|&i| {
+                format!(
+                    "{}{}",
+                    entries[i].kernel,
+                    build_id_suffix(&entries[i].build_id)
+                )
+            })
             .collect(),
     })
 }
@@ -442,6 +510,8 @@ impl fmt::Display for BtfSource {
     }
 }
 
+#[cfg(test)]
+mod build_id_tests;
 #[cfg(test)]
 mod parse_tests;
 #[cfg(test)]

@@ -3,9 +3,9 @@
 //! Each input is read three ways: as it is; with the header's manifest check made to
 //! match (FORMAT.md: manifest length at bytes 12..16, its check at 20..28), so that
 //! mutations reach the manifest and blob readers behind the check; and as a 2-byte
-//! length, an uncompressed manifest and the blobs, wrapped into a bundle here, so that
-//! mutations of the manifest's fields and the blob codecs are not lost in its zstd
-//! frame.
+//! length, an uncompressed manifest and the blobs, wrapped into a bundle here (as each
+//! version the reader knows: 3, and 4 with build-ids), so that mutations of the
+//! manifest's fields and the blob codecs are not lost in its zstd frame.
 #![no_main]
 
 use corepack::Bundle;
@@ -35,14 +35,14 @@ fn fix_check(data: &[u8]) -> Option<Vec<u8>> {
     Some(fixed)
 }
 
-/// A bundle around the uncompressed manifest and blobs `data` holds.
-fn wrap(data: &[u8]) -> Option<Vec<u8>> {
+/// A bundle of format `version` around the uncompressed manifest and blobs `data` holds.
+fn wrap(data: &[u8], version: u16) -> Option<Vec<u8>> {
     let len = u16::from_le_bytes(data.get(..2)?.try_into().ok()?) as usize;
     let raw = data.get(2..2 + len)?;
     let blobs = &data[2 + len..];
     let manifest = zstd::bulk::compress(raw, 1).ok()?;
     let mut b = corepack::MAGIC.to_vec();
-    b.extend_from_slice(&corepack::FORMAT_VERSION.to_le_bytes());
+    b.extend_from_slice(&version.to_le_bytes());
     b.extend_from_slice(&[0, 0]);
     b.extend_from_slice(&(manifest.len() as u32).to_le_bytes());
     b.extend_from_slice(&(raw.len() as u32).to_le_bytes());
@@ -57,7 +57,9 @@ fuzz_target!(|data: &[u8]| {
     if let Some(fixed) = fix_check(data) {
         read(&fixed);
     }
-    if let Some(wrapped) = wrap(data) {
-        read(&wrapped);
+    for version in corepack::OLDEST_FORMAT_VERSION..=corepack::FORMAT_VERSION {
+        if let Some(wrapped) = wrap(data, version) {
+            read(&wrapped);
+        }
     }
 });

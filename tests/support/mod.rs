@@ -28,7 +28,7 @@ fn package_of(tool: &str) -> &'static str {
     match tool {
         "gcc" => "gcc",
         "clang" => "clang",
-        "ld" => "binutils",
+        "ld" | "readelf" => "binutils",
         "pahole" => "dwarves",
         "bpftool" => "bpftool",
         "llvm-objcopy" => "llvm",
@@ -43,6 +43,23 @@ fn package_of(tool: &str) -> &'static str {
 /// to run.
 pub fn require_tool(tool: &str) -> PathBuf {
     require_tool_from(tool, package_of(tool))
+}
+
+/// The GNU build-id `readelf -n` (binutils, the oracle) reads in `elf`, in hex; `None`
+/// when it shows none.
+pub fn readelf_build_id(elf: &Path) -> Option<String> {
+    let o = run_ok(Command::new(require_tool("readelf")).arg("-n").arg(elf));
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    let ids: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Build ID: "))
+        .collect();
+    assert!(
+        ids.len() <= 1,
+        "{}: several build-ids:\n{text}",
+        elf.display()
+    );
+    ids.first().map(|s| s.trim().to_string())
 }
 
 /// Run a command, panicking with its stderr if it cannot start or fails.

@@ -45,6 +45,9 @@ pub const MAGIC: u16 = 0xeb9f;
 pub const DISTILLED_BASE_SECTION: &str = ".BTF.base";
 /// Length of the BTF header that this crate writes (libbpf ≤ 1.7's layout).
 pub const HEADER_LEN: u32 = 24;
+/// The longest GNU build-id kept from an input (GNU ld writes 20 bytes, SHA-1; 16 for
+/// MD5 or a UUID); corepack's bundles hold as many.
+pub const MAX_BUILD_ID: usize = 64;
 
 /// Byte order of a BTF blob.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -712,7 +712,7 @@ fn elf_with_distilled_base() {
     let d = crate::btf::distill(&s.build()).expect("distill");
     let elf = d
         .split
-        .to_elf_with_base(Architecture::X86_64)
+        .to_elf_with_base(Architecture::X86_64, None)
         .expect("ELF written");
 
     let alone = Btf::from_any_bytes(&elf, None).expect("read alone");

@@ -60,17 +60,37 @@ impl Btf {
     /// Serializes this BTF into a relocatable ELF file for `arch` whose only content is a
     /// `.BTF` section (plus the section name table).
     pub fn to_elf(&self, arch: Architecture) -> Result<Vec<u8>, object::write::Error> {
-        self.elf(arch, false)
+        self.elf(arch, false, None)
     }
 
-    /// As [`Btf::to_elf`], with this split BTF's base (a distilled base, see
-    /// [`super::distill()`]) in a `.BTF.base` section beside `.BTF`, as pahole's
+    /// [`Btf::to_elf`], with a `.note.gnu.build-id` section (`SHT_NOTE`) holding
+    /// `build_id` as an `NT_GNU_BUILD_ID` note in the BTF's byte order when one is given:
+    /// the kernel's identity, as its vmlinux's note states it (`readelf -n` shows it).
+    pub fn to_elf_with_build_id(
+        &self,
+        arch: Architecture,
+        build_id: Option<&[u8]>,
+    ) -> Result<Vec<u8>, object::write::Error> {
+        self.elf(arch, false, build_id)
+    }
+
+    /// As [`Btf::to_elf_with_build_id`], with this split BTF's base (a distilled base,
+    /// see [`super::distill()`]) in a `.BTF.base` section beside `.BTF`, as pahole's
     /// `distilled_base` writes a module.
-    pub fn to_elf_with_base(&self, arch: Architecture) -> Result<Vec<u8>, object::write::Error> {
-        self.elf(arch, true)
+    pub fn to_elf_with_base(
+        &self,
+        arch: Architecture,
+        build_id: Option<&[u8]>,
+    ) -> Result<Vec<u8>, object::write::Error> {
+        self.elf(arch, true, build_id)
     }
 
-    fn elf(&self, arch: Architecture, with_base: bool) -> Result<Vec<u8>, object::write::Error> {
+    fn elf(
+        &self,
+        arch: Architecture,
+        with_base: bool,
+        build_id: Option<&[u8]>,
+    ) -> Result<Vec<u8>, object::write::Error> {
         let endian = match self.endian() {
             Endian::Little => object::Endianness::Little,
             Endian::Big => object::Endianness::Big,
@@ -84,8 +104,32 @@ impl Btf {
             let id = obj.add_section(Vec::new(), name, SectionKind::ReadOnlyData);
             obj.set_section_data(id, base, 4);
         }
+        if let Some(build_id) = build_id {
+            let note = obj.add_section(
+                Vec::new(),
+                b".note.gnu.build-id".to_vec(),
+                SectionKind::Note,
+            );
+            obj.set_section_data(note, gnu_build_id_note(build_id, self.endian()), 4);
+        }
         obj.write()
     }
+}
+
+/// An ELF note `NT_GNU_BUILD_ID` named `GNU` holding `build_id`, in byte order `endian`.
+fn gnu_build_id_note(build_id: &[u8], endian: Endian) -> Vec<u8> {
+    const NT_GNU_BUILD_ID: u32 = 3;
+    let mut out = Out {
+        buf: Vec::new(),
+        endian,
+    };
+    for v in [4, build_id.len() as u32, NT_GNU_BUILD_ID] {
+        out.u32(v);
+    }
+    out.buf.extend_from_slice(b"GNU\0");
+    out.buf.extend_from_slice(build_id);
+    out.buf.resize(out.buf.len().next_multiple_of(4), 0);
+    out.buf
 }
 
 fn write_type(out: &mut Out, t: &Type) {

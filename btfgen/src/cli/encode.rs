@@ -162,8 +162,10 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     let bytes = match (a.format, &distilled) {
         (Format::Raw, _) => Ok(enc.btf.to_bytes()),
-        (Format::Elf, None) => enc.btf.to_elf(enc.arch),
-        (Format::Elf, Some(d)) => d.split.to_elf_with_base(enc.arch),
+        (Format::Elf, None) => enc
+            .btf
+            .to_elf_with_build_id(enc.arch, enc.build_id.as_deref()),
+        (Format::Elf, Some(d)) => d.split.to_elf_with_base(enc.arch, enc.build_id.as_deref()),
     }
     .with_context(|| format!("{}: cannot build ELF", a.output.display()))?;
     target.write(&bytes)?;

@@ -184,6 +184,12 @@ fn has_btf_marker(path: &Path) -> PathBuf {
     path.with_extension("hasbtf")
 }
 
+/// `DIR/<uname -r>.buildid`, the kernel's GNU build-id in hex (one line), for the
+/// `.btf` path `path`: `corepack build` puts it in the kernel's bundle entry.
+fn build_id_file(path: &Path) -> PathBuf {
+    path.with_extension("buildid")
+}
+
 /// Runs `btfgen fetch`.
 pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     if a.list_distros {
@@ -620,6 +626,12 @@ fn fetch_one(
     let btf = enc.btf.to_bytes();
     let dir = job.path.parent().expect("DIR/ID/VERSION/ARCH/FILE");
     std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
+    // The kernel's identity before its BTF: a kernel whose BTF is there (what the skip
+    // check looks for) has its build-id file too, when its vmlinux has a build-id.
+    if let Some(id) = &enc.build_id {
+        let line = format!("{}\n", btfgen::digest::hex(id));
+        write_atomic(&build_id_file(&job.path), line.as_bytes())?;
+    }
     let bytes = if s.tar_xz {
         let name = job.path.file_name().expect("file name");
         let data = tar_xz(&name.to_string_lossy(), &btf)?;

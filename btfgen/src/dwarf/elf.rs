@@ -45,6 +45,9 @@ pub(crate) struct ElfInput<'data> {
     pub arch: object::Architecture,
     /// The file already carries a `.BTF` section.
     pub has_btf: bool,
+    /// Its GNU build-id (the `NT_GNU_BUILD_ID` note), when it has a readable one of 1 to
+    /// [`crate::btf::MAX_BUILD_ID`] bytes.
+    pub build_id: Option<Vec<u8>>,
     sections: HashMap<gimli::SectionId, Cow<'data, [u8]>>,
     /// Names of `STT_FUNC` symbols.
     pub functions: HashSet<&'data [u8]>,
@@ -148,6 +151,13 @@ impl<'data> ElfInput<'data> {
             endian,
             arch: file.architecture(),
             has_btf: file.section_by_name(".BTF").is_some(),
+            // An unreadable note is no build-id, not a reason to refuse the DWARF.
+            build_id: file
+                .build_id()
+                .ok()
+                .flatten()
+                .filter(|id| (1..=crate::btf::MAX_BUILD_ID).contains(&id.len()))
+                .map(<[u8]>::to_vec),
             sections,
             functions,
             percpu,

@@ -50,6 +50,8 @@ pub struct Encoded {
     pub arch: object::Architecture,
     /// The input already had a `.BTF` section (it was encoded from DWARF regardless).
     pub had_btf: bool,
+    /// The input's GNU build-id (a vmlinux's `NT_GNU_BUILD_ID` note), if it has one.
+    pub build_id: Option<Vec<u8>>,
     /// Compilation units read.
     pub units: usize,
     /// Functions left out because their prototypes differ between units or a
@@ -85,6 +87,7 @@ pub fn encode(data: &[u8], opts: &Options) -> Result<Encoded, EncodeError> {
     };
     Ok(Encoded {
         had_btf: input.has_btf,
+        build_id: input.build_id.clone(),
         arch: input.arch,
         units: headers.len(),
         inconsistent_funcs: btf.1,

@@ -5,7 +5,17 @@ use std::collections::BTreeMap;
 
 use btfgen::json::quote as json_str;
 use btfgen::text::escape;
+use corepack::notes::to_hex;
 use corepack::Bundle;
+
+/// A build-id as a JSON string of hex, or `null` when unknown (empty).
+pub(super) fn build_id_json(id: &[u8]) -> String {
+    if id.is_empty() {
+        "null".into()
+    } else {
+        format!("\"{}\"", to_hex(id))
+    }
+}
 
 /// Prints what the bundle holds, as text or one JSON object.
 pub(super) fn inspect(bytes: &[u8], json: bool) -> anyhow::Result<()> {
@@ -47,11 +57,12 @@ pub(super) fn inspect(bytes: &[u8], json: bool) -> anyhow::Result<()> {
             .map(|e| {
                 let bl = &b.blobs()[e.blob as usize];
                 format!(
-                    "{{\"arch\":{},\"uname\":{},\"id\":{},\"version_id\":{},\"blob\":{},\"raw_bytes\":{},\"stored_bytes\":{},\"codec\":\"{}\"}}",
+                    "{{\"arch\":{},\"uname\":{},\"id\":{},\"version_id\":{},\"build_id\":{},\"blob\":{},\"raw_bytes\":{},\"stored_bytes\":{},\"codec\":\"{}\"}}",
                     json_str(&e.kernel.arch),
                     json_str(&e.kernel.uname),
                     json_str(&e.kernel.os_id),
                     json_str(&e.kernel.version_id),
+                    build_id_json(&e.build_id),
                     e.blob,
                     bl.raw_len,
                     bl.stored_len,
@@ -95,11 +106,16 @@ pub(super) fn inspect(bytes: &[u8], json: bool) -> anyhow::Result<()> {
     for e in b.entries() {
         let bl = &b.blobs()[e.blob as usize];
         println!(
-            "kernel    {} {} {} {} blob {} ({} bytes, {} stored as {})",
+            "kernel    {} {} {} {}{} blob {} ({} bytes, {} stored as {})",
             escape(&e.kernel.os_id),
             escape(&e.kernel.version_id),
             escape(&e.kernel.arch),
             escape(&e.kernel.uname),
+            if e.build_id.is_empty() {
+                String::new()
+            } else {
+                format!(" build-id {}", to_hex(&e.build_id))
+            },
             e.blob,
             bl.raw_len,
             bl.stored_len,

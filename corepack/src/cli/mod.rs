@@ -1,9 +1,11 @@
-//! The `corepack` command line: build, inspect, verify and trace.
+//! The `corepack` command line: build, inspect, verify, select and trace.
 
 mod inspect;
+mod select;
 mod trace;
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use btfgen::output::Inputs;
@@ -56,6 +58,10 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Choose the BTF for this kernel (or an injected one) and write it for a loader.
+    /// Exit status: 0 the BTF to use is in -o, 3 the kernel's own BTF suffices (nothing
+    /// written), 1 no BTF for this kernel, 2 an error.
+    Select(select::SelectArgs),
     /// Trace execs with the bundled BPF program, its BTF chosen for this kernel.
     Trace(trace::TraceArgs),
     /// Check every blob; with --object, also that every blob resolves every relocation.
@@ -80,9 +86,10 @@ fn with_tracer(mut objects: Vec<Object>, tracer: bool) -> anyhow::Result<Vec<Obj
     Ok(objects)
 }
 
-/// Runs one subcommand.
-pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs one subcommand; `select` reports its own errors and has its own statuses.
+pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.cmd {
+        Cmd::Select(args) => return Ok(select::select(args)),
         Cmd::Build {
             objects,
             tracer,
@@ -163,5 +170,5 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,4 +1,4 @@
-//! The `.corepack` file format, version 3. The normative description is `FORMAT.md`.
+//! The `.corepack` file format, version 4 (version 3 read too). The normative description is `FORMAT.md`.
 //!
 //! Layout (integers in the header little-endian; the manifest is LEB128, see [`wire`]):
 //!
@@ -30,8 +30,11 @@ pub use write::{BuildStats, BundleBuilder};
 
 /// The first eight bytes of every bundle.
 pub const MAGIC: [u8; 8] = *b"COREPACK";
-/// The format version this library reads and writes.
-pub const FORMAT_VERSION: u16 = 3;
+/// The newest format version this library reads and writes (4: entries may carry a GNU
+/// build-id). A bundle none of whose entries has a build-id is written as version 3.
+pub const FORMAT_VERSION: u16 = 4;
+/// The oldest format version this library reads (3: no build-ids).
+pub const OLDEST_FORMAT_VERSION: u16 = 3;
 /// Size of the fixed header.
 pub const HEADER_LEN: usize = 28;
 /// Bytes of a check: the first bytes of a SHA-256.
@@ -70,8 +73,9 @@ pub enum BundleError {
     /// The first eight bytes are not [`MAGIC`]; holds the eight bytes found.
     #[error("not a corepack bundle: bad magic {}", hex(.0))]
     BadMagic([u8; 8]),
-    /// The header's version is not [`FORMAT_VERSION`] (older and newer bundles alike).
-    #[error("unsupported corepack format version {found} (this reader supports {FORMAT_VERSION})")]
+    /// The header's version is not [`OLDEST_FORMAT_VERSION`] to [`FORMAT_VERSION`]
+    /// (older and newer bundles alike).
+    #[error("unsupported corepack format version {found} (this reader supports {OLDEST_FORMAT_VERSION} to {FORMAT_VERSION})")]
     UnsupportedVersion {
         /// The version the header states.
         found: u16,
@@ -91,7 +95,7 @@ pub enum BundleError {
     /// The file goes on after the last blob; holds the number of extra bytes.
     #[error("bundle has {0} trailing bytes after the last blob")]
     TrailingBytes(u64),
-    /// The header's flags field is not zero (version 3 defines no flags).
+    /// The header's flags field is not zero (versions 3 and 4 define no flags).
     #[error("nonzero flags in the header")]
     Flags,
     /// The stored (compressed) manifest does not hash to the header's check.
@@ -159,7 +163,8 @@ pub enum BundleError {
     #[error("blob {0} does not decode to what was added (a writer bug; nothing was written)")]
     RoundTrip(usize),
     /// The builder was given more than the format holds; names what (`blob` over
-    /// [`MAX_RAW_BLOB`], `blob count` over `u32`, `manifest` over [`MAX_RAW_MANIFEST`]
+    /// [`MAX_RAW_BLOB`], `blob count` over `u32`, `build-id` over
+    /// [`crate::notes::MAX_BUILD_ID`], `manifest` over [`MAX_RAW_MANIFEST`]
     /// or `u32` compressed).
     #[error("{0} too large for the format")]
     TooLarge(&'static str),
@@ -215,6 +220,15 @@ impl KernelId {
     }
 }
 
+/// ` build-id HEX` for a known build-id, nothing for an unknown (empty) one.
+pub(crate) fn build_id_suffix(build_id: &[u8]) -> String {
+    if build_id.is_empty() {
+        String::new()
+    } else {
+        format!(" build-id {}", hex(build_id))
+    }
+}
+
 /// One kernel entry of the manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -222,6 +236,10 @@ pub struct Entry {
     pub kernel: KernelId,
     /// Index into [`Bundle::blobs`].
     pub blob: u32,
+    /// The kernel's GNU build-id (its vmlinux's `NT_GNU_BUILD_ID` note, as
+    /// `/sys/kernel/notes` shows it on that kernel); empty when unknown (always in a
+    /// version 3 bundle).
+    pub build_id: Vec<u8>,
 }
 
 /// A BPF object the bundle was minimized for.

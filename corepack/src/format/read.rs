@@ -8,6 +8,7 @@ use super::codec::{patch, zstd_decompress, Codec};
 use super::columns;
 use super::wire::Reader;
 use super::*;
+use crate::notes::MAX_BUILD_ID;
 
 /// A validated bundle, borrowing its bytes.
 #[derive(Debug, Clone)]
@@ -71,7 +72,7 @@ impl<'a> Bundle<'a> {
         need(bytes, 0, HEADER_LEN as u64, "header")?;
         let h = &bytes[..HEADER_LEN];
         let version = u16::from_le_bytes([h[8], h[9]]);
-        if version != FORMAT_VERSION {
+        if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&version) {
             return Err(BundleError::UnsupportedVersion { found: version });
         }
         if h[10..12] != [0, 0] {
@@ -173,7 +174,7 @@ impl<'a> Bundle<'a> {
                 r.str("distro version id")?,
             ));
         }
-        let n = r.count("entry count", 4)?;
+        let n = r.count("entry count", if version >= 4 { 5 } else { 4 })?;
         let mut entries: Vec<Entry> = Vec::with_capacity(n);
         let mut seen = HashSet::with_capacity(n);
         for entry in 0..n {
@@ -186,6 +187,17 @@ impl<'a> Bundle<'a> {
             })?;
             let uname = format!("{prefix}{}", r.str("entry uname")?);
             let blob = r.uint("entry blob")?;
+            let build_id = if version >= 4 {
+                let at = r.uint("entry build-id length")?;
+                if at as usize > MAX_BUILD_ID {
+                    return Err(BundleError::Manifest(format!(
+                        "entry {entry}: build-id of {at} bytes (at most {MAX_BUILD_ID})"
+                    )));
+                }
+                r.take(at as usize, "entry build-id")?.to_vec()
+            } else {
+                Vec::new()
+            };
             if blob >= blobs.len() as u64 {
                 return Err(BundleError::BlobIndex {
                     entry,
@@ -199,14 +211,16 @@ impl<'a> Bundle<'a> {
                 os_id,
                 version_id,
             };
-            if !seen.insert(kernel.clone()) {
+            if !seen.insert((kernel.clone(), build_id.clone())) {
                 return Err(BundleError::Manifest(format!(
-                    "entry {entry} repeats kernel {kernel}"
+                    "entry {entry} repeats kernel {kernel}{}",
+                    build_id_suffix(&build_id)
                 )));
             }
             entries.push(Entry {
                 kernel,
                 blob: blob as u32,
+                build_id,
             });
         }
         r.finish()?;
@@ -284,6 +298,15 @@ impl<'a> Bundle<'a> {
             });
         }
         Ok(raw)
+    }
+
+    /// The entries whose kernel has this GNU build-id (none for an empty one).
+    pub fn find_build_id(&self, build_id: &[u8]) -> impl Iterator<Item = (usize, &Entry)> + '_ {
+        let want = build_id.to_vec();
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(move |(_, e)| !want.is_empty() && e.build_id == want)
     }
 
     /// The entry for exactly this kernel, if the bundle has one.

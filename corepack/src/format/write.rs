@@ -110,14 +110,35 @@ impl BundleBuilder {
     /// Adds one kernel's BTF. Returns the blob index (shared with earlier identical BTF).
     /// A kernel given twice is an error.
     pub fn add_kernel(&mut self, kernel: KernelId, btf: &[u8]) -> Result<u32, BundleError> {
+        self.add_kernel_with_build_id(kernel, &[], btf)
+    }
+
+    /// Adds one kernel's BTF with its GNU build-id (empty: unknown). Two entries may
+    /// share a kernel id if their build-ids differ (a kernel rebuilt under the same
+    /// name); the same kernel id and build-id twice is an error, as is a build-id longer
+    /// than [`crate::notes::MAX_BUILD_ID`].
+    pub fn add_kernel_with_build_id(
+        &mut self,
+        kernel: KernelId,
+        build_id: &[u8],
+        btf: &[u8],
+    ) -> Result<u32, BundleError> {
         let kernel = KernelId {
             arch: normalize_arch(&kernel.arch),
             ..kernel
         };
-        if self.entries.iter().any(|e| e.kernel == kernel) {
+        if self
+            .entries
+            .iter()
+            .any(|e| e.kernel == kernel && e.build_id == build_id)
+        {
             return Err(BundleError::Manifest(format!(
-                "kernel {kernel} added twice"
+                "kernel {kernel}{} added twice",
+                build_id_suffix(build_id)
             )));
+        }
+        if build_id.len() > crate::notes::MAX_BUILD_ID {
+            return Err(BundleError::TooLarge("build-id"));
         }
         if btf.len() as u64 > MAX_RAW_BLOB {
             return Err(BundleError::TooLarge("blob"));
@@ -133,7 +154,11 @@ impl BundleBuilder {
                 i
             }
         };
-        self.entries.push(Entry { kernel, blob });
+        self.entries.push(Entry {
+            kernel,
+            blob,
+            build_id: build_id.to_vec(),
+        });
         Ok(blob)
     }
 
@@ -247,6 +272,13 @@ impl BundleBuilder {
         }
         // Kernel names front-coded: the bytes shared with the previous entry's name, then
         // the rest (consecutive names share most of theirs).
+        // Version 4 only when some entry has a build-id: other bundles stay readable by
+        // version 3 readers.
+        let version = if self.entries.iter().any(|e| !e.build_id.is_empty()) {
+            FORMAT_VERSION
+        } else {
+            OLDEST_FORMAT_VERSION
+        };
         m.uint(self.entries.len() as u64);
         let mut prev = "";
         for (e, g) in self.entries.iter().zip(group_of) {
@@ -256,6 +288,10 @@ impl BundleBuilder {
             m.uint(shared as u64);
             m.str(&name[shared..]);
             m.uint(e.blob as u64);
+            if version >= 4 {
+                m.uint(e.build_id.len() as u64);
+                m.bytes(&e.build_id);
+            }
             prev = name;
         }
         let m = m.0;
@@ -267,7 +303,7 @@ impl BundleBuilder {
         let manifest_len = u32::try_from(m.len()).map_err(|_| BundleError::TooLarge("manifest"))?;
         let mut out = Vec::with_capacity(HEADER_LEN + m.len() + data.len());
         out.extend_from_slice(&MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&version.to_le_bytes());
         out.extend_from_slice(&0u16.to_le_bytes());
         out.extend_from_slice(&manifest_len.to_le_bytes());
         out.extend_from_slice(&manifest_raw_len.to_le_bytes());
