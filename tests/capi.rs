@@ -185,6 +185,7 @@ fn rust_expectation(c: &Case, path: &Path) -> Result<(Vec<String>, Vec<u8>), Str
         uname: c.uname.into(),
         arch: c.arch.into(),
         os_release: c.os_release.map(str::to_string),
+        build_id: Vec::new(),
     };
     let policy: SourcePolicy = c.policy.parse().unwrap();
     match select_with(&policy, &env, Some(&bundle)) {
