@@ -252,6 +252,65 @@ fn split_btf_without_base_asks_for_it() {
     }
 }
 
+/// A module with a distilled base (`--distill`) read without `--base`: `dump` lists it
+/// on its distilled base, but check, min and diff refuse it, since the distilled base's
+/// structs have no members to relocate against, minimize or compare (before, `min`
+/// wrote a 25-byte BTF and exited 0).
+#[test]
+fn distilled_module_without_base_asks_for_it() {
+    let inp = Inputs::new();
+    let module = inp.path("distilled.o");
+    let base = inp.path("base.btf");
+    let demo_o = fixtures_dir().join("demo.o");
+    let o = btfgen([
+        s(&demo_o),
+        "--base",
+        s(&base),
+        "--distill",
+        "--format",
+        "elf",
+        "-o",
+        s(&module),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = btfgen(["dump", s(&module)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let obj = fixtures_dir().join("demo.bpf.o");
+    let out = inp.path("distilled.out");
+    let demo = inp.path("demo.btf");
+    let want = |flag: &str| {
+        format!(
+            "btfgen: error: {}: a module with a distilled base (.BTF.base), which holds no \
+             members: give its kernel's BTF with {flag} BASE",
+            module.display()
+        )
+    };
+    for (what, args, code, flag) in [
+        (
+            "check",
+            vec!["check", s(&obj), "--btf", s(&module)],
+            2,
+            "--base",
+        ),
+        (
+            "min",
+            vec!["min", "--btf", s(&module), s(&obj), "-o", s(&out)],
+            1,
+            "--base",
+        ),
+        ("diff", vec!["diff", s(&demo), s(&module)], 2, "--base-b"),
+    ] {
+        let o = btfgen(&args);
+        says(
+            &format!("{what} of a distilled module"),
+            &o,
+            code,
+            Some(&out),
+            &want(flag),
+        );
+    }
+}
+
 /// `check`: read errors on stderr with exit 2, the table on stdout only for the
 /// kernels read; relocation failures alone exit 1 with nothing on stderr.
 #[test]

@@ -244,6 +244,16 @@ impl Btf {
         }
     }
 
+    /// Whether `data` is an ELF file with a `.BTF.base` section: a module whose BTF is
+    /// split on its distilled base, which names the base types it uses but holds none
+    /// of their members. Read alone it lists the module's types; relocations, minimized
+    /// BTF and diffs need the kernel's own BTF as its base.
+    pub fn has_distilled_base(data: &[u8]) -> bool {
+        data.starts_with(b"\x7fELF")
+            && object::File::parse(data)
+                .is_ok_and(|f| f.section_by_name(DISTILLED_BASE_SECTION).is_some())
+    }
+
     /// Reads a file holding raw BTF or an ELF file with a `.BTF` section
     /// (`/sys/kernel/btf/vmlinux` is raw BTF), or an archive of one
     /// (`<uname -r>.btf.tar.xz`, see [`Btf::from_any_bytes`]); one that is not a regular

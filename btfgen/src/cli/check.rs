@@ -77,10 +77,15 @@ pub(super) fn read_base(base: &Option<PathBuf>) -> anyhow::Result<Option<Arc<Btf
 /// type has (the CO-RE engine, min and diff walk references). `flag` is the option
 /// that gives the base, named when the BTF looks split ([`base_hint`]).
 pub(super) fn read_kernel(path: &Path, base: &Option<Arc<Btf>>, flag: &str) -> anyhow::Result<Btf> {
-    let r = match base {
-        Some(b) => Btf::from_split_file(path, b.clone()),
-        None => Btf::from_file(path),
-    };
+    let data = btfgen::input::read(path, btfgen::input::MAX_BTF_STREAM)
+        .with_context(|| format!("{}", path.display()))?;
+    if base.is_none() && Btf::has_distilled_base(&data) {
+        anyhow::bail!(
+            "{}: a module with a distilled base (.BTF.base), which holds no members: give its kernel's BTF with {flag} BASE",
+            path.display()
+        );
+    }
+    let r = Btf::from_any_bytes(&data, base.clone());
     r.and_then(|b| check_reference_loops(&b).map(|()| b))
         .map_err(|e| base_hint(e, flag))
         .with_context(|| format!("{}", path.display()))
