@@ -19,7 +19,7 @@ use btfgen::fetch::{self as fetch_mod, Client, HttpError};
 use btfgen::fetch::{Catalog, Entry, Mirror};
 use btfgen_tests::repo_fixtures::*;
 use btfgen_tests::repo_server::{
-    compress, file_digest, repomd_xml, sha256, write, yum_repo, Server,
+    compress, fetch_list, file_digest, repomd_xml, sha256, write, yum_repo, Server,
 };
 use btfgen_tests::{btfgen, demo_vmlinux, require_tool, run_ok, DemoVmlinux, Work};
 
@@ -293,22 +293,9 @@ fn fetch_list_command() {
     );
     let server = Server::start(work.dir());
     let mirror = format!("{}/repo", server.base);
+    let out = out_dir.to_str().unwrap();
     let run = |extra: &[&str]| {
-        let mut args = vec![
-            "fetch",
-            "--list",
-            "test-1",
-            "--arch",
-            "x86_64",
-            "--catalog",
-            cat.to_str().unwrap(),
-            "--mirror",
-            &mirror,
-            "-o",
-            out_dir.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        let out = btfgen(&args);
+        let out = fetch_list(&cat, &mirror, &[&["-o", out], extra].concat());
         assert!(
             out.status.success(),
             "{}",

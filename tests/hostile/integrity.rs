@@ -12,26 +12,13 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use btfgen_tests::repo_fixtures::{primary_xml, CENTOS_RPMS};
-use btfgen_tests::repo_server::{file_digest, repomd_xml, write, Server, YUM_TEST_CATALOG};
+use btfgen_tests::repo_server::{
+    fetch_list, file_digest, repomd_xml, write, Server, YUM_TEST_CATALOG,
+};
 use btfgen_tests::{btfgen, corepack_bin, Work};
 use corepack::{BundleBuilder, Environment, KernelId};
 
 use super::{bpf_object, cyclic_btfs, dump_args, refused, Blob, Inputs, PTR, STRINGS};
-
-/// `btfgen fetch --list test-1` against the repository at `mirror`.
-fn fetch_list(catalog: &Path, mirror: &str) -> Output {
-    btfgen([
-        "fetch",
-        "--list",
-        "test-1",
-        "--arch",
-        "x86_64",
-        "--catalog",
-        catalog.to_str().unwrap(),
-        "--mirror",
-        mirror,
-    ])
-}
 
 #[test]
 fn yum_sha1_repository_with_a_tampered_primary_is_refused() {
@@ -53,7 +40,7 @@ fn yum_sha1_repository_with_a_tampered_primary_is_refused() {
     let mirror = format!("{}/repo/", server.base);
 
     // As published: listed.
-    let o = fetch_list(&catalog, &mirror);
+    let o = fetch_list(&catalog, &mirror, &[]);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(stdout.contains("3.10.0-1160.119.1.el7.x86_64"), "{stdout}");
@@ -65,7 +52,7 @@ fn yum_sha1_repository_with_a_tampered_primary_is_refused() {
     assert_eq!(tampered.len(), text.len());
     fs::write(&primary, tampered).unwrap();
     let got = file_digest("sha1sum", &primary);
-    let o = fetch_list(&catalog, &mirror);
+    let o = fetch_list(&catalog, &mirror, &[]);
     refused("fetch --list, tampered sha1 primary", &o, None);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -82,7 +69,7 @@ fn yum_sha1_repository_with_a_tampered_primary_is_refused() {
         &repo.join("repodata/repomd.xml"),
         &repomd_xml("repodata/abc-primary.xml", "sha3-256", &sha1, size),
     );
-    let o = fetch_list(&catalog, &mirror);
+    let o = fetch_list(&catalog, &mirror, &[]);
     refused("fetch --list, unknown checksum type", &o, None);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(

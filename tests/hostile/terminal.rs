@@ -11,7 +11,7 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use btfgen_tests::repo_server::{write, Server, YUM_TEST_CATALOG};
+use btfgen_tests::repo_server::{fetch_list, write, Server, YUM_TEST_CATALOG};
 use btfgen_tests::{btfgen, fixtures_dir, Work};
 
 use super::{corepack_bin, deb, refused, rpm, Inputs};
@@ -278,23 +278,8 @@ fn repository_metadata_in_fetch_list() {
     fs::write(&cat, YUM_TEST_CATALOG).unwrap();
     let out_dir = work.path("out");
     let mirror = format!("{}/repo", server.base);
-    let run = |extra: &[&str]| {
-        let mut args = vec![
-            "fetch",
-            "--list",
-            "test-1",
-            "--arch",
-            "x86_64",
-            "--catalog",
-            cat.to_str().unwrap(),
-            "--mirror",
-            &mirror,
-            "-o",
-            out_dir.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        btfgen(&args)
-    };
+    let out = out_dir.to_str().unwrap();
+    let run = |extra: &[&str]| fetch_list(&cat, &mirror, &[&["-o", out], extra].concat());
     let o = run(&[]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     both_clean("fetch --list", &o);

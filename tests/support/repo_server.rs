@@ -240,3 +240,21 @@ pub fn yum_repo(dir: &Path, pkgs: &[Rpm], kind: &str) {
 /// A catalog with the one entry `test-1`: x86_64 kernel-debuginfo from a yum
 /// repository (point it at a [`Server`] with `--mirror`).
 pub const YUM_TEST_CATALOG: &str = "[[kernel]]\nname = \"test-1\"\narch = \"x86_64\"\nrepo_type = \"yum\"\nrepos = [\"https://unused.invalid/\"]\npackages = [\"kernel-debuginfo\"]\nuname = \"{version}-{release}.{arch}\"\nvmlinux = \"usr/lib/debug/lib/modules/{uname}/vmlinux\"\n";
+
+/// Runs `btfgen fetch --list test-1 --arch x86_64 --catalog CATALOG --mirror MIRROR`
+/// followed by `extra` (the catalog's entry `test-1`, as in [`YUM_TEST_CATALOG`]).
+pub fn fetch_list(catalog: &Path, mirror: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "fetch",
+        "--list",
+        "test-1",
+        "--arch",
+        "x86_64",
+        "--catalog",
+        catalog.to_str().unwrap(),
+        "--mirror",
+        mirror,
+    ];
+    args.extend_from_slice(extra);
+    crate::btfgen(&args)
+}
