@@ -9,7 +9,7 @@
 use std::ffi::OsStr;
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use btfgen_tests::repo_fixtures::{primary_xml, CENTOS_RPMS};
 use btfgen_tests::repo_server::{
