@@ -34,12 +34,20 @@ pub(crate) struct FuncSymbols<'a> {
 }
 
 impl<'a> FuncSymbols<'a> {
-    /// The symbols of a file with these `STT_FUNC` names, for this machine.
-    pub(crate) fn new(names: &HashSet<&'a [u8]>, arch: object::Architecture) -> Self {
-        let clones = names
-            .iter()
-            .filter_map(|n| Some(&n[..memchr::memchr(b'.', n)?]))
-            .collect();
+    /// The symbols of a file with these `STT_FUNC` names, for this machine; clones
+    /// make their function a candidate only with `optimized` (pahole's `optimized_func`).
+    pub(crate) fn new(
+        names: &HashSet<&'a [u8]>,
+        arch: object::Architecture,
+        optimized: bool,
+    ) -> Self {
+        let clones = match optimized {
+            true => names
+                .iter()
+                .filter_map(|n| Some(&n[..memchr::memchr(b'.', n)?]))
+                .collect(),
+            false => HashSet::new(),
+        };
         FuncSymbols {
             names: names.clone(),
             clones,
