@@ -49,8 +49,11 @@ pub enum FeatureError {
     Unsupported(String),
 }
 
+/// The switch of one feature in [`Features`].
+type Field = fn(&mut Features) -> &mut bool;
+
 /// Feature names with their field, in pahole's order; `true` for the default set.
-const TABLE: [(&str, fn(&mut Features) -> &mut bool, bool); 10] = [
+const TABLE: [(&str, Field, bool); 10] = [
     ("encode_force", |f| &mut f.encode_force, true),
     ("var", |f| &mut f.var, true),
     ("float", |f| &mut f.float, true),
