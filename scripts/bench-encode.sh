@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 runs=${RUNS:-5}
 command -v pahole >/dev/null || { echo "bench-encode: pahole missing: apt-get install dwarves" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "bench-encode: /usr/bin/time missing: apt-get install time" >&2; exit 1; }
-trixie=$(scripts/trixie.sh)
+trixie=$(bash scripts/trixie.sh)
 pahole130=$trixie/pahole
 cargo build --release -q -p btfgen -p btfgen-tests
 bin=$(mktemp -d)
