@@ -48,6 +48,8 @@ pub(crate) struct ElfInput<'data> {
     sections: HashMap<gimli::SectionId, Cow<'data, [u8]>>,
     /// Names of `STT_FUNC` symbols.
     pub functions: HashSet<&'data [u8]>,
+    /// The same names in symbol-table order, repeats included.
+    pub function_order: Vec<&'data [u8]>,
     /// Address range of the per-CPU section, in the address space DWARF uses.
     pub percpu: Option<(u64, u64)>,
     /// Per-CPU variable symbols keyed by offset in the section (non-zero size only).
@@ -106,6 +108,7 @@ impl<'data> ElfInput<'data> {
         }
 
         let mut functions = HashSet::new();
+        let mut function_order = Vec::new();
         let percpu_section = file.section_by_name(PERCPU_SECTION);
         let percpu_index = percpu_section.as_ref().map(|s| s.index());
         let percpu = percpu_section.as_ref().map(|s| {
@@ -122,6 +125,7 @@ impl<'data> ElfInput<'data> {
             match sym.kind() {
                 SymbolKind::Text => {
                     functions.insert(name);
+                    function_order.push(name);
                 }
                 SymbolKind::Data if sym.size() > 0 && sym.section_index() == percpu_index => {
                     let section_start = percpu_section.as_ref().map_or(0, |s| s.address());
@@ -150,6 +154,7 @@ impl<'data> ElfInput<'data> {
             has_btf: file.section_by_name(".BTF").is_some(),
             sections,
             functions,
+            function_order,
             percpu,
             percpu_syms,
         })

@@ -74,7 +74,12 @@ pub fn encode(data: &[u8], opts: &Options) -> Result<Encoded, EncodeError> {
     }
     let info_len = input.section(gimli::SectionId::DebugInfo).len() as u64;
     let funcs = Funcs {
-        symbols: FuncSymbols::new(&input.functions, input.arch, opts.features.optimized_func),
+        symbols: FuncSymbols::new(
+            &input.functions,
+            &input.function_order,
+            input.arch,
+            opts.features.optimized_func,
+        ),
         // pahole tags kfuncs only with decl tags on as well.
         kfuncs: if opts.features.decl_tag_kfuncs && opts.features.decl_tag {
             kfuncs::collect(data, &input.functions)

@@ -144,8 +144,10 @@ impl Dw {
         .expect("sections load");
         let functions: HashSet<&[u8]> = self.functions.iter().map(|f| f.as_bytes()).collect();
         let big = self.endian == RunTimeEndian::Big;
+        let order: Vec<&[u8]> = self.functions.iter().map(|f| f.as_bytes()).collect();
         let symbols = FuncSymbols::new(
             &functions,
+            &order,
             object::Architecture::X86_64,
             self.opts.features.optimized_func,
         );
