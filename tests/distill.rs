@@ -83,6 +83,18 @@ fn module_distilled_as_pahole_1_30_and_relocated_as_libbpf_1_5() {
         &ours,
         &["--base", &path(&vmlinux), "--distill", "--format", "elf"],
     );
+    // pahole's spelling of the same request gives the same file.
+    let spelled = work.path("spelled.ko");
+    let features = "--btf_features=default,distilled_base";
+    btfgen_ok(
+        &module,
+        &spelled,
+        &["--base", &path(&vmlinux), features, "--format", "elf"],
+    );
+    assert!(
+        std::fs::read(&spelled).expect("read") == std::fs::read(&ours).expect("read"),
+        "{features} differs from --distill"
+    );
     let theirs = work.path("theirs.ko");
     std::fs::copy(&module, &theirs).expect("copy the module");
     run_ok(

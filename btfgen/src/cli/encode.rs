@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use btfgen::btf::{self, Btf};
-use btfgen::dwarf::{self, Options};
+use btfgen::dwarf::{self, Features, Options};
 use btfgen::input::{self, Input};
 use btfgen::package;
 use btfgen::text::{escape, escape_path};
@@ -51,15 +51,34 @@ pub(super) struct Args {
     /// can relocate the module onto another build of the same kernel.
     #[arg(long, requires = "base")]
     distill: bool,
+    /// pahole's BTF features to apply, comma-separated: `default` (pahole 1.30's,
+    /// as kernel builds ask for; the default), `all`, `+LIST` (default and LIST), or
+    /// names: encode_force, var, float, decl_tag, type_tag, enum64, optimized_func,
+    /// consistent_func, decl_tag_kfuncs, reproducible_build, distilled_base (as
+    /// --distill, with --base only). Unknown names are refused.
+    #[arg(long, visible_alias = "btf_features", value_name = "LIST")]
+    btf_features: Option<String>,
     /// Do not emit FUNC and FUNC_PROTO for functions.
     #[arg(long)]
     no_funcs: bool,
-    /// Do not emit VAR and DATASEC for per-CPU variables.
-    #[arg(long)]
+    /// Do not emit VAR and DATASEC for per-CPU variables (feature `var` off).
+    #[arg(long, visible_alias = "skip_encoding_btf_vars")]
     no_vars: bool,
-    /// Encode floating-point types as INT instead of FLOAT (for kernels before 5.13).
+    /// Encode floating-point types as INT instead of FLOAT, for kernels before 5.13
+    /// (feature `float` off).
     #[arg(long)]
     no_float: bool,
+    /// Encode 64-bit enums as ENUM and no enum as signed, for kernels before 6.0
+    /// (feature `enum64` off).
+    #[arg(long, visible_alias = "skip_encoding_btf_enum64")]
+    no_enum64: bool,
+    /// Emit no TYPE_TAG, for kernels before 5.17 (feature `type_tag` off).
+    #[arg(long, visible_alias = "skip_encoding_btf_type_tag")]
+    no_type_tag: bool,
+    /// Emit no DECL_TAG, kfunc tags included, for kernels before 5.16 (feature
+    /// `decl_tag` off).
+    #[arg(long, visible_alias = "skip_encoding_btf_decl_tag")]
+    no_decl_tag: bool,
     /// Directory for the vmlinux extracted from a package (default: $TMPDIR, else /tmp).
     #[arg(long, value_name = "DIR")]
     tmpdir: Option<PathBuf>,
@@ -68,15 +87,41 @@ pub(super) struct Args {
     verbose: bool,
 }
 
+impl Args {
+    /// The features asked for: the list (default: pahole 1.30's default set), less
+    /// those a `--no-*` switch turns off, whatever the order on the command line.
+    fn features(&self) -> anyhow::Result<Features> {
+        let mut f = match &self.btf_features {
+            Some(list) => {
+                Features::parse(list).map_err(|e| anyhow::anyhow!("{}", escape(&e.to_string())))?
+            }
+            None => Features::default(),
+        };
+        for (off, feature) in [
+            (self.no_vars, &mut f.var),
+            (self.no_float, &mut f.float),
+            (self.no_enum64, &mut f.enum64),
+            (self.no_type_tag, &mut f.type_tag),
+            (self.no_decl_tag, &mut f.decl_tag),
+        ] {
+            *feature &= !off;
+        }
+        Ok(f)
+    }
+}
+
 /// Inputs at least this large show a progress bar on a terminal.
 const PROGRESS_MIN_BYTES: u64 = 64 << 20;
 
 pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
+    let features = a.features()?;
     let name = a.file.display();
-    if a.distill && matches!(a.format, Format::Raw) {
+    // As in pahole, distilled_base applies to split BTF only: without --base it is idle.
+    let distill = a.distill || (features.distilled_base && a.base.is_some());
+    if distill && matches!(a.format, Format::Raw) {
         anyhow::bail!(
-            "--distill writes .BTF.base beside .BTF in an ELF file: add --format elf (raw BTF has no place for a second blob)"
+            "--distill (feature distilled_base) writes .BTF.base beside .BTF in an ELF file: add --format elf (raw BTF has no place for a second blob)"
         );
     }
     let inputs: Vec<&PathBuf> = std::iter::once(&a.file).chain(&a.base).collect();
@@ -144,8 +189,7 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let opts = Options {
         jobs: a.jobs.unwrap_or(0),
         funcs: !a.no_funcs,
-        vars: !a.no_vars,
-        floats: !a.no_float,
+        features,
         base,
         progress: std::io::stderr().is_terminal() && len >= PROGRESS_MIN_BYTES,
     };
@@ -156,7 +200,7 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
             escape_path(&a.file)
         );
     }
-    let distilled = match a.distill {
+    let distilled = match distill {
         true => Some(btf::distill(&enc.btf).with_context(|| format!("{name}"))?),
         false => None,
     };

@@ -611,11 +611,8 @@ fn fetch_one(
     }
     let opts = dwarf::Options {
         jobs: s.encode_jobs,
-        funcs: true,
-        vars: true,
-        floats: true,
-        base: None,
         progress: false,
+        ..Default::default()
     };
     let enc = dwarf::encode(vmlinux.bytes(), &opts)
         .with_context(|| format!("{}: {}", k.url, vmlinux.member))?;

@@ -51,6 +51,8 @@ pub(crate) struct ElfInput<'data> {
     sections: HashMap<gimli::SectionId, Cow<'data, [u8]>>,
     /// Names of `STT_FUNC` symbols.
     pub functions: HashSet<&'data [u8]>,
+    /// The same names in symbol-table order, repeats included.
+    pub function_order: Vec<&'data [u8]>,
     /// Address range of the per-CPU section, in the address space DWARF uses.
     pub percpu: Option<(u64, u64)>,
     /// Per-CPU variable symbols keyed by offset in the section (non-zero size only).
@@ -109,6 +111,7 @@ impl<'data> ElfInput<'data> {
         }
 
         let mut functions = HashSet::new();
+        let mut function_order = Vec::new();
         let percpu_section = file.section_by_name(PERCPU_SECTION);
         let percpu_index = percpu_section.as_ref().map(|s| s.index());
         let percpu = percpu_section.as_ref().map(|s| {
@@ -125,6 +128,7 @@ impl<'data> ElfInput<'data> {
             match sym.kind() {
                 SymbolKind::Text => {
                     functions.insert(name);
+                    function_order.push(name);
                 }
                 SymbolKind::Data if sym.size() > 0 && sym.section_index() == percpu_index => {
                     let section_start = percpu_section.as_ref().map_or(0, |s| s.address());
@@ -160,6 +164,7 @@ impl<'data> ElfInput<'data> {
                 .map(<[u8]>::to_vec),
             sections,
             functions,
+            function_order,
             percpu,
             percpu_syms,
         })

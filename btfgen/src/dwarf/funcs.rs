@@ -34,14 +34,28 @@ pub(crate) struct FuncSymbols<'a> {
 }
 
 impl<'a> FuncSymbols<'a> {
-    /// The symbols of a file with these `STT_FUNC` names, for this machine.
-    pub(crate) fn new(names: &HashSet<&'a [u8]>, arch: object::Architecture) -> Self {
-        let clones = names
-            .iter()
-            .filter_map(|n| Some(&n[..memchr::memchr(b'.', n)?]))
-            .collect();
+    /// The symbols of a file with these `STT_FUNC` names (`order`: in symbol-table
+    /// order), for this machine; clones make their function a candidate only with
+    /// `optimized` (pahole's `optimized_func`), and without it only the names
+    /// pahole 1.30's lookup finds (see [`pahole_exact_lookup`]).
+    pub(crate) fn new(
+        names: &HashSet<&'a [u8]>,
+        order: &[&'a [u8]],
+        arch: object::Architecture,
+        optimized: bool,
+    ) -> Self {
+        let (names, clones) = match optimized {
+            true => (
+                names.clone(),
+                names
+                    .iter()
+                    .filter_map(|n| Some(&n[..memchr::memchr(b'.', n)?]))
+                    .collect(),
+            ),
+            false => (pahole_exact_lookup(order), HashSet::new()),
+        };
         FuncSymbols {
-            names: names.clone(),
+            names,
             clones,
             registers: super::locations::abi_registers(arch),
         }
@@ -52,6 +66,39 @@ impl<'a> FuncSymbols<'a> {
     pub(crate) fn matches(&self, name: &[u8]) -> bool {
         self.names.contains(name) || self.clones.contains(name)
     }
+}
+
+/// The function names pahole 1.30 finds by exact name: it sorts the `STT_FUNC`
+/// symbols (a stable sort) with a comparison that holds `foo` and `foo.cold` equal
+/// (same length before the first `.`, same bytes there; otherwise whole names), then
+/// binary-searches each name by whole-name comparison, which misses `foo` when a
+/// probe lands on `foo.cold` and `foo` lies after it. With `optimized_func` its
+/// prefix search finds those; without, they are left out.
+fn pahole_exact_lookup<'a>(order: &[&'a [u8]]) -> HashSet<&'a [u8]> {
+    let prefix = |n: &[u8]| memchr::memchr(b'.', n).unwrap_or(n.len());
+    let mut sorted = order.to_vec();
+    sorted.sort_by(|a, b| {
+        let (pa, pb) = (prefix(a), prefix(b));
+        if pa != 0 && pa == pb {
+            a[..pa].cmp(&b[..pb])
+        } else {
+            a.cmp(b)
+        }
+    });
+    let found = |key: &[u8]| {
+        // glibc's bsearch.
+        let (mut l, mut u) = (0, sorted.len());
+        while l < u {
+            let idx = (l + u) / 2;
+            match key.cmp(sorted[idx]) {
+                std::cmp::Ordering::Less => u = idx,
+                std::cmp::Ordering::Greater => l = idx + 1,
+                std::cmp::Ordering::Equal => return true,
+            }
+        }
+        false
+    };
+    order.iter().copied().filter(|n| found(n)).collect()
 }
 
 /// A subprogram DIE as found in one compilation unit.
@@ -310,6 +357,29 @@ mod tests {
         ];
         for (n, (x, y, same)) in table.into_iter().enumerate() {
             assert_eq!(sig(x) == sig(y), same, "case {n}: {} vs {}", sig(x), sig(y));
+        }
+    }
+
+    #[test]
+    fn exact_lookup_misses_what_paholes_search_misses() {
+        // (symbols in symbol-table order, names found)
+        let table: Vec<(&[&str], &[&str])> = vec![
+            (&["b", "a", "c"], &["a", "b", "c"]),
+            // foo.cold and foo compare equal and keep their order; the first probe
+            // (index 1) is foo: found, and foo.cold, searched by its whole name, is
+            // greater than foo: missed.
+            (&["foo.cold", "foo"], &["foo"]),
+            (&["foo", "foo.cold"], &["foo", "foo.cold"]),
+            // The first probe lands on foo.cold, foo is less: searched before it.
+            (&["a", "foo.cold", "foo"], &["a", "foo.cold"]),
+            (&["foo.part.0", "foo.cold", "foo"], &["foo.cold"]),
+            (&["x", "x"], &["x", "x"]),
+            (&[], &[]),
+        ];
+        for (order, want) in table {
+            let order: Vec<&[u8]> = order.iter().map(|s| s.as_bytes()).collect();
+            let want: HashSet<&[u8]> = want.iter().map(|s| s.as_bytes()).collect();
+            assert_eq!(pahole_exact_lookup(&order), want, "{order:?}");
         }
     }
 }

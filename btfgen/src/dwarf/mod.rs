@@ -1,6 +1,6 @@
 //! The DWARF → BTF converter: ELF input (`elf`), per-unit conversion (`convert`, which
 //! reads DIEs with `die`), functions (`funcs`) and per-CPU variables (`vars`),
-//! deduplicated in unit order. `refs`, `error` and `options` hold what they all share;
+//! deduplicated in unit order. `refs`, `error`, `options` and `features` hold what they all share;
 //! imports point one way: this file → `convert` → `die`, `funcs`, `vars` → `refs`,
 //! `error`, `options`.
 //!
@@ -15,6 +15,7 @@ mod convert;
 mod die;
 mod elf;
 mod error;
+mod features;
 mod funcs;
 mod kfuncs;
 mod locations;
@@ -39,7 +40,7 @@ use convert::{Converted, Converter};
 use elf::ElfInput;
 pub use error::EncodeError;
 use funcs::FuncSymbols;
-pub use options::Options;
+pub use options::{FeatureError, Features, Options};
 use refs::R;
 
 /// The result of encoding one ELF file.
@@ -75,8 +76,18 @@ pub fn encode(data: &[u8], opts: &Options) -> Result<Encoded, EncodeError> {
     }
     let info_len = input.section(gimli::SectionId::DebugInfo).len() as u64;
     let funcs = Funcs {
-        symbols: FuncSymbols::new(&input.functions, input.arch),
-        kfuncs: kfuncs::collect(data, &input.functions),
+        symbols: FuncSymbols::new(
+            &input.functions,
+            &input.function_order,
+            input.arch,
+            opts.features.optimized_func,
+        ),
+        // pahole tags kfuncs only with decl tags on as well.
+        kfuncs: if opts.features.decl_tag_kfuncs && opts.features.decl_tag {
+            kfuncs::collect(data, &input.functions)
+        } else {
+            HashMap::new()
+        },
     };
     let btf = match run(&input, &dwarf, &headers, opts, &funcs, false) {
         // A reference into another unit (LTO, dwz): convert all units as one group.
@@ -284,6 +295,8 @@ struct Merge<'a, 'i> {
     funcs: HashMap<&'a [u8], FuncGroup>,
     kfuncs: &'i HashMap<&'a [u8], u32>,
     vars: BTreeMap<u64, VarOut>,
+    /// pahole's `consistent_func`: leave out inconsistent functions.
+    consistent_func: bool,
 }
 
 impl<'a, 'i> Merge<'a, 'i> {
@@ -302,6 +315,7 @@ impl<'a, 'i> Merge<'a, 'i> {
             funcs: HashMap::new(),
             kfuncs,
             vars: BTreeMap::new(),
+            consistent_func: opts.features.consistent_func,
         }
     }
 
@@ -318,7 +332,8 @@ impl<'a, 'i> Merge<'a, 'i> {
             // an unexpected register, or when an instance's prototype differs from
             // the first one's.
             if let Some(g) = self.funcs.get_mut(f.name) {
-                g.consistent &= !f.unexpected_reg && g.signature == f.signature;
+                g.consistent &=
+                    !self.consistent_func || !f.unexpected_reg && g.signature == f.signature;
                 continue;
             }
             let mut str_of = |off: StrOff| {
@@ -348,7 +363,7 @@ impl<'a, 'i> Merge<'a, 'i> {
                     },
                     tags,
                     signature: f.signature,
-                    consistent: !f.unexpected_reg,
+                    consistent: !self.consistent_func || !f.unexpected_reg,
                 },
             );
         }

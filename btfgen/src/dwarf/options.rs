@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+pub use super::features::{FeatureError, Features};
 use crate::btf::Btf;
 
 /// What to encode and how.
@@ -14,11 +15,9 @@ pub struct Options {
     pub jobs: usize,
     /// Emit FUNC + FUNC_PROTO for functions.
     pub funcs: bool,
-    /// Emit VAR + DATASEC for per-CPU variables.
-    pub vars: bool,
-    /// Encode floating-point types as FLOAT (on by default, as kernel builds do);
-    /// otherwise as unsigned INTs of their size, as pahole does without `--btf_gen_floats`.
-    pub floats: bool,
+    /// pahole's BTF features (default: pahole 1.30's `--btf_features=default`, as
+    /// kernel builds use).
+    pub features: Features,
     /// Emit split BTF on this base (kernel modules on vmlinux).
     pub base: Option<Arc<Btf>>,
     /// Draw a progress bar on stderr.
@@ -30,8 +29,7 @@ impl Default for Options {
         Options {
             jobs: 0,
             funcs: true,
-            vars: true,
-            floats: true,
+            features: Features::default(),
             base: None,
             progress: false,
         }

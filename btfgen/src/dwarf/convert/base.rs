@@ -20,7 +20,7 @@ impl<'a> Converter<'a, '_> {
     fn base_type(&mut self, die: &Die<'a>) -> Result<(StrOff, Kind), EncodeError> {
         let bytes = die.byte_size.unwrap_or(0);
         let enc = die.encoding.unwrap_or(0);
-        if self.opts.floats {
+        if self.opts.features.float {
             if enc == dw::DW_ATE_float.0 {
                 if !matches!(bytes, 2 | 4 | 8 | 12 | 16) {
                     return Err(EncodeError::Unsupported(format!(

@@ -1,4 +1,6 @@
-//! Enumerations: ENUM up to 4 bytes, ENUM64 above, and their enumerators.
+//! Enumerations: ENUM up to 4 bytes, ENUM64 above, and their enumerators; without
+//! the `enum64` feature, as pahole's `--skip_encoding_btf_enum64`: every enum an
+//! unsigned ENUM of its own size, values cut to 32 bits.
 
 use super::attrs::{const_int, Die};
 use super::{Converter, Ctx};
@@ -8,8 +10,8 @@ use crate::dwarf::error::EncodeError;
 use crate::dwarf::refs::Lookup;
 
 impl<'a> Converter<'a, '_> {
-    /// A `DW_TAG_enumeration_type`: ENUM, or ENUM64 above 4 bytes (a declaration, with
-    /// no `DW_AT_byte_size`, is an ENUM of 4 bytes).
+    /// A `DW_TAG_enumeration_type`: ENUM, or ENUM64 above 4 bytes with `enum64` (a
+    /// declaration, with no `DW_AT_byte_size`, is an ENUM of 4 bytes).
     #[inline(always)]
     pub(super) fn enumeration(&mut self, key: u32, die: &Die<'a>) -> Ctx {
         let name = self.name(die);
@@ -19,13 +21,14 @@ impl<'a> Converter<'a, '_> {
             signed: false,
             values: Vec::new(),
         };
-        let kind = if size > 4 {
+        let enum64 = size > 4 && self.opts.features.enum64;
+        let kind = if enum64 {
             Kind::Enum64(body)
         } else {
             Kind::Enum(body)
         };
         let idx = self.push(key, Type { name, kind });
-        if size > 4 {
+        if enum64 {
             if let Some(t) = die.ty {
                 self.enum64_base.push((idx, t));
             }
@@ -39,10 +42,12 @@ impl<'a> Converter<'a, '_> {
         if let Ctx::Enum(idx) = parent {
             let name = self.name(die);
             let value = die.const_value.as_ref().map_or(0, const_int);
+            let enum64 = self.opts.features.enum64;
             match self.ty_mut(idx) {
                 Kind::Enum(e) => {
-                    // libbpf's btf__add_enum_value: a negative value makes the enum signed.
-                    e.signed |= value < 0;
+                    // libbpf's btf__add_enum_value: a negative value makes the enum
+                    // signed; without enum64 pahole passes values as u32, never negative.
+                    e.signed |= value < 0 && enum64;
                     e.values.push(Enumerator {
                         name,
                         value: value as i32 as i64,

@@ -263,7 +263,7 @@ impl<'a, 'o> Converter<'a, 'o> {
             dw::DW_TAG_formal_parameter | dw::DW_TAG_unspecified_parameters => {
                 matches!(parent, Ctx::Proto(_) | Ctx::Func(_))
             }
-            dw::DW_TAG_variable => depth == 1 && self.opts.vars,
+            dw::DW_TAG_variable => depth == 1 && self.opts.features.var,
             DW_TAG_LLVM_ANNOTATION => !matches!(parent, Ctx::Other | Ctx::Unit),
             dw::DW_TAG_subprogram => self.opts.funcs,
             dw::DW_TAG_lexical_block

@@ -1,5 +1,6 @@
 //! clang's `DW_TAG_LLVM_annotation`: `btf_type_tag` on pointers becomes TYPE_TAGs,
-//! `btf_decl_tag` on types, members, functions, parameters and variables DECL_TAGs.
+//! `btf_decl_tag` on types, members, functions, parameters and variables DECL_TAGs
+//! (each with its feature, `type_tag` and `decl_tag`, on).
 
 use super::attrs::Die;
 use super::{Converter, Ctx};
@@ -22,8 +23,9 @@ impl<'a> Converter<'a, '_> {
         };
         let value = self.dwarf.attr_string(unit, value)?.slice();
         let value = self.frag.push_bytes(value);
+        let features = self.opts.features;
         match (die.name, parent) {
-            (Some(b"btf_type_tag"), Ctx::Pointer(idx)) => {
+            (Some(b"btf_type_tag"), Ctx::Pointer(idx)) if features.type_tag => {
                 // Each tag is put between the pointer and what it pointed to so far:
                 // the last tag in DWARF order ends up first after the PTR.
                 let Kind::Ptr(target) = self.frag.types()[idx].kind else {
@@ -41,19 +43,25 @@ impl<'a> Converter<'a, '_> {
                 );
                 self.frag.types_mut()[idx].kind = Kind::Ptr(key);
             }
-            (Some(b"btf_decl_tag"), Ctx::Composite(idx) | Ctx::Typedef(idx)) => {
+            (Some(b"btf_decl_tag"), Ctx::Composite(idx) | Ctx::Typedef(idx))
+                if features.decl_tag =>
+            {
                 let target = self.type_keys[idx];
                 self.push_decl_tag(value, target, -1);
             }
-            (Some(b"btf_decl_tag"), Ctx::Member(idx, m)) => {
+            (Some(b"btf_decl_tag"), Ctx::Member(idx, m)) if features.decl_tag => {
                 let target = self.type_keys[idx];
                 self.push_decl_tag(value, target, m as i32);
             }
-            (Some(b"btf_decl_tag"), Ctx::Func(f)) => self.funcs[f].tags.push((value, -1)),
-            (Some(b"btf_decl_tag"), Ctx::FuncParam(f, i)) => {
+            (Some(b"btf_decl_tag"), Ctx::Func(f)) if features.decl_tag => {
+                self.funcs[f].tags.push((value, -1))
+            }
+            (Some(b"btf_decl_tag"), Ctx::FuncParam(f, i)) if features.decl_tag => {
                 self.funcs[f].tags.push((value, i as i32))
             }
-            (Some(b"btf_decl_tag"), Ctx::Var(v)) => self.vars[v].tags.push(value),
+            (Some(b"btf_decl_tag"), Ctx::Var(v)) if features.decl_tag => {
+                self.vars[v].tags.push(value)
+            }
             _ => {}
         }
         Ok(Ctx::Other)

@@ -333,7 +333,7 @@ fn variable_definitions_take_name_type_and_linkage_from_their_declaration() {
 #[test]
 fn without_vars_no_variable_is_read() {
     let mut d = Dw::new(5);
-    d.opts.vars = false;
+    d.opts.features.var = false;
     let i = d.int();
     let root = d.root();
     d.die(

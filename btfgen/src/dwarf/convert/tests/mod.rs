@@ -144,7 +144,13 @@ impl Dw {
         .expect("sections load");
         let functions: HashSet<&[u8]> = self.functions.iter().map(|f| f.as_bytes()).collect();
         let big = self.endian == RunTimeEndian::Big;
-        let symbols = FuncSymbols::new(&functions, object::Architecture::X86_64);
+        let order: Vec<&[u8]> = self.functions.iter().map(|f| f.as_bytes()).collect();
+        let symbols = FuncSymbols::new(
+            &functions,
+            &order,
+            object::Architecture::X86_64,
+            self.opts.features.optimized_func,
+        );
         let mut c = Converter::new(&dwarf, &self.opts, big, &symbols);
         let mut units = dwarf.units();
         while let Some(header) = units.next().expect("unit header") {

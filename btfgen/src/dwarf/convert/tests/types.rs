@@ -126,7 +126,7 @@ fn base_types_become_ints_and_floats() {
 fn without_floats_a_float_is_an_unsigned_int_of_its_size() {
     // pahole without --btf_gen_floats.
     let mut d = Dw::new(5);
-    d.opts.floats = false;
+    d.opts.features.float = false;
     d.base("double", dw::DW_ATE_float, 8);
     let out = d.convert().unwrap();
     assert_eq!(out.named("double").kind, int(8, 0));
