@@ -193,7 +193,11 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
         base,
         progress: std::io::stderr().is_terminal() && len >= PROGRESS_MIN_BYTES,
     };
-    let enc = dwarf::encode(map, &opts).with_context(|| format!("{name}"))?;
+    let enc = match input.map() {
+        Some(m) => dwarf::encode_mapped(m, &opts),
+        None => dwarf::encode(map, &opts),
+    }
+    .with_context(|| format!("{name}"))?;
     if enc.had_btf {
         eprintln!(
             "btfgen: {} already has a .BTF section; encoding its DWARF all the same",
@@ -254,6 +258,15 @@ impl Source {
             Source::Elf(m) => m,
             Source::Read(b) => b,
             Source::Package(v) => v.bytes(),
+        }
+    }
+
+    /// The file map the bytes are, if they are one.
+    fn map(&self) -> Option<&memmap2::Mmap> {
+        match self {
+            Source::Elf(m) => Some(m),
+            Source::Read(_) => None,
+            Source::Package(v) => Some(v.map()),
         }
     }
 }

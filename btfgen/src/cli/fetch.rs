@@ -614,7 +614,7 @@ fn fetch_one(
         progress: false,
         ..Default::default()
     };
-    let enc = dwarf::encode(vmlinux.bytes(), &opts)
+    let enc = dwarf::encode_mapped(vmlinux.map(), &opts)
         .with_context(|| format!("{}: {}", k.url, vmlinux.member))?;
     drop(vmlinux);
     if enc.btf.types().is_empty() {

@@ -20,6 +20,7 @@ mod funcs;
 mod kfuncs;
 mod locations;
 mod options;
+mod pages;
 mod refs;
 #[cfg(test)]
 mod tests;
@@ -41,6 +42,7 @@ use elf::ElfInput;
 pub use error::EncodeError;
 use funcs::FuncSymbols;
 pub use options::{FeatureError, Features, Options};
+use pages::Pages;
 use refs::R;
 
 /// The result of encoding one ELF file.
@@ -62,6 +64,18 @@ pub struct Encoded {
 
 /// Encodes the DWARF of an ELF file (`data`) into deduplicated BTF.
 pub fn encode(data: &[u8], opts: &Options) -> Result<Encoded, EncodeError> {
+    encode_pages(data, opts, Pages::keep())
+}
+
+/// Encodes like [`encode`] an ELF file mapped into memory, and drops the pages of its
+/// `.debug_info` from the map as the units in them are done (they stay in the page
+/// cache): a vmlinux's peak RSS is then mostly the encoder's own memory, not the
+/// 200 MiB of DWARF it read.
+pub fn encode_mapped(map: &memmap2::Mmap, opts: &Options) -> Result<Encoded, EncodeError> {
+    encode_pages(map, opts, Pages::drop_from(map))
+}
+
+fn encode_pages(data: &[u8], opts: &Options, mut pages: Pages) -> Result<Encoded, EncodeError> {
     let input = ElfInput::parse(data)?;
     if input.section(gimli::SectionId::DebugInfo).len() as u64 >= u32::MAX as u64 - 1 {
         return Err(EncodeError::TooLarge);
@@ -89,10 +103,10 @@ pub fn encode(data: &[u8], opts: &Options) -> Result<Encoded, EncodeError> {
             HashMap::new()
         },
     };
-    let btf = match run(&input, &dwarf, &headers, opts, &funcs, false) {
+    let btf = match run(&input, &dwarf, &headers, opts, &funcs, Some(&mut pages)) {
         // A reference into another unit (LTO, dwz): convert all units as one group.
         Err(EncodeError::InUnit { error, .. }) if matches!(*error, EncodeError::BadReference(o) if o < info_len) => {
-            run(&input, &dwarf, &headers, opts, &funcs, true)?
+            run(&input, &dwarf, &headers, opts, &funcs, None)?
         }
         other => other?,
     };
@@ -139,20 +153,22 @@ fn convert_group<'a>(
     })
 }
 
-/// Converts all groups in parallel and deduplicates them in order.
+/// Converts all groups in parallel and deduplicates them in order. With `pages`, each
+/// unit is a group of its own and its `.debug_info` pages are dropped once it is
+/// deduplicated; without, all units are one group (references cross units).
 fn run<'a>(
     input: &ElfInput<'a>,
     dwarf: &gimli::Dwarf<R<'a>>,
     headers: &[Header<'a>],
     opts: &Options,
     funcs: &Funcs<'a>,
-    merged: bool,
+    mut pages: Option<&mut Pages>,
 ) -> Result<(Btf, usize), EncodeError> {
-    let groups: Vec<&[Header<'a>]> = if merged {
-        vec![headers]
-    } else {
-        headers.chunks(1).collect()
+    let groups: Vec<&[Header<'a>]> = match pages {
+        Some(_) => headers.chunks(1).collect(),
+        None => vec![headers],
     };
+    let info = input.section(gimli::SectionId::DebugInfo);
     // More threads than CPUs or than groups to convert would only wait: `-j 100000`
     // is clamped (the output is the same for any number).
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -253,7 +269,14 @@ fn run<'a>(
             }
             progress.inc(1);
             match r {
-                Ok(c) => merge.add(c),
+                Ok(c) => {
+                    merge.add(c);
+                    if let (Some(pages), Some(h)) = (pages.as_deref_mut(), groups[want - 1].last())
+                    {
+                        let end = h.offset().0 + h.length_including_self();
+                        pages.done_until(info, end);
+                    }
+                }
                 Err(e) => {
                     result = Err(e);
                     // Under the lock, so that no worker misses the wake-up.

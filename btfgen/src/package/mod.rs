@@ -205,6 +205,12 @@ impl Vmlinux {
     pub fn bytes(&self) -> &[u8] {
         &self.map
     }
+
+    /// The same bytes as their map, for `dwarf::encode_mapped`, which drops the pages
+    /// it is done with.
+    pub fn map(&self) -> &memmap2::Mmap {
+        &self.map
+    }
 }
 
 /// Reads the package `reader` of the given format in one pass and returns its vmlinux.
