@@ -9,7 +9,8 @@
 //! the same for any number of threads) and converts the next unclaimed unit itself
 //! whenever the one it needs is not ready yet. `jobs` threads are thus busy at once, as
 //! many as there are CPUs by default. At most a small window of converted units waits
-//! in memory.
+//! in memory, and from a file map (`encode_mapped`) the `.debug_info` pages of
+//! deduplicated units are dropped (`pages`).
 
 mod convert;
 mod die;
