@@ -29,6 +29,14 @@ for o in "$C"/dwarf/*.o; do
 	"$BTFGEN" "$o" -o "$C/btf/$n.btf"
 done
 "$BTFGEN" fixtures/demo.o --format elf -o "$C/btf/demo-elf.o"
+# ... and packed as BTFHub's archive packs it (tar -cJf of <uname -r>.btf), with the
+# other tar compressions and compressed raw BTF that archive inputs take.
+mkdir "$T/arch"
+cp "$C/btf/demo-gcc5.btf" "$T/arch/6.1.0-1-amd64.btf"
+tar -C "$T/arch" -cJf "$C/btf/6.1.0-1-amd64.btf.tar.xz" 6.1.0-1-amd64.btf
+tar -C "$T/arch" -czf "$C/btf/6.1.0-1-amd64.btf.tar.gz" 6.1.0-1-amd64.btf
+tar -C "$T/arch" --zstd -cf "$C/btf/6.1.0-1-amd64.btf.tar.zst" 6.1.0-1-amd64.btf
+xz -c "$C/btf/enums-clang5.btf" >"$C/btf/enums-clang5.btf.xz"
 
 # bpf_core: a BPF object with every relocation kind, and the target-less one.
 clang -target bpf -O2 -g -c fuzz/seeds/core.bpf.c -o "$C/bpf_core/core.bpf.o"
