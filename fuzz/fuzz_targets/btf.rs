@@ -1,7 +1,8 @@
 //! BTF as a file gives it: raw (either byte order), the `.BTF` section of an ELF
 //! file, or either in an archive (BTFHub's `.btf.tar.xz`, other tar compressions,
-//! compressed raw BTF: the seeds have each). What parses is written back, read again, deduplicated and dumped in every
-//! format (the walks `btfgen dump` and `btfgen min` make over a hostile graph).
+//! compressed raw BTF: the seeds have each). What parses is written back, read again,
+//! deduplicated and dumped in every format (the walks `btfgen dump` and `btfgen min`
+//! make over a hostile graph).
 #![no_main]
 
 use btfgen::btf::{dedup, Btf};
