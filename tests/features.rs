@@ -12,30 +12,9 @@ use std::path::Path;
 use std::process::Command;
 
 use btfgen_tests::compare::Comparison;
-use btfgen_tests::{btfgen, btfgen_ok, compile, read_canon, run_ok, trixie, Cc, Work};
-
-/// pahole 1.30's default features, in its order.
-const DEFAULT: [&str; 9] = [
-    "encode_force",
-    "var",
-    "float",
-    "decl_tag",
-    "type_tag",
-    "enum64",
-    "optimized_func",
-    "consistent_func",
-    "decl_tag_kfuncs",
-];
-
-/// The default list without `off`.
-fn default_without(off: &[&str]) -> String {
-    DEFAULT
-        .iter()
-        .filter(|f| !off.contains(f))
-        .copied()
-        .collect::<Vec<_>>()
-        .join(",")
-}
+use btfgen_tests::{
+    btfgen, btfgen_ok, compile, pahole_default_without, read_canon, run_ok, trixie, Cc, Work,
+};
 
 /// trixie's pahole 1.30 with `--btf_features=LIST` (and `extra`), writing raw BTF.
 fn pahole(input: &Path, out: &Path, list: &str, extra: &[&str]) {
@@ -126,8 +105,8 @@ fn check(case: &Case) {
     let work = Work::new();
     let mut off = vec![case.off];
     off.extend(case.also_off);
-    let list = default_without(&off);
-    let on = default_without(case.also_off);
+    let list = pahole_default_without(&off);
+    let on = pahole_default_without(case.also_off);
 
     let theirs = work.path("pahole.btf");
     pahole(&obj, &theirs, &list, &[]);
@@ -177,7 +156,7 @@ fn default_list_and_no_list_are_pahole_1_30_default() {
     let w = compile(Cc::Clang, 5, &["tags.c", "enums.c", "scalars.c"]);
     let work = Work::new();
     let plain = btfgen_ok(&w.obj, &work.path("plain.btf"), &[]);
-    for list in ["default", "+", &default_without(&[])] {
+    for list in ["default", "+", &pahole_default_without(&[])] {
         let b = btfgen_ok(&w.obj, &work.path("list.btf"), &["--btf-features", list]);
         assert!(b == plain, "--btf-features {list:?} is not the default");
     }
@@ -226,7 +205,7 @@ fn kernel_without_enum64_kfunc_tags_and_function_rules_equals_pahole_1_30() {
     // 551 functions that have an exact symbol and a clone's (docs/encoding.md).
     let work = Work::new();
     let vmlinux = trixie().join("vmlinux");
-    let list = default_without(&[
+    let list = pahole_default_without(&[
         "enum64",
         "optimized_func",
         "consistent_func",

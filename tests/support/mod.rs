@@ -316,21 +316,33 @@ pub fn pahole(file: &Path, out: &Path, extra: &[&str]) -> Vec<u8> {
 /// pahole 1.30's default feature set, btfgen's default: `--btf_features=default`.
 pub const PAHOLE_DEFAULT: &[&str] = &["--btf_features=default"];
 
-/// pahole 1.30's default features but `without` (pahole's feature names).
+/// pahole 1.30's default features, in its order (`--btf_features=default`).
+pub const PAHOLE_DEFAULT_FEATURES: [&str; 9] = [
+    "encode_force",
+    "var",
+    "float",
+    "decl_tag",
+    "type_tag",
+    "enum64",
+    "optimized_func",
+    "consistent_func",
+    "decl_tag_kfuncs",
+];
+
+/// pahole 1.30's default feature list without `off` (pahole's feature names),
+/// comma-separated.
+pub fn pahole_default_without(off: &[&str]) -> String {
+    PAHOLE_DEFAULT_FEATURES
+        .iter()
+        .filter(|f| !off.contains(f))
+        .copied()
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// pahole's switch for its 1.30 default features but `without`.
 pub fn pahole_features_without(without: &str) -> String {
-    let all = [
-        "encode_force",
-        "var",
-        "float",
-        "decl_tag",
-        "type_tag",
-        "enum64",
-        "optimized_func",
-        "consistent_func",
-        "decl_tag_kfuncs",
-    ];
-    let kept: Vec<&str> = all.into_iter().filter(|f| *f != without).collect();
-    format!("--btf_features={}", kept.join(","))
+    format!("--btf_features={}", pahole_default_without(&[without]))
 }
 
 /// Where the btfgen binary is: `$BTFGEN_BIN`, else
