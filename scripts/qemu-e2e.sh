@@ -349,12 +349,13 @@ else
     mkdir -p "$ir/$(dirname "$lib")"
     cp -L "$lib" "$ir/$lib"
   done
-  # the C example loader, linked statically (libcorepack, libbpf, libelf, zlib, libc),
+  # the C example loader, linked statically (libcorepack, libbpf, libelf, zlib, libc;
+  # glibc warns about getaddrinfo and getpwuid_r in Rust's std, which it never calls),
   # and the tracer's BPF object it loads, compiled as corepack's build script does
   t1=$(now)
   clang -target bpf -O2 -g -c "$root/corepack/bpf/trace.bpf.c" -o "$ir/opt/e2e/trace.bpf.o"
   gcc -static -std=gnu11 -O2 -I "$root/corepack-c/include" "$root/examples/c-loader/loader.c" \
-    "$libcorepack" -lbpf -lelf -lz -lpthread -ldl -lm -o "$work/loader" 2> "$work/loader.ld" ||
+    "$libcorepack" -lbpf -lelf -lz -lpthread -ldl -lm -Wl,--gc-sections -o "$work/loader" 2> "$work/loader.ld" ||
     { cat "$work/loader.ld" >&2; die "linking the loader statically failed"; }
   strip -o "$ir/opt/e2e/loader" "$work/loader"
   say "loader: $(stat -c %s "$ir/opt/e2e/loader") bytes (static, stripped) in $(secs "$t1" "$(now)") s"
@@ -483,6 +484,7 @@ le32() { local x=${1:$2*2:8}; echo $((16#${x:6:2}${x:4:2}${x:2:2}${x:0:2})); }
 # (32-bit little-endian), then the name and the descriptor, each padded to 4 bytes.
 notes_build_id() {
   local h=$1 off=0 namesz descsz type
+  [[ "$h" =~ ^([0-9a-f][0-9a-f])*$ ]] || return 0
   while [ $(((off + 12) * 2)) -le ${#h} ]; do
     namesz=$(le32 "$h" $off)
     descsz=$(le32 "$h" $((off + 4)))

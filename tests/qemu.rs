@@ -18,7 +18,7 @@
 //!
 //! Downloads (cached in ~/.cache/btfgen) the -dbg and -unsigned packages of both
 //! kernels with `apt-get download`: about 1.2 GB the first time (the script then takes
-//! about 115 s); warm, about 40 s.
+//! about 115 s); warm, about a minute (docs/qemu-e2e.md has the figures).
 
 use std::process::Command;
 
