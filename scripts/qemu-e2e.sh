@@ -1,28 +1,45 @@
 #!/usr/bin/env bash
 # End to end on real other kernels: Debian 12's own 6.1 kernels (cloud-amd64 and
 # rt-amd64, whose task_struct layouts differ) are booted in qemu (TCG, no KVM needed)
-# with an initramfs holding `corepack trace` and a bundle built from their BTF; the
-# tracer, forced to the bundle, must pick the booted kernel's entry and report a known
-# exec (pid, ppid, uid, comm, filename) exactly as the guest started it.
+# with an initramfs holding `corepack trace`, the C example loader
+# (examples/c-loader, linked statically with libcorepack and libbpf) and a bundle built
+# from their BTF, under an /etc/os-release naming another distro (ubuntu 22.04). In each
+# guest:
+# - the tracer, forced to the bundle, must pick the booted kernel's entry by its
+#   build-id and report a known exec (pid, ppid, uid, comm, filename) exactly as the
+#   guest started it;
+# - the C loader must pick the same entry by build-id and report, for an exec of its
+#   own, what the tracer reports for that exec;
+# - `corepack select` from the shell must pick the same entry ("build-id ... matches")
+#   and write the same BTF bytes as the loader and as `corepack select` on the host
+#   told the kernel's build-id (sha256);
+# - the build-id the guest's /sys/kernel/notes holds must be the one btfgen recorded
+#   (its ELF output's note, written as `<uname -r>.buildid` into the BTFHub layout).
+# The bundle also holds a decoy for the first kernel: the same arch and `uname -r`,
+# another build-id, the next kernel's BTF, under ubuntu/22.04 (the os-release the
+# guests claim, so that a name and os-release match would pick it).
 #
 #   scripts/qemu-e2e.sh                 every flavor in $FLAVORS
 #
 # Per flavor: scripts/debian-kernel.sh FLAVOR gives the -dbg package's vmlinux (cached);
 # the matching linux-image-<uname -r>-unsigned package of the same version is fetched
 # with `apt-get download` into the same cache and its /boot/vmlinuz extracted. btfgen
-# encodes every vmlinux into a BTFHub-layout directory, `corepack build --tracer` makes
-# one bundle of all of them, and each kernel boots with the same initramfs.
+# encodes every vmlinux (ELF output, keeping the build-id note) into a BTFHub-layout
+# directory, `corepack build --tracer` makes one bundle of all of them, and each kernel
+# boots with the same initramfs.
 #
 # Environment:
 #   FLAVORS       kernel flavors (default "cloud-amd64 rt-amd64"); SERIES as for
 #                 scripts/debian-kernel.sh (default 6.1)
-#   BTFGEN_BIN, COREPACK_BIN
-#                 binaries to use; when unset, `cargo build --release` builds them
+#   BTFGEN_BIN, COREPACK_BIN, LIBCOREPACK
+#                 binaries (and libcorepack.a) to use; when unset, `cargo build
+#                 --release` builds them
 #   QEMU_TIMEOUT  seconds per boot before the guest is killed (default 180)
 #   QEMU_E2E_STUB=1
 #                 no tracer: a shell stand-in reads the same exec (and its parent, from
 #                 sched_process_fork) from tracefs and prints it in the tracer's format.
-#                 Checks booting, the initramfs and the parsing; it selects nothing.
+#                 Checks booting, the initramfs and the parsing; it selects nothing, and
+#                 neither the loader nor `corepack select` runs.
 #   CONTROL=0     skip the control: each kernel booted again with a bundle holding the
 #                 next kernel's BTF under its name, where the tracer must report wrong
 #                 values (default 1, with two kernels or more)
@@ -34,9 +51,11 @@
 #   BTFGEN_CACHE  the download cache (default ~/.cache/btfgen)
 #
 # Needs: qemu-system-x86_64 (qemu-system-x86), busybox (busybox-static), cpio, gzip,
-# gcc with a static libc (libc6-dev), apt-get and dpkg-deb; for the stub, clang and
-# libbpf-dev too. Prints PASS or FAIL per kernel, then a CONTROL (or FAIL) line per
-# kernel for the control; the exit status is 1 on any failure. See docs/qemu-e2e.md.
+# gcc with a static libc (libc6-dev), readelf (binutils), apt-get and dpkg-deb; clang
+# and libbpf-dev, libelf-dev, zlib1g-dev (static libraries) for the loader and the stub.
+# Prints PASS or FAIL per kernel (with BUILD-ID, LOADER, SELECT and DECOY lines after a
+# PASS), then a CONTROL (or FAIL) line per kernel for the control; the exit status is 1
+# on any failure. See docs/qemu-e2e.md.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,6 +80,7 @@ need gzip gzip
 need gcc gcc
 need apt-get apt
 need dpkg-deb dpkg
+need readelf binutils
 busybox=
 for b in /bin/busybox /usr/bin/busybox; do
   if [ -x "$b" ] && ! ldd "$b" >/dev/null 2>&1; then busybox=$b; break; fi
@@ -73,11 +93,25 @@ if [ -z "${BTFGEN_BIN:-}" ] || { [ "$stub" != 1 ] && [ -z "${COREPACK_BIN:-}" ];
   say "building btfgen and corepack (release)"
   (cd "$root" && cargo build --release -q -p btfgen -p corepack --bins) >&2
 fi
+if [ "$stub" != 1 ] && [ -z "${LIBCOREPACK:-}" ]; then
+  say "building libcorepack (release)"
+  (cd "$root" && cargo build --release -q -p corepack-c --lib) >&2
+fi
 target=${CARGO_TARGET_DIR:-$root/target}
 btfgen=${BTFGEN_BIN:-$target/release/btfgen}
 corepack=${COREPACK_BIN:-$target/release/corepack}
+libcorepack=${LIBCOREPACK:-$target/release/libcorepack.a}
 [ -x "$btfgen" ] || die "no btfgen binary at $btfgen"
 [ -x "$corepack" ] || die "no corepack binary at $corepack"
+if [ "$stub" != 1 ]; then
+  [ -f "$libcorepack" ] || die "no libcorepack.a at $libcorepack"
+  need clang clang
+  for lib in libbpf.a:libbpf-dev libelf.a:libelf-dev libz.a:zlib1g-dev; do
+    f=$(gcc -print-file-name="${lib%%:*}")
+    [ "$f" != "${lib%%:*}" ] && [ -f "$f" ] ||
+      die "no static ${lib%%:*} for the loader: install the Debian package ${lib#*:}"
+  done
+fi
 if [ "$stub" != 1 ] && ! "$corepack" trace --help >/dev/null 2>&1; then
   die "$corepack has no working 'trace' subcommand (QEMU_E2E_STUB=1 runs without the tracer)"
 fi
@@ -91,7 +125,7 @@ fi
 
 # --- kernels: vmlinux (from -dbg) and vmlinuz (from -unsigned), same version
 unames=()
-declare -A vmlinuz version
+declare -A vmlinuz version buildid
 for flavor in $flavors; do
   t0=$(now)
   dbgdir=$(bash "$root/scripts/debian-kernel.sh" "$flavor")
@@ -118,13 +152,36 @@ for flavor in $flavors; do
   out=$work/btf/debian/12/x86_64/$uname.btf
   mkdir -p "$(dirname "$out")"
   t1=$(now)
-  "$btfgen" "$dbgdir/vmlinux" -o "$out"
+  # ELF output: the BTF with the vmlinux's build-id as a .note.gnu.build-id section
+  "$btfgen" "$dbgdir/vmlinux" --format elf -o "$out"
   t2=$(now)
-  say "$uname ($ver): packages $(secs "$t0" "$t1") s, btfgen $(secs "$t1" "$t2") s, $(stat -c %s "$out") bytes of BTF"
+  # the kernel's identity, as `btfgen fetch` lays it out: <uname -r>.buildid beside the
+  # BTF, from btfgen's note; it must be the vmlinux's own
+  bid=$(readelf -n "$out" | sed -n 's/^ *Build ID: *//p')
+  bid_vmlinux=$(readelf -n "$dbgdir/vmlinux" | sed -n 's/^ *Build ID: *//p')
+  [ -n "$bid" ] || die "$out: btfgen's ELF output has no build-id note"
+  [ "$bid" = "$bid_vmlinux" ] || die "$out: build-id $bid, the vmlinux's is $bid_vmlinux"
+  echo "$bid" > "${out%.btf}.buildid"
+  say "$uname ($ver): packages $(secs "$t0" "$t1") s, btfgen $(secs "$t1" "$t2") s, $(stat -c %s "$out") bytes of BTF (ELF), build-id $bid"
   unames+=("$uname")
   vmlinuz[$uname]=$imgdir/vmlinuz
   version[$uname]=$ver
+  buildid[$uname]=$bid
 done
+
+# The os-release every guest claims: another distro's, as in a container.
+printf 'ID=ubuntu\nVERSION_ID="22.04"\nPRETTY_NAME="qemu-e2e guest claiming Ubuntu 22.04"\n' > "$work/os-release"
+# The decoy (with two kernels or more): an entry of the first kernel's arch and name
+# under another build-id, holding the next kernel's BTF, in the directory of the
+# os-release the guests claim. Only the build-id tells the first kernel's own entry.
+decoy=
+if [ ${#unames[@]} -ge 2 ]; then
+  decoy=${unames[0]}
+  decoy_bid=$(printf 'qemu-e2e decoy of %s' "$decoy" | sha1sum | cut -c1-40)
+  mkdir -p "$work/btf/ubuntu/22.04/x86_64"
+  cp "$work/btf/debian/12/x86_64/${unames[1]}.btf" "$work/btf/ubuntu/22.04/x86_64/$decoy.btf"
+  echo "$decoy_bid" > "$work/btf/ubuntu/22.04/x86_64/$decoy.buildid"
+fi
 
 # --- the bundle
 t0=$(now)
@@ -156,6 +213,31 @@ else
 fi
 "$corepack" inspect "$bundle" >&2
 say "bundle: $(stat -c %s "$bundle") bytes in $(secs "$t0" "$(now)") s"
+# What each guest must choose: `corepack select` here, told the kernel's name, build-id
+# and the guests' os-release (sha256 of the BTF it writes); and for the decoy's kernel
+# what a selection without the build-id would give (the decoy: other bytes).
+declare -A host_sha
+sha() { sha256sum "$1" | cut -c1-64; }
+host_select() { # UNAME BUILD-ID|none OUT: the selection's line
+  "$corepack" select --bundle "$bundle" --btf-source bundle --arch x86_64 --uname "$1" \
+    --os-release "$work/os-release" --build-id "$2" --sys-btf none -o "$3" 2>&1
+}
+if [ "$stub" != 1 ]; then
+  for uname in "${unames[@]}"; do
+    line=$(host_select "$uname" "${buildid[$uname]}" "$work/$uname.host.btf") ||
+      die "corepack select on the host for $uname failed: $line"
+    host_sha[$uname]=$(sha "$work/$uname.host.btf")
+    say "host: $line; sha256 ${host_sha[$uname]}"
+  done
+  if [ -n "$decoy" ]; then
+    decoy_line=$(host_select "$decoy" none "$work/decoy.host.btf") ||
+      die "corepack select on the host for $decoy without build-id failed: $decoy_line"
+    decoy_sha=$(sha "$work/decoy.host.btf")
+    say "host, without the build-id: $decoy_line; sha256 $decoy_sha"
+    [ "$decoy_sha" != "${host_sha[$decoy]}" ] ||
+      die "the decoy's BTF for the tracer equals $decoy's own: the decoy cannot tell"
+  fi
+fi
 # The guest's tracer has that bundle built in (COREPACK_EMBED_BUNDLE), as a shipped tool
 # would; the control runs give theirs with --bundle. cargo rebuilds only corepack.
 guest_corepack=$corepack
@@ -190,6 +272,7 @@ cp "$busybox" "$ir/bin/busybox"
   [ -e "$ir/$applet" ] || ln -s /bin/busybox "$ir/$applet"
 done
 cp "$bundle" "$ir/opt/e2e/bundle.corepack"
+cp "$work/os-release" "$ir/etc/os-release"
 [ "$control" != 1 ] || cp "$work/swapped.corepack" "$ir/opt/e2e/swapped.corepack"
 cat > "$work/probe.c" <<'EOF'
 #include <stdio.h>
@@ -266,6 +349,16 @@ else
     mkdir -p "$ir/$(dirname "$lib")"
     cp -L "$lib" "$ir/$lib"
   done
+  # the C example loader, linked statically (libcorepack, libbpf, libelf, zlib, libc;
+  # glibc warns about getaddrinfo and getpwuid_r in Rust's std, which it never calls),
+  # and the tracer's BPF object it loads, compiled as corepack's build script does
+  t1=$(now)
+  clang -target bpf -O2 -g -c "$root/corepack/bpf/trace.bpf.c" -o "$ir/opt/e2e/trace.bpf.o"
+  gcc -static -std=gnu11 -O2 -I "$root/corepack-c/include" "$root/examples/c-loader/loader.c" \
+    "$libcorepack" -lbpf -lelf -lz -lpthread -ldl -lm -Wl,--gc-sections -o "$work/loader" 2> "$work/loader.ld" ||
+    { cat "$work/loader.ld" >&2; die "linking the loader statically failed"; }
+  strip -o "$ir/opt/e2e/loader" "$work/loader"
+  say "loader: $(stat -c %s "$ir/opt/e2e/loader") bytes (static, stripped) in $(secs "$t1" "$(now)") s"
   cat > "$ir/opt/e2e/tracer" <<'EOF'
 #!/bin/sh
 if [ "$E2E_BUNDLE" = embedded ]; then
@@ -284,10 +377,12 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 mount -t tracefs tracefs /sys/kernel/tracing
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null || true
-printf 'ID=debian\nVERSION_ID="12"\nPRETTY_NAME="qemu-e2e guest"\n' > /etc/os-release
 nonce=$(sed -n 's/.*e2e\.nonce=\([0-9a-z]*\).*/\1/p' /proc/cmdline)
 export E2E_BUNDLE=$(sed -n 's/.*e2e\.bundle=\([0-9a-z.]*\).*/\1/p' /proc/cmdline)
+loader=$(sed -n 's/.*e2e\.loader=\([01]\).*/\1/p' /proc/cmdline)
 echo "E2E-UNAME $(uname -r)"
+echo "E2E-NOTES $(od -An -v -tx1 /sys/kernel/notes | tr -d ' \n')"
+echo "E2E-OS-RELEASE $(grep -E '^(ID|VERSION_ID)=' /etc/os-release | tr '\n' ' ')"
 echo "E2E-ARCH $(uname -m)"
 echo "E2E-KVERSION $(cat /proc/version)"
 [ -r /sys/kernel/btf/vmlinux ] && echo "E2E-KERNEL-BTF $(wc -c < /sys/kernel/btf/vmlinux)"
@@ -319,6 +414,42 @@ if [ $ready = 1 ]; then
     i=$((i + 1))
   done
 fi
+if [ $ready = 1 ] && [ "$loader" = 1 ]; then
+  # The C loader: selects from the bundle (by this kernel's build-id), loads the
+  # tracer's object with that BTF and reports the exec of a probe it starts; the tracer
+  # running beside it sees the same exec.
+  cprobe=/opt/e2e/cprobe-$nonce
+  cp /opt/e2e/probe "$cprobe"
+  /opt/e2e/loader --bundle /opt/e2e/bundle.corepack --object /opt/e2e/trace.bpf.o \
+    --policy bundle --btf-out /tmp/loader.btf --exec "$cprobe" > /tmp/loader.out 2>&1 &
+  lpid=$!
+  echo "E2E-LOADER-PID $lpid"
+  wait $lpid
+  echo "E2E-LOADER-EXIT $?"
+  cpid=$(sed -n 's/^event_pid=//p' /tmp/loader.out)
+  i=0
+  while [ -n "$cpid" ] && [ $i -lt 100 ] && ! grep -q "\"pid\":$cpid," /tmp/trace.out; do
+    kill -0 $tpid 2>/dev/null || break
+    sleep 0.1
+    i=$((i + 1))
+  done
+  echo "E2E-BEGIN-LOADER"
+  cat /tmp/loader.out
+  echo "E2E-END-LOADER"
+  # corepack select from the shell, with the same bundle file
+  /opt/e2e/corepack select --bundle /opt/e2e/bundle.corepack --btf-source bundle \
+    -o /tmp/select.btf 2> /tmp/select.err
+  echo "E2E-SELECT-EXIT $?"
+  echo "E2E-BEGIN-SELECT"
+  cat /tmp/select.err
+  echo "E2E-END-SELECT"
+  # what the name and os-release alone would choose (the decoy, on its kernel)
+  echo "E2E-SELECT-NO-BUILD-ID $(/opt/e2e/corepack select --bundle /opt/e2e/bundle.corepack \
+    --btf-source bundle --build-id none 2>&1)"
+  for f in loader select; do
+    [ -f /tmp/$f.btf ] && echo "E2E-SHA-$f $(sha256sum /tmp/$f.btf | cut -c1-64)"
+  done
+fi
 kill -INT $tpid 2>/dev/null
 i=0
 while [ $i -lt 100 ] && kill -0 $tpid 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
@@ -346,11 +477,42 @@ field_str() { sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p" <<<"$2"; }
 block() { sed -n "/^E2E-BEGIN-$1\$/,/^E2E-END-$1\$/p" "$2" | sed '1d;$d'; }
 value() { sed -n "s/^$1 //p" "$2" | sed -n 1p; }
 
-# boot_and_check UNAME BUNDLE: boots the kernel with the tracer on /opt/e2e/BUNDLE and
-# sets boot (seconds), log, btfline, got, want, problems (the guest, the probe and the
-# tracer's run) and wrong (the event: missing, or its values differ from want).
+# le32 HEX BYTE-OFFSET: the 32-bit little-endian number at that offset of the hex.
+le32() { local x=${1:$2*2:8}; echo $((16#${x:6:2}${x:4:2}${x:2:2}${x:0:2})); }
+# notes_build_id HEX: the GNU build-id (type 3, name "GNU") in a blob of ELF notes given
+# as hex, as the guest prints /sys/kernel/notes: each note is namesz, descsz and type
+# (32-bit little-endian), then the name and the descriptor, each padded to 4 bytes.
+notes_build_id() {
+  local h=$1 off=0 namesz descsz type
+  [[ "$h" =~ ^([0-9a-f][0-9a-f])*$ ]] || return 0
+  while [ $(((off + 12) * 2)) -le ${#h} ]; do
+    namesz=$(le32 "$h" $off)
+    descsz=$(le32 "$h" $((off + 4)))
+    type=$(le32 "$h" $((off + 8)))
+    if [ "$type" = 3 ] && [ "${h:(off + 12) * 2:namesz * 2}" = 474e5500 ]; then
+      echo "${h:(off + 12 + (namesz + 3) / 4 * 4) * 2:descsz * 2}"
+      return
+    fi
+    off=$((off + 12 + (namesz + 3) / 4 * 4 + (descsz + 3) / 4 * 4))
+  done
+}
+# tracer_event PID: the tracer's JSON event with that pid in the last log, as
+# "pid=… ppid=… uid=… comm=… filename=…" (empty without one)
+tracer_event() {
+  local e
+  [ -n "$1" ] || return 0
+  e=$(block STDOUT "$log" | grep -F "\"pid\":$1," | sed -n 1p || true)
+  [ -z "$e" ] || echo "pid=$(field_num pid "$e") ppid=$(field_num ppid "$e") uid=$(field_num uid "$e") comm=$(field_str comm "$e") filename=$(field_str filename "$e")"
+}
+
+# boot_and_check UNAME BUNDLE LOADER: boots the kernel with the tracer on
+# /opt/e2e/BUNDLE (and with LOADER=1 the C loader and `corepack select` after it) and
+# sets boot (seconds), log, btfline, got, want, guest_bid (the build-id in the guest's
+# /sys/kernel/notes), problems (the guest, the probe, the tracer's run, the build-id,
+# the loader and select) and wrong (the tracer's event: missing, or its values differ
+# from want); with LOADER=1 also loader_got, select_line and guest_sha.
 boot_and_check() {
-  local uname=$1 bundle_name=$2 nonce raw t0 qrc guname probe_line probe ppid_exp pid_exp self event comm_exp
+  local uname=$1 bundle_name=$2 with_loader=$3 nonce raw t0 qrc guname probe_line probe ppid_exp pid_exp self event comm_exp
   nonce=$(od -An -N4 -tx4 /dev/urandom | tr -d ' \n')
   raw=$work/$uname.$bundle_name.serial
   log=$work/$uname.$bundle_name.log
@@ -360,7 +522,7 @@ boot_and_check() {
     -display none -monitor none -nic none -no-reboot \
     -serial "file:$raw" \
     -kernel "${vmlinuz[$uname]}" -initrd "$initrd" \
-    -append "console=ttyS0 panic=-1 quiet e2e.nonce=$nonce e2e.bundle=$bundle_name" \
+    -append "console=ttyS0 panic=-1 quiet e2e.nonce=$nonce e2e.bundle=$bundle_name e2e.loader=$with_loader" \
     </dev/null >"$log.qemu" 2>&1
   qrc=$?
   set -e
@@ -395,9 +557,55 @@ boot_and_check() {
   if [ -z "$event" ]; then
     wrong="no event with pid ${pid_exp:-?} (filename $probe)"
   else
-    got="pid=$(field_num pid "$event") ppid=$(field_num ppid "$event") uid=$(field_num uid "$event") comm=$(field_str comm "$event") filename=$(field_str filename "$event")"
+    got=$(tracer_event "$pid_exp")
     [ "$got" = "$want" ] || wrong="event $got, expected $want"
   fi
+  # The kernel's identity: the build-id in its /sys/kernel/notes is the one btfgen
+  # recorded from the -dbg vmlinux.
+  guest_bid=$(notes_build_id "$(value E2E-NOTES "$log")")
+  [ "$guest_bid" = "${buildid[$uname]}" ] ||
+    problems+=("the guest's /sys/kernel/notes build-id is '$guest_bid', btfgen recorded ${buildid[$uname]}")
+  [ "$(value E2E-OS-RELEASE "$log")" = 'ID=ubuntu VERSION_ID="22.04" ' ] ||
+    problems+=("the guest's os-release is '$(value E2E-OS-RELEASE "$log")', not ubuntu 22.04")
+  [ "$with_loader" = 1 ] || return 0
+  local bid=${buildid[$uname]} lpid lout lprobe lself kv
+  [[ "$btfline" == *"build-id $bid matches"* ]] ||
+    problems+=("the tracer's btf line does not say 'build-id $bid matches'")
+  # The C loader: its choice, and its event against the probe's own word and the tracer's.
+  lout=$(block LOADER "$log")
+  lfield() { sed -n "s/^$1=//p" <<<"$lout" | sed -n 1p; }
+  [ "$(value E2E-LOADER-EXIT "$log")" = 0 ] || problems+=("loader exit status $(value E2E-LOADER-EXIT "$log")")
+  for kv in source=bundle "uname=$uname" os_id=debian version_id=12 loaded=sched_process_exec \
+    attached=tracepoint/sched/sched_process_exec; do
+    [ "$(lfield "${kv%%=*}")" = "${kv#*=}" ] || problems+=("loader: ${kv%%=*}=$(lfield "${kv%%=*}"), expected ${kv#*=}")
+  done
+  loader_reason=$(lfield reason)
+  [[ "$loader_reason" == "build-id $bid matches"* ]] ||
+    problems+=("loader: reason '$loader_reason' is not 'build-id $bid matches'")
+  lpid=$(value E2E-LOADER-PID "$log")
+  lprobe=/opt/e2e/cprobe-$nonce
+  loader_got="pid=$(lfield event_pid) ppid=$(lfield event_ppid) uid=$(lfield event_uid) comm=$(lfield event_comm) filename=$(lfield event_filename)"
+  lself=$(sed -n 's/^E2E-PROBE-SELF //p' <<<"$lout")
+  [ "$lself" = "$(lfield event_pid) $lpid 0" ] ||
+    problems+=("the loader's probe says pid ppid uid = '$lself'; the loader ran as $lpid and reported pid $(lfield event_pid)")
+  [ "$loader_got" = "pid=$(lfield event_pid) ppid=$lpid uid=0 comm=$(basename "$lprobe") filename=$lprobe" ] ||
+    problems+=("loader: event $loader_got, expected ppid=$lpid uid=0 comm=$(basename "$lprobe") filename=$lprobe")
+  tracer_got=$(tracer_event "$(lfield event_pid)")
+  [ "$tracer_got" = "$loader_got" ] ||
+    problems+=("loader: event $loader_got, the tracer's for that exec ${tracer_got:-missing}")
+  # corepack select from the guest's shell: the same entry, by build-id, and the same bytes.
+  select_line=$(block SELECT "$log" | sed -n 1p)
+  [ "$(value E2E-SELECT-EXIT "$log")" = 0 ] || problems+=("corepack select exit status $(value E2E-SELECT-EXIT "$log")")
+  [[ "$select_line" == "corepack: bundle entry x86_64 $uname (debian 12) build-id $bid: build-id $bid matches"* ]] ||
+    problems+=("corepack select said '$select_line'")
+  nobid_line=$(value E2E-SELECT-NO-BUILD-ID "$log")
+  if [ "$uname" = "$decoy" ]; then
+    [[ "$nobid_line" == "corepack: bundle entry x86_64 $uname (ubuntu 22.04) build-id $decoy_bid: exact match of arch, uname -r and os-release"* ]] ||
+      problems+=("without the build-id, corepack select did not choose the decoy: '$nobid_line'")
+  fi
+  guest_sha=$(value E2E-SHA-select "$log")
+  [ -n "$guest_sha" ] && [ "$guest_sha" = "$(value E2E-SHA-loader "$log")" ] && [ "$guest_sha" = "${host_sha[$uname]}" ] ||
+    problems+=("sha256 of the BTF: select ${guest_sha:-none}, loader $(value E2E-SHA-loader "$log"), host ${host_sha[$uname]}")
 }
 
 # show_log: the guest console of the last boot_and_check, on stderr
@@ -423,10 +631,17 @@ failed=0
 main_bundle=bundle.corepack
 if [ "$guest_corepack" != "$corepack" ]; then main_bundle=embedded; fi
 for uname in "${unames[@]}"; do
-  boot_and_check "$uname" "$main_bundle"
   if [ "$stub" = 1 ]; then tag="PASS (stub, no tracer)"; else tag=PASS; fi
+  boot_and_check "$uname" "$main_bundle" "$([ "$stub" = 1 ] && echo 0 || echo 1)"
   if [ ${#problems[@]} = 0 ] && [ -z "$wrong" ]; then
     echo "$tag $uname: qemu ${boot} s (guest: tracer ready at $(value E2E-READY "$log" | sed 's/^1 at //'), done at $(value E2E-DONE "$log" | sed 's/^at //')); $btfline; event $got"
+    if [ "$stub" != 1 ]; then
+      echo "BUILD-ID $uname: $guest_bid in the guest's /sys/kernel/notes = btfgen's $uname.buildid = the chosen entry's"
+      echo "LOADER $uname: reason=$loader_reason; event $loader_got = the tracer's for that exec"
+      echo "SELECT $uname: $select_line; sha256 $guest_sha = the loader's = the host's"
+      [ "$uname" != "$decoy" ] ||
+        echo "DECOY $uname: the ubuntu 22.04 entry of $uname with build-id $decoy_bid (${unames[1]}'s BTF, sha256 $decoy_sha) was not chosen; in the guest, select --build-id none: $nobid_line"
+    fi
   else
     failed=1
     [ -z "$wrong" ] || problems+=("$wrong")
@@ -438,7 +653,7 @@ if [ "$control" = 1 ]; then
   for i in "${!unames[@]}"; do
     uname=${unames[i]}
     other=${unames[(i + 1) % ${#unames[@]}]}
-    boot_and_check "$uname" swapped.corepack
+    boot_and_check "$uname" swapped.corepack 0
     if [ ${#problems[@]} = 0 ] && [ -n "$wrong" ]; then
       echo "CONTROL $uname under $other's BTF: wrong values, as it must be: $wrong"
     else
