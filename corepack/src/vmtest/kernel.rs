@@ -8,6 +8,10 @@ use std::process::{Command, Stdio};
 
 use super::VmtestError;
 
+/// Bytes read from the start of a kernel image: the header's version string lies
+/// at most 0xffff + 0x200 bytes in, plus its length.
+const HEAD_LEN: usize = 0x10400;
+
 /// A kernel image ready to boot.
 #[derive(Debug, Clone)]
 pub(crate) struct Kernel {
@@ -38,7 +42,7 @@ pub(crate) fn resolve(path: &Path, work: &Path, n: usize) -> Result<Kernel, Vmte
         path: path.to_path_buf(),
         detail,
     };
-    let mut head = vec![0u8; 0x4000];
+    let mut head = vec![0u8; HEAD_LEN];
     let mut f = std::fs::File::open(path).map_err(|e| bad(e.to_string()))?;
     let len = read_up_to(&mut f, &mut head).map_err(|e| bad(e.to_string()))?;
     head.truncate(len);
@@ -46,7 +50,7 @@ pub(crate) fn resolve(path: &Path, work: &Path, n: usize) -> Result<Kernel, Vmte
         let out = work.join(format!("vmlinuz.{n}"));
         extract_vmlinuz(path, &out).map_err(bad)?;
         let mut f = std::fs::File::open(&out).map_err(|e| bad(e.to_string()))?;
-        head.resize(0x4000, 0);
+        head.resize(HEAD_LEN, 0);
         let len = read_up_to(&mut f, &mut head).map_err(|e| bad(e.to_string()))?;
         head.truncate(len);
         out
