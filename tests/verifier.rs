@@ -86,7 +86,7 @@ fn fixtures_verdicts_on_three_debian_kernels_equal_bpftools() {
             let object = str_of(p, "object");
             let accepted = match str_of(p, "verdict") {
                 "accepted" => true,
-                "rejected" => false,
+                "rejected" | "refused" => false,
                 v => panic!("{release} {name}: verdict {v}"),
             };
             // bpftool's `prog loadall` of the same object in the same guest.

@@ -49,12 +49,13 @@ pub(super) struct TestArgs {
     bpftool: bool,
 }
 
-/// The verdict word of a program.
+/// The verdict word of a program: `accepted`, `rejected` (by the verifier) or
+/// `refused` (by libbpf, or the kernel creating its maps, before the verifier ran).
 fn verdict(p: &ProgramReport) -> &'static str {
-    if p.rejection.is_some() {
-        "rejected"
-    } else {
-        "accepted"
+    match &p.rejection {
+        None => "accepted",
+        Some(r) if r.by_verifier => "rejected",
+        Some(_) => "refused",
     }
 }
 
@@ -134,26 +135,38 @@ fn table(k: &KernelReport, accel: Accel) -> String {
     out
 }
 
-/// The program × kernel matrix of verdicts.
+/// The program × kernel matrix of verdicts; a program whose name other objects
+/// also use is named `name (object)`.
 fn matrix(reports: &[KernelReport]) -> String {
-    let mut rows: Vec<String> = Vec::new();
+    let mut rows: Vec<(&str, &str)> = Vec::new();
     for k in reports {
         for p in &k.programs {
-            let l = label(p);
-            if !rows.contains(&l) {
-                rows.push(l);
+            if !rows.contains(&(&p.object, &p.name)) {
+                rows.push((&p.object, &p.name));
             }
         }
     }
+    let shared = |name: &str| rows.iter().filter(|r| r.1 == name).count() > 1;
     let mut out = format!("{:<24}", "program");
     for k in reports {
         let _ = write!(out, " {:<24}", escape(&k.release).to_string());
     }
     out.push('\n');
-    for r in &rows {
-        let _ = write!(out, "{:<24}", escape(r).to_string());
+    for &(object, name) in &rows {
+        let l = if name.is_empty() {
+            format!("({object})")
+        } else if shared(name) {
+            format!("{name} ({object})")
+        } else {
+            name.to_string()
+        };
+        let _ = write!(out, "{:<24}", escape(&l).to_string());
         for k in reports {
-            let v = match k.programs.iter().find(|p| &label(p) == r) {
+            let v = match k
+                .programs
+                .iter()
+                .find(|p| (p.object.as_str(), p.name.as_str()) == (object, name))
+            {
                 Some(p) => verdict(p),
                 None if k.error.is_some() => "error",
                 None => "-",

@@ -7,6 +7,9 @@ use btfgen::bpf::BpfObject;
 /// Why a program did not load, as far as the log tells.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
+    /// Whether the kernel's verifier ran and rejected the program; `false`: libbpf
+    /// (or the kernel, creating a map) refused it before.
+    pub by_verifier: bool,
     /// The verifier's message (its lines after the failing instruction, joined with
     /// "; "), or libbpf's first complaint when the verifier never ran.
     pub message: String,
@@ -86,10 +89,13 @@ pub fn explain(log: &str, obj: Option<&BpfObject>, prog: &str) -> Rejection {
                 !l.is_empty()
                     && !l.starts_with("failed to load object")
                     && !l.contains("failed to load: ")
+                    // libbpf's notice before it tries again; the failure follows
+                    && !l.contains("Retrying without BTF")
             })
             .unwrap_or("no message")
             .to_string();
         return Rejection {
+            by_verifier: false,
             message,
             insn: None,
             source: None,
@@ -111,22 +117,23 @@ pub fn explain(log: &str, obj: Option<&BpfObject>, prog: &str) -> Rejection {
         None => (None, String::new()),
     };
     let source = insn.as_ref().and_then(|(n, _)| {
-        obj.and_then(|o| line_of(o, prog, *n)).or_else(|| {
-            // The kernel's comment before the instruction: the text only.
-            let i = last?;
-            lines[..i]
-                .iter()
-                .rev()
-                .take_while(|l| !l.starts_with("from "))
-                .find_map(|l| l.strip_prefix("; "))
-                .map(|t| SourceLine {
-                    file: String::new(),
-                    line: 0,
-                    text: t.trim().to_string(),
-                })
-        })
+        // (A record without a line or text, as clang writes for some macro
+        // expansions, says nothing: the log's comment may.)
+        obj.and_then(|o| line_of(o, prog, *n))
+            .filter(|s| s.line > 0 || !s.text.is_empty())
+            .or_else(|| {
+                // The kernel's comment before the instruction: the text only.
+                let i = last?;
+                lines[..i]
+                    .iter()
+                    .rev()
+                    .take_while(|l| !l.starts_with("from "))
+                    .find_map(|l| l.strip_prefix("; ").filter(|t| !t.trim().is_empty()))
+                    .map(log_comment)
+            })
     });
     Rejection {
+        by_verifier: true,
         message: if message.is_empty() {
             "no message after the last instruction".into()
         } else {
@@ -134,6 +141,26 @@ pub fn explain(log: &str, obj: Option<&BpfObject>, prog: &str) -> Rejection {
         },
         insn,
         source,
+    }
+}
+
+/// The kernel's comment line: `text`, or `text @ file:line` (kernels since 5.17).
+fn log_comment(comment: &str) -> SourceLine {
+    let at = comment.rsplit_once(" @ ").and_then(|(text, place)| {
+        let (file, line) = place.rsplit_once(':')?;
+        Some((text, file, line.trim().parse().ok()?))
+    });
+    match at {
+        Some((text, file, line)) => SourceLine {
+            file: file.to_string(),
+            line,
+            text: text.trim().to_string(),
+        },
+        None => SourceLine {
+            file: String::new(),
+            line: 0,
+            text: comment.trim().to_string(),
+        },
     }
 }
 
@@ -181,6 +208,7 @@ libbpf: failed to load object '/vt/obj/2.o'
     #[test]
     fn message_instruction_and_the_logs_comment_without_an_object() {
         let r = explain(OTHER_REG, None, "other_reg");
+        assert!(r.by_verifier);
         assert_eq!(
             r.message,
             "R0 unbounded memory access, make sure to bounds check any such access"
@@ -189,6 +217,17 @@ libbpf: failed to load object '/vt/obj/2.o'
         let s = r.source.unwrap();
         assert_eq!((s.file.as_str(), s.line), ("", 0));
         assert_eq!(s.text, "s->v[pos + 1] += 1;");
+    }
+
+    #[test]
+    fn the_kernels_comment_with_its_file_and_line() {
+        let s = log_comment("return bpf_get_socket_cookie(sk); @ core_fixes.bpf.h:247");
+        assert_eq!(
+            (s.file.as_str(), s.line, s.text.as_str()),
+            ("core_fixes.bpf.h", 247, "return bpf_get_socket_cookie(sk);")
+        );
+        let s = log_comment("a @ b");
+        assert_eq!((s.file.as_str(), s.line, s.text.as_str()), ("", 0, "a @ b"));
     }
 
     #[test]
@@ -225,7 +264,8 @@ processed 11 insns (limit 1000000)
 
     #[test]
     fn without_a_verifier_log_libbpfs_first_complaint() {
-        let log = "libbpf: prog 'x': failed to find kernel BTF type ID of 'nope': -3\n\
+        let log = "libbpf: Error in bpf_create_map_xattr(m):Invalid argument(-22). Retrying without BTF.\n\
+                   libbpf: prog 'x': failed to find kernel BTF type ID of 'nope': -3\n\
                    libbpf: prog 'x': failed to load: -3\nlibbpf: failed to load object 'o'\n";
         let r = explain(log, None, "x");
         assert_eq!(
@@ -233,5 +273,6 @@ processed 11 insns (limit 1000000)
             "prog 'x': failed to find kernel BTF type ID of 'nope': -3"
         );
         assert_eq!((r.insn, r.source), (None, None));
+        assert!(!r.by_verifier);
     }
 }
