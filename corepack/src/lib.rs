@@ -39,7 +39,9 @@
 //! - selection: [`select_btf`], [`select_with`] and [`Environment`]; the running
 //!   kernel's GNU build-id from its ELF notes: [`notes`];
 //! - [`build`] (feature `build`, default): minimizing kernels with btfgen into a bundle;
-//! - [`trace`] (feature `trace`, default): the bundled exec tracer, loaded with aya.
+//! - [`trace`] (feature `trace`, default): the bundled exec tracer, loaded with aya;
+//! - [`vmtest`] (feature `vmtest`, default): programs loaded on kernels booted in qemu,
+//!   the verifier's verdicts explained in C terms (`corepack test`).
 //!
 //! Without features this library depends on neither btfgen nor aya. With them it uses
 //! btfgen without its default features, so it never links gimli or reqwest.
@@ -51,6 +53,8 @@ pub mod notes;
 mod select;
 #[cfg(feature = "trace")]
 pub mod trace;
+#[cfg(feature = "vmtest")]
+pub mod vmtest;
 
 pub use format::{
     normalize_arch, BlobInfo, BuildStats, Bundle, BundleBuilder, BundleError, Check, Codec, Entry,

@@ -385,3 +385,51 @@ fn mistyped_subcommands_are_unknown_commands() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(fs::read(inp.path("dmp.btf")).unwrap(), inp.read("demo.btf"));
 }
+
+/// `corepack test` refuses what it cannot boot or load before it boots anything: one
+/// line naming the argument at fault.
+#[test]
+fn test_refuses_kernels_and_objects_it_cannot_use() {
+    let inp = Inputs::new();
+    let obj = fixtures_dir().join("demo.bpf.o");
+    let (text, _) = inp.put("notakernel", b"hello\n");
+    let (deb, _) = inp.put("bad.deb", b"!<arch>\ngarbage");
+    let test = |kernel: &Path, object: &Path| {
+        run(
+            corepack_bin(),
+            &["test", "--kernel", s(kernel), "--object", s(object)],
+        )
+    };
+    let o = test(&text, &obj);
+    says(
+        "corepack test --kernel TEXT",
+        &o,
+        1,
+        None,
+        &format!(
+            "corepack: error: {}: neither a bzImage kernel nor a Debian kernel image package",
+            text.display()
+        ),
+    );
+    let o = test(&obj, &text);
+    refused("corepack test --object TEXT", &o, None);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with(&format!(
+            "corepack: error: {}: not a BPF ELF object",
+            text.display()
+        )),
+        "{err}"
+    );
+    btfgen_tests::require_tool("dpkg-deb");
+    let o = test(&deb, &obj);
+    refused("corepack test --kernel BAD.deb", &o, None);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with(&format!(
+            "corepack: error: {}: dpkg-deb --fsys-tarfile failed: ",
+            deb.display()
+        )),
+        "{err}"
+    );
+}

@@ -1,7 +1,8 @@
-//! The `corepack` command line: build, inspect, verify, select and trace.
+//! The `corepack` command line: build, inspect, verify, select, trace and test.
 
 mod inspect;
 mod select;
+mod test;
 mod trace;
 
 use std::path::PathBuf;
@@ -64,6 +65,11 @@ enum Cmd {
     Select(select::SelectArgs),
     /// Trace execs with the bundled BPF program, its BTF chosen for this kernel.
     Trace(trace::TraceArgs),
+    /// Boot each kernel in qemu and load every program of every object there: CO-RE
+    /// relocations, the verifier's verdict and, for a rejection, its message, the
+    /// failing instruction and its C source line. Exit status 1 when any program is
+    /// rejected anywhere.
+    Test(test::TestArgs),
     /// Check every blob; with --object, also that every blob resolves every relocation.
     Verify {
         bundle: PathBuf,
@@ -90,6 +96,7 @@ fn with_tracer(mut objects: Vec<Object>, tracer: bool) -> anyhow::Result<Vec<Obj
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.cmd {
         Cmd::Select(args) => return Ok(select::select(args)),
+        Cmd::Test(args) => return test::test(args),
         Cmd::Build {
             objects,
             tracer,
