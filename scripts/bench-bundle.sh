@@ -107,8 +107,9 @@ for src in "$tools"/*.bpf.c; do
   # libbpf headers of this machine.
   mcpu=()
   [ "$(basename "$src")" = softirqs.bpf.c ] && mcpu=(-mcpu=v3)
+  # (-fdebug-prefix-map: the same object bytes, so the same digests, every run.)
   if clang -g -O2 "${mcpu[@]}" -target bpf -D__TARGET_ARCH_x86 -I "$work/bcc" -I "$tools" \
-    -c "$src" -o "$obj" 2>/dev/null; then
+    -fdebug-prefix-map="$work"=/bench -c "$src" -o "$obj" 2>/dev/null; then
     bcc+=("$obj")
   else
     failed+=("$(basename "$src")")
