@@ -172,8 +172,8 @@ typedef struct corepack_selection corepack_selection;
 
 /* Chooses the BTF for env (NULL: this machine, as corepack_env_detect) from bundle
  * (NULL: no bundle) under policy; *out is written only on success. A bundle entry's
- * blob is decoded here (and, in format versions 3 and 4, checked). Errors: COREPACK_ERR_ARGUMENT, _NO_MATCH,
- * _AMBIGUOUS, _NO_KERNEL_BTF, _CORRUPT. */
+ * blob is decoded here (and, in format versions 3 and 4, checked). Errors:
+ * COREPACK_ERR_ARGUMENT, _NO_MATCH, _AMBIGUOUS, _NO_KERNEL_BTF, _CORRUPT. */
 int corepack_select(const corepack_bundle *bundle, const corepack_env *env, int policy,
 		    corepack_selection **out);
 /* A corepack_source (0 if sel is NULL). */

@@ -499,7 +499,7 @@ fn no_match_lists_the_nearest_names_of_this_arch() {
 
 #[test]
 fn a_tampered_blob_fails_only_the_kernels_that_use_it() {
-    // Version 4: blobs stored on their own, so each kernel's blob is exactly one stored
+    // Version 3: blobs stored on their own, so each kernel's blob is exactly one stored
     // range and the last byte of the file belongs to the last blob.
     let build = |solid| {
         let mut b = BundleBuilder::new("t", "1").references(false).solid(solid);
