@@ -33,8 +33,15 @@ const DEBIAN_12: &str =
 
 /// Six entries, four distinct blobs: two Ubuntu releases share one kernel name with
 /// different BTF, two kernels share identical BTF, and an arm64 kernel (BTFHub spelling).
+/// Version 5, the default.
 fn sample() -> (Vec<u8>, corepack::BuildStats) {
-    let mut b = BundleBuilder::new("execsnoop", "1.2.3");
+    sample_solid(true)
+}
+
+/// [`sample`] as version 5 (`solid`: one LZMA2 stream under one check) or version 3
+/// (every blob stored and checked on its own).
+fn sample_solid(solid: bool) -> (Vec<u8>, corepack::BuildStats) {
+    let mut b = BundleBuilder::new("execsnoop", "1.2.3").solid(solid);
     b.add_object("execsnoop.bpf.o", b"\x7fELF fake object");
     let k = KernelId::new;
     b.add_kernel(
@@ -73,14 +80,25 @@ fn sample() -> (Vec<u8>, corepack::BuildStats) {
 
 #[test]
 fn round_trip_with_dedup() {
-    let (bytes, stats) = sample();
+    round_trip_with_dedup_as(true);
+    round_trip_with_dedup_as(false);
+}
+
+fn round_trip_with_dedup_as(solid: bool) {
+    let (bytes, stats) = sample_solid(solid);
+    assert_eq!(&bytes[8..10], &(if solid { 5u16 } else { 3 }).to_le_bytes());
     assert_eq!(stats.entries, 6);
     assert_eq!(stats.blobs, 4);
     assert_eq!(stats.deduplicated, 2);
     assert_eq!(stats.raw_bytes, 4000 * 4 + 5000 + 3000);
     assert_eq!(stats.unique_raw_bytes, 4000 * 2 + 5000 + 3000);
     assert_eq!(stats.bundle_bytes, bytes.len() as u64);
-    assert!(stats.stored_bytes < stats.unique_raw_bytes);
+    // Version 5 stores blobs uncompressed in its one compressed stream.
+    if solid {
+        assert!(stats.bundle_bytes < stats.unique_raw_bytes);
+    } else {
+        assert!(stats.stored_bytes < stats.unique_raw_bytes);
+    }
 
     let bundle = Bundle::open(&bytes).unwrap();
     bundle.verify().unwrap();
@@ -96,27 +114,34 @@ fn round_trip_with_dedup() {
     assert_eq!(bundle.entries()[4].kernel.arch, "x86_64");
     assert_eq!(bundle.entries()[5].kernel.arch, "aarch64");
     assert_eq!(bundle.entries_raw_bytes(), stats.raw_bytes);
-    // Later blobs are stored against an earlier blob (as a patch or with it as zstd
-    // dictionary) when that is smaller.
-    assert_eq!(bundle.blobs()[0].codec, Codec::Zstd);
+    // Later blobs are stored against an earlier blob (as a patch, or in version 3 with it
+    // as zstd dictionary) when that is smaller. (The fake blobs are not BTF: no columns.)
+    let first = if solid { Codec::Plain } else { Codec::Zstd };
+    assert_eq!(bundle.blobs()[0].codec, first);
     assert!(bundle
         .blobs()
         .iter()
         .enumerate()
         .all(|(i, b)| b.codec.base().is_none_or(|base| (base as usize) < i)));
-    assert!(bundle.blobs().iter().any(|b| b.codec.base().is_some()));
+    // (Version 5 may store them plain: its stream's matches take earlier blobs in.)
+    assert!(solid || bundle.blobs().iter().any(|b| b.codec.base().is_some()));
     let (plain, plain_stats) = {
-        let mut b = BundleBuilder::new("execsnoop", "1.2.3").references(false);
+        let mut b = BundleBuilder::new("execsnoop", "1.2.3")
+            .references(false)
+            .solid(solid);
         for e in bundle.entries() {
             b.add_kernel(e.kernel.clone(), &bundle.blob(e.blob as usize).unwrap())
                 .unwrap();
         }
         b.finish().unwrap()
     };
-    assert!(plain_stats.stored_bytes > stats.stored_bytes);
+    // (In version 5 the stream's matches make a patch of these fake blobs no smaller.)
+    if !solid {
+        assert!(plain_stats.stored_bytes > stats.stored_bytes);
+    }
     let plain = Bundle::open(&plain).unwrap();
     plain.verify().unwrap();
-    assert!(plain.blobs().iter().all(|b| b.codec == Codec::Zstd));
+    assert!(plain.blobs().iter().all(|b| b.codec == first));
     assert_eq!(
         plain
             .blob_for("x86_64", "5.4.0-42-generic", "ubuntu", "18.04")
@@ -162,9 +187,10 @@ fn dict_chain(b: &Bundle<'_>, mut i: usize) -> Vec<usize> {
     chain
 }
 
+/// Version 3: every blob is checked on its own (version 5's one check fails the open).
 #[test]
 fn one_blob_read_ignores_other_blobs() {
-    let (mut bytes, _) = sample();
+    let (mut bytes, _) = sample_solid(false);
     let (idx, range) = {
         let b = Bundle::open(&bytes).unwrap();
         let e = b
@@ -203,7 +229,22 @@ fn one_blob_read_ignores_other_blobs() {
 
 #[test]
 fn every_flipped_byte_is_detected() {
+    // Version 5 without its per-blob checks: opening alone notices every change.
     let (bytes, _) = sample();
+    let bundle = Bundle::open(&bytes).unwrap();
+    assert!(bundle.blobs().iter().all(|b| b.check.is_none()));
+    for i in 0..bytes.len() {
+        for mask in [0x01u8, 0x80] {
+            let mut b = bytes.clone();
+            b[i] ^= mask;
+            assert!(
+                Bundle::open(&b).is_err(),
+                "version 5: flipping bit {mask:#x} of byte {i} went unnoticed"
+            );
+        }
+    }
+    // Version 3: opening, then reading every blob.
+    let (bytes, _) = sample_solid(false);
     for i in 0..bytes.len() {
         for mask in [0x01u8, 0x80] {
             let mut b = bytes.clone();
@@ -211,7 +252,7 @@ fn every_flipped_byte_is_detected() {
             let result = Bundle::open(&b).and_then(|bundle| bundle.verify());
             assert!(
                 result.is_err(),
-                "flipping bit {mask:#x} of byte {i} went unnoticed"
+                "version 3: flipping bit {mask:#x} of byte {i} went unnoticed"
             );
         }
     }
@@ -219,7 +260,12 @@ fn every_flipped_byte_is_detected() {
 
 #[test]
 fn truncation_and_trailing_bytes_are_errors() {
-    let (bytes, _) = sample();
+    truncation_and_trailing_bytes_are_errors_as(true);
+    truncation_and_trailing_bytes_are_errors_as(false);
+}
+
+fn truncation_and_trailing_bytes_are_errors_as(solid: bool) {
+    let (bytes, _) = sample_solid(solid);
     for len in 0..bytes.len() {
         let err = Bundle::open(&bytes[..len]).unwrap_err();
         assert!(
@@ -482,7 +528,7 @@ fn build_from_kernel_btf_dir() {
     // Real BTF re-encoded as columns compresses better than the raw blob.
     assert_eq!(
         Bundle::open(&bytes).unwrap().blobs()[0].codec,
-        Codec::Columns
+        Codec::PlainColumns
     );
 
     let bundle = Bundle::open(&bytes).unwrap();
@@ -526,7 +572,8 @@ fn build_from_kernel_btf_dir() {
 /// A blob compressed with a dictionary blob fails to read when the dictionary is corrupt.
 #[test]
 fn corrupt_dictionary_blob_fails_dependent_read() {
-    let (mut bytes, _) = sample();
+    // Version 3, whose blobs are checked one by one.
+    let (mut bytes, _) = sample_solid(false);
     let (dict, range) = {
         let b = Bundle::open(&bytes).unwrap();
         let e = b

@@ -73,7 +73,8 @@ typedef enum corepack_status {
 	/* A bundle of a format version this library does not read. */
 	COREPACK_ERR_FORMAT_VERSION = 4,
 	/* A damaged bundle: truncated, a checksum mismatch, a malformed manifest, a blob
-	 * that does not decode (blobs are checked when selection decodes one). */
+	 * that does not decode (format version 5: open checks every byte; versions 3 and
+	 * 4: blobs are checked when selection decodes one). */
 	COREPACK_ERR_CORRUPT = 5,
 	/* No BTF for this kernel: the bundle has no entry for its arch and uname -r, and
 	 * no other source may be used. */
@@ -101,7 +102,8 @@ const char *corepack_status_name(int status);
 typedef struct corepack_bundle corepack_bundle;
 
 /* Checks len bytes at data as a bundle (header, manifest and its checksum, every blob's
- * bounds) and copies them: data may be freed afterwards. *out is written only on
+ * bounds; format version 5: one checksum over the manifest and every blob) and copies
+ * them: data may be freed afterwards. *out is written only on
  * success. Errors: COREPACK_ERR_ARGUMENT, _NOT_A_BUNDLE, _FORMAT_VERSION, _CORRUPT. */
 int corepack_bundle_open_memory(const void *data, size_t len, corepack_bundle **out);
 /* The same for the file at path (a pipe is read to at most 256 MiB); COREPACK_ERR_IO
@@ -170,8 +172,8 @@ typedef struct corepack_selection corepack_selection;
 
 /* Chooses the BTF for env (NULL: this machine, as corepack_env_detect) from bundle
  * (NULL: no bundle) under policy; *out is written only on success. A bundle entry's
- * blob is checked and decoded here. Errors: COREPACK_ERR_ARGUMENT, _NO_MATCH,
- * _AMBIGUOUS, _NO_KERNEL_BTF, _CORRUPT. */
+ * blob is decoded here (and, in format versions 3 and 4, checked). Errors:
+ * COREPACK_ERR_ARGUMENT, _NO_MATCH, _AMBIGUOUS, _NO_KERNEL_BTF, _CORRUPT. */
 int corepack_select(const corepack_bundle *bundle, const corepack_env *env, int policy,
 		    corepack_selection **out);
 /* A corepack_source (0 if sel is NULL). */

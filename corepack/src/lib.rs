@@ -59,7 +59,7 @@ pub mod vmtest;
 pub use format::{
     normalize_arch, BlobInfo, BuildStats, Bundle, BundleBuilder, BundleError, Check, Codec, Entry,
     KernelId, ObjectInfo, CHECK_LEN, FORMAT_VERSION, HEADER_LEN, MAGIC, MAX_CHAIN, MAX_RAW_BLOB,
-    MAX_RAW_MANIFEST, OLDEST_FORMAT_VERSION,
+    MAX_RAW_FRAME, MAX_RAW_MANIFEST, OLDEST_FORMAT_VERSION,
 };
 pub use select::{
     os_release_field, select_btf, select_with, BtfSource, Environment, Excluded, SelectError,

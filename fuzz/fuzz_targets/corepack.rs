@@ -3,9 +3,10 @@
 //! Each input is read three ways: as it is; with the header's manifest check made to
 //! match (FORMAT.md: manifest length at bytes 12..16, its check at 20..28), so that
 //! mutations reach the manifest and blob readers behind the check; and as a 2-byte
-//! length, an uncompressed manifest and the blobs, wrapped into a bundle here (as each
-//! version the reader knows: 3, and 4 with build-ids), so that mutations of the
-//! manifest's fields and the blob codecs are not lost in its zstd frame.
+//! length, an uncompressed manifest and the blobs, wrapped into a bundle here (as the
+//! versions whose manifest is a zstd frame: 3, and 4 with build-ids), so that mutations
+//! of the manifest's fields and the blob codecs are not lost in its zstd frame. (Version
+//! 5's LZMA2 stream is reached by the first two ways only.)
 #![no_main]
 
 use corepack::Bundle;
@@ -57,7 +58,7 @@ fuzz_target!(|data: &[u8]| {
     if let Some(fixed) = fix_check(data) {
         read(&fixed);
     }
-    for version in corepack::OLDEST_FORMAT_VERSION..=corepack::FORMAT_VERSION {
+    for version in corepack::OLDEST_FORMAT_VERSION..=4 {
         if let Some(wrapped) = wrap(data, version) {
             read(&wrapped);
         }

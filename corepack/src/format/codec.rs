@@ -2,11 +2,13 @@
 //!
 //! Minimized BTFs of related kernels are the same type graph with a few member offsets
 //! or sizes changed, so most blobs are stored as a [`Codec::Patch`] of an earlier blob:
-//! the 32-bit words that differ, as small signed deltas (a few bytes per blob). Blobs
-//! with a different shape are zstd frames of the BTF or of its columns (`columns.rs`),
-//! plain or with an earlier blob as raw-content dictionary. Frames carry no checksum,
-//! dictionary id or content size: the manifest has the length and a check of every
-//! blob.
+//! the 32-bit words that differ, as small signed deltas (a few bytes per blob). In a
+//! version 5 bundle, whose manifest and blobs are one LZMA2 stream, other blobs are the
+//! BTF or its columns (`columns.rs`) as they are. In versions 3 and 4, where every blob
+//! is stored on its own, they are zstd frames of the BTF or of its columns, plain or with
+//! an earlier blob as raw-content dictionary. Frames carry no checksum, dictionary id or
+//! content size: the manifest has the length of every blob and the header or manifest a
+//! check of its bytes.
 
 use std::io::Read;
 
@@ -15,7 +17,8 @@ use super::BundleError;
 
 /// How a blob's stored bytes decode (`FORMAT.md` specifies each). `base` is always the
 /// index of an earlier blob: chains only point backwards and are at most [`MAX_CHAIN`]
-/// long.
+/// long. Version 5 bundles use [`Codec::Plain`], [`Codec::PlainColumns`] and
+/// [`Codec::Patch`]; versions 3 and 4 the others and [`Codec::Patch`].
 ///
 /// [`MAX_CHAIN`]: crate::MAX_CHAIN
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,13 +46,18 @@ pub enum Codec {
         /// The index of the blob whose columns are the dictionary.
         base: u32,
     },
+    /// The BTF as it is (version 5: inside the bundle's one LZMA2 stream).
+    Plain,
+    /// The BTF re-encoded as columns, not compressed on its own (version 5: inside the
+    /// bundle's one LZMA2 stream).
+    PlainColumns,
 }
 
 impl Codec {
     /// The earlier blob this one decodes against.
     pub fn base(&self) -> Option<u32> {
         match *self {
-            Codec::Zstd | Codec::Columns => None,
+            Codec::Zstd | Codec::Columns | Codec::Plain | Codec::PlainColumns => None,
             Codec::ZstdDict { base } | Codec::Patch { base } | Codec::ColumnsDict { base } => {
                 Some(base)
             }
@@ -64,23 +72,34 @@ impl Codec {
             Codec::Patch { .. } => 2,
             Codec::Columns => 3,
             Codec::ColumnsDict { .. } => 4,
+            Codec::Plain => 5,
+            Codec::PlainColumns => 6,
         }
     }
 
-    /// The codec of manifest tag `tag`, reading the base index when it has one.
-    pub(crate) fn read(tag: u8, r: &mut Reader<'_>, index: usize) -> Result<Self, BundleError> {
+    /// The codec of manifest tag `tag`, reading the base index when it has one. `solid`:
+    /// the bundle is version 5 (one LZMA2 stream), whose codecs are patches and blobs
+    /// stored as they are; the other versions' are patches and zstd frames.
+    pub(crate) fn read(
+        tag: u8,
+        r: &mut Reader<'_>,
+        index: usize,
+        solid: bool,
+    ) -> Result<Self, BundleError> {
         let base = |r: &mut Reader<'_>| {
             r.index(&format!("blob {index}: base"), index)
                 .map(|b| b as u32)
         };
-        match tag {
-            0 => Ok(Codec::Zstd),
-            1 => Ok(Codec::ZstdDict { base: base(r)? }),
-            2 => Ok(Codec::Patch { base: base(r)? }),
-            3 => Ok(Codec::Columns),
-            4 => Ok(Codec::ColumnsDict { base: base(r)? }),
-            t => Err(BundleError::Manifest(format!(
-                "blob {index}: unknown codec {t}"
+        match (tag, solid) {
+            (0, false) => Ok(Codec::Zstd),
+            (1, false) => Ok(Codec::ZstdDict { base: base(r)? }),
+            (2, _) => Ok(Codec::Patch { base: base(r)? }),
+            (3, false) => Ok(Codec::Columns),
+            (4, false) => Ok(Codec::ColumnsDict { base: base(r)? }),
+            (5, true) => Ok(Codec::Plain),
+            (6, true) => Ok(Codec::PlainColumns),
+            (t, _) => Err(BundleError::Manifest(format!(
+                "blob {index}: codec {t} is not one of this format version's"
             ))),
         }
     }
@@ -101,6 +120,8 @@ impl Codec {
             Codec::Patch { .. } => "patch",
             Codec::Columns => "columns",
             Codec::ColumnsDict { .. } => "columns+dict",
+            Codec::Plain => "plain",
+            Codec::PlainColumns => "plain columns",
         }
     }
 }
@@ -119,6 +140,56 @@ pub(crate) fn zstd_compress(
     c.include_contentsize(false)?;
     c.include_dictid(false)?;
     c.compress(raw)
+}
+
+/// Dictionary sizes of a version 5 frame's LZMA2 stream: its decompressed length rounded
+/// up to a power of two, within these bounds.
+const LZMA_DICT: (u64, u64) = (4 << 10, 8 << 20);
+
+/// The filter of a version 5 frame of `raw_len` decompressed bytes: LZMA2 at preset
+/// `9e` with lc 1, lp 0, pb 0 (BTF and the manifest are byte-oriented with little
+/// 4-byte alignment to model; measured smaller than the defaults lc 3, pb 2) and a
+/// dictionary of `raw_len` rounded up to a power of two within [`LZMA_DICT`].
+fn lzma2_filters(raw_len: u64) -> std::io::Result<liblzma::stream::Filters> {
+    use liblzma::stream::{Filters, LzmaOptions, PRESET_EXTREME};
+    let dict = raw_len
+        .clamp(LZMA_DICT.0, LZMA_DICT.1)
+        .next_power_of_two()
+        .min(LZMA_DICT.1) as u32;
+    let mut o = LzmaOptions::new_preset(9 | PRESET_EXTREME)?;
+    o.dict_size(dict)
+        .literal_context_bits(1)
+        .literal_position_bits(0)
+        .position_bits(0);
+    let mut f = Filters::new();
+    f.lzma2(&o);
+    Ok(f)
+}
+
+/// One raw LZMA2 stream of `raw` (a version 5 frame).
+pub(crate) fn lzma_compress(raw: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let s = liblzma::stream::Stream::new_raw_encoder(&lzma2_filters(raw.len() as u64)?)?;
+    let mut e = liblzma::write::XzEncoder::new_stream(Vec::new(), s);
+    e.write_all(raw)?;
+    e.finish()
+}
+
+/// Decompresses one raw LZMA2 stream of `raw_len` bytes into at most `raw_len + 1`
+/// bytes, grown as output is produced; the stream must end exactly at the end of
+/// `stored`.
+pub(crate) fn lzma_decompress(stored: &[u8], raw_len: u64) -> std::io::Result<Vec<u8>> {
+    let s = liblzma::stream::Stream::new_raw_decoder(&lzma2_filters(raw_len)?)?;
+    let mut d = liblzma::read::XzDecoder::new_stream(stored, s);
+    let mut out = Vec::with_capacity(stored.len().saturating_mul(4).min(raw_len as usize));
+    (&mut d).take(raw_len + 1).read_to_end(&mut out)?;
+    if out.len() as u64 <= raw_len && d.total_in() != stored.len() as u64 {
+        return Err(std::io::Error::other(format!(
+            "{} bytes after the end of the LZMA2 stream",
+            stored.len() as u64 - d.total_in()
+        )));
+    }
+    Ok(out)
 }
 
 /// Decompresses one zstd frame into at most `raw_len + 1` bytes. The output grows with
@@ -238,6 +309,20 @@ pub(crate) mod patch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lzma_frames_round_trip_and_damage_is_an_error() {
+        let raw: Vec<u8> = (0..5000u32).map(|i| (i * i % 251) as u8).collect();
+        let c = lzma_compress(&raw).unwrap();
+        assert_eq!(lzma_decompress(&c, raw.len() as u64).unwrap(), raw);
+        // Cut short, or with a byte after the end marker: errors.
+        assert!(lzma_decompress(&c[..c.len() - 1], raw.len() as u64).is_err());
+        let mut long = c.clone();
+        long.push(0);
+        assert!(lzma_decompress(&long, raw.len() as u64).is_err());
+        // A longer stream than announced stops one byte past the announced length.
+        assert_eq!(lzma_decompress(&c, 4999).unwrap().len(), 5000);
+    }
 
     #[test]
     fn patches_round_trip() {

@@ -1,12 +1,14 @@
-//! The `.corepack` file format, version 4 (version 3 read too). The normative description is `FORMAT.md`.
+//! The `.corepack` file format, version 5 (versions 3 and 4 read and, on request, written
+//! too). The normative description is `FORMAT.md`.
 //!
 //! Layout (integers in the header little-endian; the manifest is LEB128, see [`wire`]):
 //!
 //! ```text
 //! header    magic "COREPACK" (8) | version u16 | flags u16 (0)
-//!           manifest_len u32 | manifest_raw_len u32 | manifest check [8]
-//! manifest  manifest_len bytes: one zstd frame of manifest_raw_len bytes
-//! data      the blobs, back to back in blob order, to the end of the file
+//!           frame_len u32 | frame_raw_len u32 | frame check [8]
+//! frame     frame_len bytes: frame_raw_len bytes compressed: the manifest in a zstd frame,
+//!           or in version 5 the manifest and the blobs after it in a raw LZMA2 stream
+//! data      versions 3 and 4: the blobs, back to back in blob order, to the end of the file
 //! ```
 //!
 //! - `wire`: the manifest's integers and strings.
@@ -30,9 +32,11 @@ pub use write::{BuildStats, BundleBuilder};
 
 /// The first eight bytes of every bundle.
 pub const MAGIC: [u8; 8] = *b"COREPACK";
-/// The newest format version this library reads and writes (4: entries may carry a GNU
-/// build-id). A bundle none of whose entries has a build-id is written as version 3.
-pub const FORMAT_VERSION: u16 = 4;
+/// The newest format version this library reads and writes (5: the manifest and the
+/// blobs in one LZMA2 stream under one check). [`BundleBuilder::solid`]`(false)` writes
+/// version 4 (entries may carry a GNU build-id; every blob its own frame and check), or
+/// 3 when no entry has a build-id.
+pub const FORMAT_VERSION: u16 = 5;
 /// The oldest format version this library reads (3: no build-ids).
 pub const OLDEST_FORMAT_VERSION: u16 = 3;
 /// Size of the fixed header.
@@ -44,6 +48,8 @@ pub const CHECK_LEN: usize = 8;
 pub const MAX_RAW_BLOB: u64 = 64 << 20;
 /// Upper bound of the decompressed manifest.
 pub const MAX_RAW_MANIFEST: u64 = 64 << 20;
+/// Upper bound of a version 5 bundle's decompressed frame (the manifest and the blobs).
+pub const MAX_RAW_FRAME: u64 = 1 << 30;
 /// Longest chain of blobs stored against an earlier blob (blob → its base → ...): reading
 /// one blob decodes at most this many.
 pub const MAX_CHAIN: usize = 16;
@@ -95,10 +101,11 @@ pub enum BundleError {
     /// The file goes on after the last blob; holds the number of extra bytes.
     #[error("bundle has {0} trailing bytes after the last blob")]
     TrailingBytes(u64),
-    /// The header's flags field is not zero (versions 3 and 4 define no flags).
+    /// The header's flags field is not zero (versions 3 to 5 define no flags).
     #[error("nonzero flags in the header")]
     Flags,
-    /// The stored (compressed) manifest does not hash to the header's check.
+    /// The stored (compressed) manifest frame does not hash to the header's check (in
+    /// version 5 the frame holds the blobs too).
     #[error("manifest checksum mismatch (expected {expected}, computed {computed})")]
     ManifestChecksum {
         /// The header's check, in hex.
@@ -106,8 +113,9 @@ pub enum BundleError {
         /// The check of the manifest bytes present, in hex.
         computed: String,
     },
-    /// The manifest passed its check but is not a valid zstd frame; holds zstd's error.
-    #[error("manifest: zstd decompression failed: {0}")]
+    /// The manifest frame passed its check but does not decompress (a zstd frame; in
+    /// version 5 a raw LZMA2 stream); holds the decompressor's error.
+    #[error("manifest: decompression failed: {0}")]
     ManifestDecompress(std::io::Error),
     /// The decompressed manifest is malformed (a field runs past its end, an index is out
     /// of range, a limit is exceeded, an entry repeats, ...), or a blob index that does
@@ -115,7 +123,8 @@ pub enum BundleError {
     /// is wrong, naming the field and its manifest offset where there is one.
     #[error("invalid manifest: {0}")]
     Manifest(String),
-    /// A blob's stored bytes do not hash to the manifest's check for it.
+    /// A blob's stored bytes do not hash to the manifest's check for it (versions 3 and
+    /// 4).
     #[error("blob {index}: checksum mismatch (expected {expected}, computed {computed})")]
     BlobChecksum {
         /// The blob's index.
@@ -154,8 +163,9 @@ pub enum BundleError {
         /// How many blobs the manifest has.
         count: usize,
     },
-    /// zstd failed while the builder compressed a blob or the manifest; holds its error.
-    #[error("zstd compression failed: {0}")]
+    /// zstd or LZMA2 failed while the builder compressed a blob or the manifest; holds
+    /// its error.
+    #[error("compression failed: {0}")]
     Compress(std::io::Error),
     /// The builder's final check found that blob `.0` of the bundle it wrote does not
     /// decode to the BTF it was given: a bug in the writer, reported instead of writing a
@@ -165,7 +175,7 @@ pub enum BundleError {
     /// The builder was given more than the format holds; names what (`blob` over
     /// [`MAX_RAW_BLOB`], `blob count` over `u32`, `build-id` over
     /// [`crate::notes::MAX_BUILD_ID`], `manifest` over [`MAX_RAW_MANIFEST`]
-    /// or `u32` compressed).
+    /// or `u32` compressed, `frame` over [`MAX_RAW_FRAME`] or `u32` compressed).
     #[error("{0} too large for the format")]
     TooLarge(&'static str),
 }
@@ -261,16 +271,18 @@ impl ObjectInfo {
 /// Where a blob is stored, how, and what its stored bytes hash to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlobInfo {
-    /// Offset in the data section (the sum of the earlier blobs' stored lengths; not
-    /// stored in the file).
+    /// Offset in the data section, or in version 5 from the end of the manifest in the
+    /// decompressed frame (the sum of the earlier blobs' stored lengths; not stored in
+    /// the file).
     pub offset: u64,
-    /// Length of the stored bytes.
+    /// Length of the stored bytes (version 5: in the decompressed frame).
     pub stored_len: u64,
     /// Length of the decoded BTF.
     pub raw_len: u64,
     /// How the stored bytes decode (chains through earlier blobs are at most
     /// [`MAX_CHAIN`] long).
     pub codec: Codec,
-    /// Check of the stored bytes.
-    pub check: Check,
+    /// Check of the stored bytes (versions 3 and 4; in version 5 the header's check of
+    /// the one frame covers every blob).
+    pub check: Option<Check>,
 }

@@ -1,10 +1,12 @@
 //! Reading a bundle: [`Bundle::open`] validates everything but the blobs' contents
-//! without decoding any blob; [`Bundle::blob`] checks and decodes one blob (and the
-//! earlier blobs it is stored against).
+//! without decoding any blob (version 5: after checking and decompressing the one frame
+//! that holds the manifest and the blobs); [`Bundle::blob`] checks (versions 3 and 4) and
+//! decodes one blob (and the earlier blobs it is stored against).
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
-use super::codec::{patch, zstd_decompress, Codec};
+use super::codec::{lzma_decompress, patch, zstd_decompress, Codec};
 use super::columns;
 use super::wire::Reader;
 use super::*;
@@ -20,7 +22,9 @@ pub struct Bundle<'a> {
     objects: Vec<ObjectInfo>,
     blobs: Vec<BlobInfo>,
     entries: Vec<Entry>,
-    data: &'a [u8],
+    /// The stored blobs: the file's data section, or in version 5 the decompressed
+    /// frame's bytes after the manifest.
+    data: Cow<'a, [u8]>,
 }
 
 fn need(bytes: &[u8], offset: u64, needed: u64, what: &'static str) -> Result<(), BundleError> {
@@ -43,7 +47,8 @@ fn le_u32(b: &[u8]) -> u64 {
 impl<'a> Bundle<'a> {
     /// Parses and validates a bundle: magic, version, flags, the manifest's check, its
     /// structure, every blob's bounds and base, entry indices, and that the blobs end
-    /// exactly where the file does. Decodes no blob.
+    /// exactly where the file (version 5: the frame) does. Decodes no blob; in version 5
+    /// the check covers the blobs too, and the frame holding them is decompressed.
     ///
     /// ```
     /// use corepack::{Bundle, BundleBuilder, BundleError, KernelId};
@@ -58,7 +63,7 @@ impl<'a> Bundle<'a> {
     /// // Any byte missing from the end is noticed before a blob is read.
     /// assert!(matches!(
     ///     Bundle::open(&bytes[..bytes.len() - 1]),
-    ///     Err(BundleError::Truncated { what: "blob", .. })
+    ///     Err(BundleError::Truncated { .. })
     /// ));
     /// # Ok::<(), BundleError>(())
     /// ```
@@ -80,9 +85,15 @@ impl<'a> Bundle<'a> {
         }
         let manifest_len = le_u32(&h[12..16]);
         let manifest_raw_len = le_u32(&h[16..20]);
-        if manifest_raw_len > MAX_RAW_MANIFEST {
+        let solid = version >= 5;
+        let limit = if solid {
+            MAX_RAW_FRAME
+        } else {
+            MAX_RAW_MANIFEST
+        };
+        if manifest_raw_len > limit {
             return Err(BundleError::Manifest(format!(
-                "claims {manifest_raw_len} decompressed bytes (limit {MAX_RAW_MANIFEST})"
+                "claims {manifest_raw_len} decompressed bytes (limit {limit})"
             )));
         }
         let mut expected = [0; CHECK_LEN];
@@ -97,42 +108,70 @@ impl<'a> Bundle<'a> {
                 computed: hex(&computed),
             });
         }
-        let manifest = zstd_decompress(stored_manifest, None, manifest_raw_len)
-            .map_err(BundleError::ManifestDecompress)?;
+        let manifest = if solid {
+            lzma_decompress(stored_manifest, manifest_raw_len)
+        } else {
+            zstd_decompress(stored_manifest, None, manifest_raw_len)
+        }
+        .map_err(BundleError::ManifestDecompress)?;
         if manifest.len() as u64 != manifest_raw_len {
             return Err(BundleError::Manifest(format!(
                 "decompressed to {} bytes, the header says {manifest_raw_len}",
                 manifest.len()
             )));
         }
-        let data = &bytes[data_start..];
+        if solid && bytes.len() > data_start {
+            return Err(BundleError::TrailingBytes(
+                (bytes.len() - data_start) as u64,
+            ));
+        }
         let mut r = Reader::new(&manifest);
         let program = r.str("program name")?;
         let program_version = r.str("program version")?;
 
         let n = r.count("object count", 1 + CHECK_LEN)?;
         let mut objects = Vec::with_capacity(n);
-        for _ in 0..n {
-            objects.push(ObjectInfo {
-                name: r.str("object name")?,
-                digest: r.array("object digest")?,
-            });
+        if solid {
+            // Version 5: the names, then the digests.
+            let names = (0..n)
+                .map(|_| r.str("object name"))
+                .collect::<Result<Vec<_>, _>>()?;
+            for name in names {
+                let digest = r.array("object digest")?;
+                objects.push(ObjectInfo { name, digest });
+            }
+        } else {
+            for _ in 0..n {
+                objects.push(ObjectInfo {
+                    name: r.str("object name")?,
+                    digest: r.array("object digest")?,
+                });
+            }
         }
 
-        let n = r.count("blob count", 3 + CHECK_LEN)?;
+        let n = r.count("blob count", if solid { 3 } else { 3 + CHECK_LEN })?;
         let mut blobs: Vec<BlobInfo> = Vec::with_capacity(n);
         let mut depth: Vec<usize> = Vec::with_capacity(n);
         let mut offset = 0u64;
         for index in 0..n {
             let tag = r.u8("blob codec")?;
-            let codec = Codec::read(tag, &mut r, index)?;
+            let codec = Codec::read(tag, &mut r, index, solid)?;
             let b = BlobInfo {
                 offset,
                 stored_len: r.uint("blob stored length")?,
                 raw_len: r.uint("blob length")?,
                 codec,
-                check: r.array("blob check")?,
+                check: if solid {
+                    None
+                } else {
+                    Some(r.array("blob check")?)
+                },
             };
+            if b.codec == Codec::Plain && b.raw_len != b.stored_len {
+                return Err(BundleError::Manifest(format!(
+                    "blob {index} is stored plain but its lengths differ"
+                )));
+            }
             if b.raw_len > MAX_RAW_BLOB {
                 return Err(BundleError::Manifest(format!(
                     "blob {index} claims {} decoded bytes (limit {MAX_RAW_BLOB})",
@@ -156,13 +195,11 @@ impl<'a> Bundle<'a> {
                     depth[base] + 1
                 }
             };
-            need(data, offset, b.stored_len, "blob").map_err(|e| shift(e, data_start as u64))?;
-            offset += b.stored_len;
+            offset = offset.checked_add(b.stored_len).ok_or_else(|| {
+                BundleError::Manifest(format!("blob {index}: stored length overflows"))
+            })?;
             blobs.push(b);
             depth.push(d);
-        }
-        if offset < data.len() as u64 {
-            return Err(BundleError::TrailingBytes(data.len() as u64 - offset));
         }
 
         let n = r.count("distro count", 3)?;
@@ -223,7 +260,28 @@ impl<'a> Bundle<'a> {
                 build_id,
             });
         }
-        r.finish()?;
+        // The blobs: after the manifest in a version 5 frame, else the rest of the file.
+        let data: Cow<'a, [u8]> = if solid {
+            let rest = r.rest();
+            if offset != rest.len() as u64 {
+                return Err(BundleError::Manifest(format!(
+                    "the blobs' stored lengths add up to {offset} bytes, the frame has {} after the manifest",
+                    rest.len()
+                )));
+            }
+            Cow::Owned(rest.to_vec())
+        } else {
+            r.finish()?;
+            let data = &bytes[data_start..];
+            for b in &blobs {
+                need(data, b.offset, b.stored_len, "blob")
+                    .map_err(|e| shift(e, data_start as u64))?;
+            }
+            if offset < data.len() as u64 {
+                return Err(BundleError::TrailingBytes(data.len() as u64 - offset));
+            }
+            Cow::Borrowed(data)
+        };
         Ok(Bundle {
             program,
             program_version,
@@ -249,21 +307,24 @@ impl<'a> Bundle<'a> {
         &self.blobs
     }
 
-    /// Reads one blob: checks its stored bytes, decodes the blob it is stored against
-    /// (a chain of at most [`MAX_CHAIN`]), then decodes it into at most its manifest
-    /// length. Other blobs are not touched.
+    /// Reads one blob: checks its stored bytes (versions 3 and 4; in version 5
+    /// [`Bundle::open`] checked them), decodes the blob it is stored against (a chain of
+    /// at most [`MAX_CHAIN`]), then decodes it into at most its manifest length. Other
+    /// blobs are not touched.
     pub fn blob(&self, index: usize) -> Result<Vec<u8>, BundleError> {
         let b = self.blobs.get(index).ok_or_else(|| {
             BundleError::Manifest(format!("no blob {index} (bundle has {})", self.blobs.len()))
         })?;
         let stored = &self.data[b.offset as usize..(b.offset + b.stored_len) as usize];
-        let computed = check(stored);
-        if computed != b.check {
-            return Err(BundleError::BlobChecksum {
-                index,
-                expected: hex(&b.check),
-                computed: hex(&computed),
-            });
+        if let Some(expected) = &b.check {
+            let computed = check(stored);
+            if computed != *expected {
+                return Err(BundleError::BlobChecksum {
+                    index,
+                    expected: hex(expected),
+                    computed: hex(&computed),
+                });
+            }
         }
         let base = match b.codec.base() {
             Some(i) => Some(self.blob(i as usize)?),
@@ -289,6 +350,8 @@ impl<'a> Bundle<'a> {
                     .map_err(|e| decode(e.to_string()))?;
                 columns::decode(&c, b.raw_len as usize).map_err(decode)?
             }
+            Codec::Plain => stored.to_vec(),
+            Codec::PlainColumns => columns::decode(stored, b.raw_len as usize).map_err(decode)?,
         };
         if raw.len() as u64 != b.raw_len {
             return Err(BundleError::BlobLength {

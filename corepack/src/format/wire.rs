@@ -135,6 +135,11 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The bytes not read yet, consuming the reader.
+    pub(crate) fn rest(self) -> &'a [u8] {
+        &self.buf[self.pos..]
+    }
+
     /// Errors unless every byte was read.
     pub(crate) fn finish(self) -> Result<(), BundleError> {
         match self.remaining() {

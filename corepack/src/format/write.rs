@@ -1,12 +1,14 @@
 //! Writing a bundle: [`BundleBuilder`] deduplicates blobs by content, stores each in the
 //! smallest of its codecs, and checks that every blob decodes to what was added before it
-//! returns the bytes.
+//! returns the bytes. Version 5 (the default) compresses the manifest and every blob as
+//! one zstd frame; versions 3 and 4 ([`BundleBuilder::solid`]`(false)`) compress each
+//! blob on its own.
 
 use std::collections::HashMap;
 
 use sha2::Digest;
 
-use super::codec::{patch, zstd_compress, Codec};
+use super::codec::{lzma_compress, patch, zstd_compress, Codec};
 use super::columns;
 use super::wire::Writer;
 use super::*;
@@ -24,7 +26,7 @@ pub struct BuildStats {
     pub raw_bytes: u64,
     /// Sum of raw sizes of distinct blobs.
     pub unique_raw_bytes: u64,
-    /// Size of the data section (the stored blobs).
+    /// Size of the stored blobs (version 5: before the frame's compression).
     pub stored_bytes: u64,
     /// Size of the whole bundle.
     pub bundle_bytes: u64,
@@ -36,6 +38,9 @@ pub(super) const DICT_CANDIDATES: usize = 4;
 /// How many earlier blobs of the same length, most recent first, are tried as the base of
 /// a patch.
 pub(super) const PATCH_CANDIDATES: usize = 1024;
+/// How many bytes of the blobs before it a version 5 blob's candidates are measured
+/// against.
+pub(super) const SOLID_WINDOW: usize = 256 << 10;
 
 /// Writes a bundle.
 ///
@@ -69,6 +74,7 @@ pub struct BundleBuilder {
     entries: Vec<Entry>,
     level: i32,
     references: bool,
+    solid: bool,
 }
 
 impl BundleBuilder {
@@ -83,6 +89,7 @@ impl BundleBuilder {
             entries: Vec::new(),
             level: 19,
             references: true,
+            solid: true,
         }
     }
 
@@ -96,6 +103,15 @@ impl BundleBuilder {
     /// dictionary (default true). Without, every blob is its own zstd frame.
     pub fn references(mut self, on: bool) -> Self {
         self.references = on;
+        self
+    }
+
+    /// Whether to write version 5, the manifest and every blob in one LZMA2 stream under one
+    /// check (default true; the smallest). Without, versions 3 and 4: every blob its own
+    /// zstd frame (or patch) with its own check, so that a reader decodes and checks only
+    /// the blobs of the kernel it wants (for bundles of many megabytes).
+    pub fn solid(mut self, on: bool) -> Self {
+        self.solid = on;
         self
     }
 
@@ -217,6 +233,47 @@ impl BundleBuilder {
         Ok(best)
     }
 
+    /// Stores blob `i` of a version 5 bundle, whose blobs follow each other in one LZMA2
+    /// stream: as it is, as its columns, or as the shortest patch of an earlier blob of
+    /// the same length whose chain has room, whichever gives the shortest LZMA2 stream
+    /// after the last [`SOLID_WINDOW`] bytes of the blobs before it (`data`).
+    fn store_solid(
+        &self,
+        i: usize,
+        depth: &[usize],
+        cols: &[Option<Vec<u8>>],
+        data: &[u8],
+    ) -> Result<(Vec<u8>, Codec), BundleError> {
+        let raw = &self.raw[i];
+        let mut candidates = vec![(raw.clone(), Codec::Plain)];
+        if let Some(c) = &cols[i] {
+            candidates.push((c.clone(), Codec::PlainColumns));
+        }
+        if self.references {
+            let patch = (0..i)
+                .rev()
+                .filter(|&j| depth[j] < MAX_CHAIN && self.raw[j].len() == raw.len())
+                .take(PATCH_CANDIDATES)
+                .filter_map(|j| Some((patch::encode(&self.raw[j], raw)?, j)))
+                .min_by_key(|(p, _)| p.len());
+            if let Some((p, j)) = patch {
+                candidates.push((p, Codec::Patch { base: j as u32 }));
+            }
+        }
+        let history = &data[data.len().saturating_sub(SOLID_WINDOW)..];
+        let mut best: Option<(usize, Vec<u8>, Codec)> = None;
+        for (stored, codec) in candidates {
+            let cost = lzma_compress(&[history, &stored].concat())
+                .map_err(BundleError::Compress)?
+                .len();
+            if best.as_ref().is_none_or(|(c, _, _)| cost < *c) {
+                best = Some((cost, stored, codec));
+            }
+        }
+        let (_, stored, codec) = best.expect("a blob always has its plain candidate");
+        Ok((stored, codec))
+    }
+
     /// Serializes the bundle, after checking that every blob decodes to what was added.
     pub fn finish(&self) -> Result<(Vec<u8>, BuildStats), BundleError> {
         let mut data = Vec::new();
@@ -224,14 +281,18 @@ impl BundleBuilder {
         let mut depth = Vec::with_capacity(self.raw.len());
         let cols: Vec<Option<Vec<u8>>> = self.raw.iter().map(|r| columns::encode(r)).collect();
         for (i, raw) in self.raw.iter().enumerate() {
-            let (stored, codec) = self.store(i, &depth, &cols)?;
+            let (stored, codec) = if self.solid {
+                self.store_solid(i, &depth, &cols, &data)?
+            } else {
+                self.store(i, &depth, &cols)?
+            };
             depth.push(codec.base().map_or(1, |b| depth[b as usize] + 1));
             infos.push(BlobInfo {
                 offset: data.len() as u64,
                 stored_len: stored.len() as u64,
                 raw_len: raw.len() as u64,
                 codec,
-                check: check(&stored),
+                check: (!self.solid).then(|| check(&stored)),
             });
             data.extend_from_slice(&stored);
         }
@@ -240,16 +301,24 @@ impl BundleBuilder {
         m.str(&self.program);
         m.str(&self.program_version);
         m.uint(self.objects.len() as u64);
-        for o in &self.objects {
-            m.str(&o.name);
-            m.bytes(&o.digest);
+        if self.solid {
+            // Version 5: the names, then the digests (like with like compresses better).
+            self.objects.iter().for_each(|o| m.str(&o.name));
+            self.objects.iter().for_each(|o| m.bytes(&o.digest));
+        } else {
+            for o in &self.objects {
+                m.str(&o.name);
+                m.bytes(&o.digest);
+            }
         }
         m.uint(infos.len() as u64);
         for b in &infos {
             b.codec.write(&mut m);
             m.uint(b.stored_len);
             m.uint(b.raw_len);
-            m.bytes(&b.check);
+            if let Some(c) = &b.check {
+                m.bytes(c);
+            }
         }
         // Distros (arch, os-release ID and VERSION_ID) once each, in order of first use;
         // each entry names its distro by index.
@@ -272,10 +341,12 @@ impl BundleBuilder {
         }
         // Kernel names front-coded: the bytes shared with the previous entry's name, then
         // the rest (consecutive names share most of theirs).
-        // Version 4 only when some entry has a build-id: other bundles stay readable by
-        // version 3 readers.
-        let version = if self.entries.iter().any(|e| !e.build_id.is_empty()) {
+        // Without `solid`, version 4 only when some entry has a build-id: other bundles
+        // stay readable by version 3 readers.
+        let version = if self.solid {
             FORMAT_VERSION
+        } else if self.entries.iter().any(|e| !e.build_id.is_empty()) {
+            4
         } else {
             OLDEST_FORMAT_VERSION
         };
@@ -294,13 +365,28 @@ impl BundleBuilder {
             }
             prev = name;
         }
-        let m = m.0;
+        let mut m = m.0;
         if m.len() as u64 > MAX_RAW_MANIFEST {
             return Err(BundleError::TooLarge("manifest"));
         }
+        // Version 5: the blobs follow the manifest in its frame.
+        let (what, limit) = if self.solid {
+            m.append(&mut data);
+            ("frame", MAX_RAW_FRAME)
+        } else {
+            ("manifest", MAX_RAW_MANIFEST)
+        };
+        if m.len() as u64 > limit {
+            return Err(BundleError::TooLarge(what));
+        }
         let manifest_raw_len = m.len() as u32;
-        let m = zstd_compress(&m, None, self.level).map_err(BundleError::Compress)?;
-        let manifest_len = u32::try_from(m.len()).map_err(|_| BundleError::TooLarge("manifest"))?;
+        let m = if self.solid {
+            lzma_compress(&m)
+        } else {
+            zstd_compress(&m, None, self.level)
+        }
+        .map_err(BundleError::Compress)?;
+        let manifest_len = u32::try_from(m.len()).map_err(|_| BundleError::TooLarge(what))?;
         let mut out = Vec::with_capacity(HEADER_LEN + m.len() + data.len());
         out.extend_from_slice(&MAGIC);
         out.extend_from_slice(&version.to_le_bytes());
@@ -328,7 +414,7 @@ impl BundleBuilder {
                 .map(|e| self.raw[e.blob as usize].len() as u64)
                 .sum(),
             unique_raw_bytes: self.raw.iter().map(|r| r.len() as u64).sum(),
-            stored_bytes: data.len() as u64,
+            stored_bytes: infos.iter().map(|b| b.stored_len).sum(),
             bundle_bytes: out.len() as u64,
         };
         Ok((out, stats))

@@ -499,15 +499,24 @@ fn no_match_lists_the_nearest_names_of_this_arch() {
 
 #[test]
 fn a_tampered_blob_fails_only_the_kernels_that_use_it() {
-    // Blobs stored on their own, so each kernel's blob is exactly one stored range and
-    // the last byte of the file belongs to the last blob.
-    let mut b = BundleBuilder::new("t", "1").references(false);
-    let first = KernelId::new("x86_64", "6.1.0-1-amd64", "debian", "12");
-    let second = KernelId::new("x86_64", "6.1.0-2-amd64", "debian", "12");
-    b.add_kernel(first, b"first BTF").unwrap();
-    b.add_kernel(second, b"second BTF").unwrap();
-    let (mut bytes, _) = b.finish().unwrap();
-    *bytes.last_mut().unwrap() ^= 1;
+    // Version 3: blobs stored on their own, so each kernel's blob is exactly one stored
+    // range and the last byte of the file belongs to the last blob.
+    let build = |solid| {
+        let mut b = BundleBuilder::new("t", "1").references(false).solid(solid);
+        let first = KernelId::new("x86_64", "6.1.0-1-amd64", "debian", "12");
+        let second = KernelId::new("x86_64", "6.1.0-2-amd64", "debian", "12");
+        b.add_kernel(first, b"first BTF").unwrap();
+        b.add_kernel(second, b"second BTF").unwrap();
+        let (mut bytes, _) = b.finish().unwrap();
+        *bytes.last_mut().unwrap() ^= 1;
+        bytes
+    };
+    // Version 5: one check covers every blob, so opening fails.
+    assert!(matches!(
+        Bundle::open(&build(true)),
+        Err(BundleError::ManifestChecksum { .. })
+    ));
+    let bytes = build(false);
     // Opening checks the manifest only, so it still succeeds.
     let bundle = Bundle::open(&bytes).unwrap();
     let debian = Some(("debian", "12"));
