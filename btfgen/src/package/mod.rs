@@ -633,10 +633,15 @@ enum Member {
     Other,
 }
 
-/// A module's name from its file name: without `.ko`, `-` as `_`.
+/// A module's name from its file name: without `.ko`, `-` as `_`; a name that is not
+/// letters, digits, `_` and `-` is no module's (it becomes a file name).
 fn module_name(file: &str) -> Option<String> {
     file.strip_suffix(".ko")
         .filter(|n| !n.is_empty())
+        .filter(|n| {
+            n.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        })
         .map(|n| n.replace('-', "_"))
 }
 

@@ -50,6 +50,7 @@ fn module_paths_and_patterns() {
         "./usr/lib/debug/lib/modules/6.1/kernel/x.ko.xz",
         "./usr/lib/debug/lib/modules/6.1/kernel/x.ko.debug",
         "./usr/lib/debug/lib/modules/6.1/.ko",
+        "./usr/lib/debug/lib/modules/6.1/kernel/a\x1bb.ko",
         "./lib/modules/6.1/kernel/x.ko",
         "./usr/lib/debug/lib/modules/x.ko",
     ] {
