@@ -12,6 +12,8 @@
 #   scripts/qemu-modules.sh
 #
 # Environment: FLAVOR (default cloud-amd64), SERIES as scripts/debian-kernel.sh;
+# BTF_DIR a layout that `btfgen PACKAGE --modules nf_conntrack` already wrote for this
+# kernel (ID/VERSION_ID/ARCH/<uname -r>.btf and <uname -r>/modules/nf_conntrack.btf);
 # BTFGEN_BIN (default: cargo build --release); QEMU_TIMEOUT (default 180); KEEP_WORK=1;
 # BTFGEN_CACHE. Needs qemu-system-x86_64 (qemu-system-x86), busybox (busybox-static),
 # cpio, gzip, gcc, clang, bpftool, libbpf-dev, apt-get and dpkg-deb. Prints the values
@@ -98,19 +100,26 @@ add_module nf_conntrack
 say "$uname ($ver): modules to load: ${order[*]}"
 
 # --- btfgen: the package with its module, then min over that layout
-t0=$(now)
-layout=$work/btf/debian/12/x86_64
-mkdir -p "$layout"
-"$btfgen" "$dbgdeb" --modules nf_conntrack -o "$layout/$uname.btf"
-t1=$(now)
-say "btfgen $dbgpkg --modules nf_conntrack: $(secs "$t0" "$t1") s; $(stat -c %s "$layout/$uname.btf") + $(stat -c %s "$layout/$uname/modules/nf_conntrack.btf") bytes"
+btfdir=${BTF_DIR:-$work/btf}
+layout=$(find "$btfdir" -name "$uname.btf" -printf '%h\n' | sed -n 1p)
+if [ -z "$layout" ]; then
+  [ -z "${BTF_DIR:-}" ] || die "BTF_DIR=$BTF_DIR has no $uname.btf"
+  t0=$(now)
+  layout=$btfdir/debian/12/x86_64
+  mkdir -p "$layout"
+  "$btfgen" "$dbgdeb" --modules nf_conntrack -o "$layout/$uname.btf"
+  say "btfgen $dbgpkg --modules nf_conntrack: $(secs "$t0" "$(now)") s"
+fi
+[ -s "$layout/$uname/modules/nf_conntrack.btf" ] || die "no $layout/$uname/modules/nf_conntrack.btf"
+say "$(stat -c %s "$layout/$uname.btf") + $(stat -c %s "$layout/$uname/modules/nf_conntrack.btf") bytes of BTF in $layout"
+rel=${layout#"$btfdir"/}
 
 bpftool btf dump file /sys/kernel/btf/vmlinux format c > "$work/vmlinux.h"
 clang -target bpf -O2 -g -D__TARGET_ARCH_x86 -I "$work" -c "$root/fixtures/bpf/module.bpf.c" -o "$work/module.bpf.o"
-"$btfgen" min --btf "$work/btf" -o "$work/min" "$work/module.bpf.o"
-minbtf=$work/min/debian/12/x86_64/$uname.btf
+"$btfgen" min --btf "$btfdir" -o "$work/min" "$work/module.bpf.o"
+minbtf=$work/min/$rel/$uname.btf
 [ -s "$minbtf" ] || die "btfgen min wrote no $minbtf"
-[ ! -e "$work/min/debian/12/x86_64/$uname/modules/nf_conntrack.btf" ] || die "btfgen min took the module for a kernel"
+[ ! -e "$work/min/$rel/$uname/modules/nf_conntrack.btf" ] || die "btfgen min took the module for a kernel"
 say "minimized: $(stat -c %s "$minbtf") bytes (standalone)"
 
 # --- the initramfs: busybox, the modules, libbpf's oracle and its libraries, /init
@@ -180,9 +189,12 @@ kernel=$(relos KERNEL)
 min=$(relos MIN)
 [ -n "$kernel" ] || problems+=("no relocation in libbpf's log with the kernel's own BTF")
 [ "$kernel" = "$min" ] || problems+=("the minimized BTF's values differ from the kernel's own")
-block MIN | grep -q '^oracle: load 0$' || problems+=("the program does not load with the minimized BTF")
-block KERNEL | grep -q '^oracle: load 0$' || problems+=("the program does not load with the kernel's own BTF")
-block KERNEL | grep -q "nf_conntrack" || problems+=("libbpf's log with the kernel's BTF does not name nf_conntrack's BTF")
+kblock=$(block KERNEL)
+mblock=$(block MIN)
+grep -q '^oracle: load 0$' <<<"$mblock" || problems+=("the program does not load with the minimized BTF")
+grep -q '^oracle: load 0$' <<<"$kblock" || problems+=("the program does not load with the kernel's own BTF")
+grep -q 'found target candidate .* in \[nf_conntrack\]' <<<"$kblock" ||
+  problems+=("libbpf, on the kernel's own BTF, found no candidate in nf_conntrack's BTF")
 
 echo "kernel's own BTF (vmlinux + nf_conntrack):"
 sed 's/^/  /' <<<"$kernel"

@@ -290,7 +290,7 @@ pub fn extract_vmlinux<R: Read>(
         PackageFormat::Deb => deb::extract(reader, &cx),
         PackageFormat::Rpm if !opts.modules.is_empty() => Err(cx.unsupported(
             "request",
-            "modules from an RPM (its debuginfo modules are .ko.debug files without .text)",
+            "modules from an RPM (not supported: its debuginfo modules are separate .ko.debug files)",
         )),
         PackageFormat::Rpm => rpm::extract(reader, &cx),
     }

@@ -171,3 +171,16 @@ fn relative_strips_every_leading_dot_slash() {
         assert_eq!(relative(name), want, "{name}");
     }
 }
+
+#[test]
+fn modules_from_an_rpm_are_refused_before_reading_it() {
+    let opts = Options {
+        modules: vec!["nf_conntrack".into()],
+        ..Options::default()
+    };
+    let e = extract_vmlinux(&b""[..], PackageFormat::Rpm, "k.rpm", &opts).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "k.rpm: unsupported request `modules from an RPM (not supported: its debuginfo modules are separate .ko.debug files)`"
+    );
+}
