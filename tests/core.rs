@@ -827,8 +827,14 @@ fn split_module_btf_on_debian_6_1() {
     assert_eq!(values[0], bits / 8, "nf_conntrack_helper->data_len: {text}");
     assert!(dump.contains("STRUCT 'nf_conn_tstamp' size=16 "));
     assert_eq!(&values[2..5], [8, 16, 1], "{text}");
-    // nf_conn (a FWD in vmlinux, the struct in the module) where the local one differs.
-    let conn = dump.split("STRUCT 'nf_conn' ").nth(1).unwrap();
+    // nf_conn is vmlinux's (found there first), where the local one differs.
+    let vdump = run_ok(
+        Command::new(require_tool("bpftool"))
+            .args(["btf", "dump", "file"])
+            .arg(&vmlinux),
+    );
+    let vdump = String::from_utf8_lossy(&vdump.stdout);
+    let conn = vdump.split("STRUCT 'nf_conn' ").nth(1).unwrap();
     let at = |m: &str| -> u64 {
         let bits: u64 = conn
             .split(&format!("'{m}' "))

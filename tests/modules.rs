@@ -8,8 +8,10 @@
 //! - `btfgen min` over that layout writes one standalone BTF (no module file of its
 //!   own) on which libbpf (`btf_custom_path`) patches, relocation for relocation, the
 //!   values the full vmlinux + module split BTF gives: as `btfgen check` computes them
-//!   on the layout and with `--module-btf`, and as bpftool's listing of the split module
-//!   lays the types out; the running kernel accepts it (BPF_BTF_LOAD);
+//!   on the layout and with `--module-btf`, and as bpftool's listings of Debian's own
+//!   .BTF of the vmlinux and of nf_conntrack.ko lay the types out (`nf_conn` is
+//!   vmlinux's, `nf_conntrack_helper` and `nf_conn_tstamp` the module's); the running
+//!   kernel accepts it (BPF_BTF_LOAD);
 //! - in qemu, Debian's 6.1 kernel with nf_conntrack loaded: libbpf patches the same
 //!   values with the minimized BTF as with the kernel's own vmlinux and nf_conntrack
 //!   BTF, and the program loads (scripts/qemu-modules.sh).
@@ -207,25 +209,32 @@ fn package_modules_minimized_into_one_standalone_btf_on_debian_6_1() {
         fs::read(&direct).unwrap() == fs::read(&ct).unwrap(),
         "the package's nf_conntrack BTF differs from btfgen nf_conntrack.ko --base"
     );
-    // bpftool reads it on that base.
-    let ours = run_ok(
-        Command::new(require_tool("bpftool"))
-            .args(["btf", "dump", "-B"])
-            .arg(vmlinux)
-            .arg("file")
-            .arg(&ct),
-    );
-    assert!(String::from_utf8_lossy(&ours.stdout).contains("STRUCT 'nf_conn' size=248 "));
-    // The layout, independently: bpftool's listing of the .BTF Debian's build put in
-    // nf_conntrack.ko, on its vmlinux's .BTF.
-    let dump = run_ok(
-        Command::new(require_tool("bpftool"))
-            .args(["btf", "dump", "-B"])
-            .arg(deb_dir.join("vmlinux"))
-            .arg("file")
-            .arg(deb_dir.join("nf_conntrack.ko")),
-    );
-    let dump = String::from_utf8_lossy(&dump.stdout).into_owned();
+    // bpftool reads it on that base, with the module's own types.
+    let listing = |args: &[&std::ffi::OsStr]| {
+        let o = run_ok(
+            Command::new(require_tool("bpftool"))
+                .args(["btf", "dump"])
+                .args(args),
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let ours = listing(&[
+        "-B".as_ref(),
+        vmlinux.as_os_str(),
+        "file".as_ref(),
+        ct.as_os_str(),
+    ]);
+    assert!(ours.contains("STRUCT 'nf_conntrack_helper' "));
+    // The layouts, independently: bpftool's listings of the .BTF Debian's build put in
+    // nf_conntrack.ko (on its vmlinux's .BTF) and in the vmlinux.
+    let (dv, dk) = (deb_dir.join("vmlinux"), deb_dir.join("nf_conntrack.ko"));
+    let dump = listing(&[
+        "-B".as_ref(),
+        dv.as_os_str(),
+        "file".as_ref(),
+        dk.as_os_str(),
+    ]);
+    let vdump = listing(&["file".as_ref(), dv.as_os_str()]);
 
     let (obj, oracle) = build(dir);
     // min over the layout: one file per kernel, none for its modules.
@@ -282,25 +291,33 @@ fn package_modules_minimized_into_one_standalone_btf_on_debian_6_1() {
     );
     assert!(dump.contains(&format!("STRUCT 'nf_conn_tstamp' size={} ", prog(3))));
     assert_eq!(prog(4), 1, "nf_conntrack_helper exists");
-    // nf_conn: only a FWD in vmlinux, the struct in the module, moved from the local one.
-    let conn = |m| listed_offset(&dump, "nf_conn", m);
+    // nf_conn is vmlinux's (searched first), moved from the local one: the minimized
+    // BTF holds vmlinux and module types.
+    let conn = |m| listed_offset(&vdump, "nf_conn", m);
     assert_eq!(
         (prog(5), prog(6)),
         (conn("status"), conn("mark")),
         "nf_conn"
     );
-    assert!(dump.contains(&format!("STRUCT 'nf_conn' size={} ", prog(7))));
+    assert!(vdump.contains(&format!("STRUCT 'nf_conn' size={} ", prog(7))));
+    assert!(
+        !dump.contains("STRUCT 'nf_conn' "),
+        "nf_conn is no module type"
+    );
     assert_ne!(
         prog(5),
         0,
         "the local nf_conn has status at 0: it must move"
     );
-    // The vmlinux alone has none of these types: the module is what resolves them.
+    // The vmlinux alone (out of the layout, so without its modules) lacks the module's
+    // types.
+    let alone_btf = dir.join(format!("{uname}.btf"));
+    fs::copy(vmlinux, &alone_btf).unwrap();
     let alone = btfgen([
         "check".as_ref(),
         obj.as_os_str(),
         "--btf".as_ref(),
-        vmlinux.as_os_str(),
+        alone_btf.as_os_str(),
     ]);
     assert_eq!(
         alone.status.code(),
