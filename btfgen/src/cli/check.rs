@@ -133,15 +133,16 @@ pub(super) fn read_target(
     if modules.is_empty() {
         return Ok(kernel);
     }
-    let kernel = Some(Arc::new(kernel));
+    let kernel = Arc::new(kernel);
+    let on = Some(kernel.clone());
     let mods = modules
         .iter()
         .map(|m| {
-            read_kernel(m, &kernel, "--btf")
+            read_kernel(m, &on, "--btf")
                 .with_context(|| format!("module BTF on {}", path.display()))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    btfgen::btf::join_modules(kernel.expect("just set"), &mods).map_err(|e| {
+    btfgen::btf::join_modules(kernel, &mods).map_err(|e| {
         let btfgen::btf::JoinError::NotOnBase { index, .. } = e;
         anyhow::Error::new(e).context(format!(
             "{} on {}",
