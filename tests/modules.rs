@@ -23,8 +23,8 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use btfgen_tests::{
-    btfgen, btfgen_bin, debian_kernel, fixtures_dir, require_tool, require_tool_from, run_ok,
-    try_load_btf, workspace_root, Load,
+    btfgen, btfgen_bin, corepack_bin, debian_kernel, fixtures_dir, require_tool, require_tool_from,
+    run_ok, try_load_btf, workspace_root, Load,
 };
 
 /// The fixture program and libbpf's relocation oracle, built in `dir`.
@@ -324,6 +324,47 @@ fn package_modules_minimized_into_one_standalone_btf_on_debian_6_1() {
         Some(1),
         "relocations fail without the module"
     );
+    // corepack build takes the module from the layout: the bundle's entry, as
+    // `corepack select` writes it, gives libbpf the same values.
+    let bundle = dir.join("module.corepack");
+    let corepack = |args: &[&std::ffi::OsStr]| {
+        let o = Command::new(corepack_bin()).args(args).output().unwrap();
+        assert!(
+            o.status.success(),
+            "corepack {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    corepack(&[
+        "build".as_ref(),
+        "--object".as_ref(),
+        obj.as_os_str(),
+        "--btf-dir".as_ref(),
+        root.as_os_str(),
+        "-o".as_ref(),
+        bundle.as_os_str(),
+    ]);
+    let os_release = dir.join("os-release");
+    fs::write(&os_release, "ID=debian\nVERSION_ID=\"12\"\n").unwrap();
+    let selected = dir.join("selected.btf");
+    corepack(&[
+        "select".as_ref(),
+        "--bundle".as_ref(),
+        bundle.as_os_str(),
+        "--uname".as_ref(),
+        uname.as_ref(),
+        "--arch".as_ref(),
+        "x86_64".as_ref(),
+        "--os-release".as_ref(),
+        os_release.as_os_str(),
+        "--build-id".as_ref(),
+        "none".as_ref(),
+        "--sys-btf".as_ref(),
+        "none".as_ref(),
+        "-o".as_ref(),
+        selected.as_os_str(),
+    ]);
+    assert_eq!(libbpf(&oracle, &obj, &selected), lib, "the bundle's entry");
     // The kernel takes the minimized BTF as it is.
     match try_load_btf(&fs::read(&small).unwrap()) {
         Load::Loaded => {}
