@@ -753,6 +753,87 @@ fn fetch_apt_deb() {
     assert!(ok && log.contains("1 already done"), "{log}");
 }
 
+/// `--modules`: a module of the package (a fixture object with DWARF at a module path)
+/// is written to `<uname -r>/modules/<name>.btf` beside the kernel, as the split BTF
+/// `btfgen MODULE --base <uname -r>.btf` makes; a pattern no module matches fails the
+/// kernel and writes nothing.
+#[test]
+fn fetch_apt_deb_with_modules() {
+    let v = demo_vmlinux();
+    let module = btfgen_tests::compile(btfgen_tests::Cc::Gcc, 5, &["scalars.c"]);
+    let work = Work::new();
+    let rel = "6.1.0-98-cloud-amd64";
+    let name = format!("linux-image-{rel}-dbg");
+    let root = work.path("pkgroot");
+    let boot = root.join("usr/lib/debug/boot");
+    let kdir = root.join(format!("usr/lib/debug/lib/modules/{rel}/kernel/fs"));
+    fs::create_dir_all(&boot).unwrap();
+    fs::create_dir_all(&kdir).unwrap();
+    fs::create_dir_all(root.join("DEBIAN")).unwrap();
+    fs::copy(&v.work.obj, boot.join(format!("vmlinux-{rel}"))).unwrap();
+    fs::copy(&module.obj, kdir.join("my-mod.ko")).unwrap();
+    fs::write(
+        root.join("DEBIAN/control"),
+        format!("Package: {name}\nVersion: 6.1.998-1\nArchitecture: amd64\nMaintainer: t <t@example.org>\nDescription: test\n"),
+    )
+    .unwrap();
+    let deb = work.path(&format!(
+        "debian/pool/main/l/linux/{name}_6.1.998-1_amd64.ddeb"
+    ));
+    fs::create_dir_all(deb.parent().unwrap()).unwrap();
+    run_ok(
+        Command::new(require_tool("dpkg-deb"))
+            .args(["-Zxz", "--root-owner-group", "--build"])
+            .arg(&root)
+            .arg(&deb),
+    );
+    let size = fs::metadata(&deb).unwrap().len();
+    let p = work.path("debian/dists/focal/main/binary-amd64/Packages");
+    write(&p, &stanza(&name, "6.1.998-1", size, &sha256(&deb)));
+    compress("xz", &p);
+    release_file(&work.path("debian/dists/focal"));
+    let server = Server::start(work.dir());
+    let mirror = format!("{}/debian", server.base);
+    let cat = pkg_catalog(&work, "apt");
+    let out = work.path("out");
+    let dir = out.join("test/1/x86_64");
+    let (ok, _, log) = fetch_run(&cat, &mirror, &out, &["--modules", "my_mod,nothere*"]);
+    assert!(
+        !ok,
+        "a pattern that matches nothing fails the kernel: {log}"
+    );
+    assert!(
+        line_of(&log, rel).contains("no module matching `nothere*`"),
+        "{log}"
+    );
+    assert!(!dir.exists(), "nothing written for the failed kernel");
+    let (ok, _, log) = fetch_run(&cat, &mirror, &out, &["--modules", "my_*"]);
+    assert!(ok, "{log}");
+    let kernel = dir.join(format!("{rel}.btf"));
+    let got = dir.join(format!("{rel}/modules/my_mod.btf"));
+    let want = work.path("my_mod.btf");
+    let o = btfgen([
+        module.obj.as_os_str(),
+        "--base".as_ref(),
+        kernel.as_os_str(),
+        "-o".as_ref(),
+        want.as_os_str(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        fs::read(&got).unwrap() == fs::read(&want).unwrap(),
+        "the fetched module differs from btfgen MODULE --base KERNEL"
+    );
+    // It reads as split BTF on the kernel written beside it.
+    let o = btfgen([
+        "dump".as_ref(),
+        got.as_os_str(),
+        "--base".as_ref(),
+        kernel.as_os_str(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
 #[test]
 fn fetch_download_times_out() {
     let v = demo_vmlinux();

@@ -27,6 +27,14 @@ pub enum BuildError {
         /// The error of the read.
         source: btfgen::input::InputError,
     },
+    /// A kernel's modules (in the layout beside it) are not split BTF on it.
+    #[error("{}", path.display())]
+    Modules {
+        /// The kernel BTF file.
+        path: PathBuf,
+        /// What is wrong.
+        source: btfgen::btf::JoinError,
+    },
     /// A BPF object does not parse.
     #[error("{name}")]
     Object {
@@ -122,6 +130,10 @@ pub struct KernelFile {
     /// The kernel's GNU build-id from `<uname -r>.buildid` beside the file; empty when
     /// there is none.
     pub build_id: Vec<u8>,
+    /// Its modules' split BTF, from the layout beside it
+    /// (`<uname -r>/modules/*.btf`, [`btfgen::btf::module_files`]); the kernel's
+    /// minimized BTF then holds the module types the objects need too.
+    pub modules: Vec<PathBuf>,
 }
 
 /// The suffix of the file beside a kernel's BTF that holds its GNU build-id in hex.
@@ -194,6 +206,8 @@ pub fn scan_btf_dir(dir: &Path) -> Result<Vec<KernelFile>, BuildError> {
                                 kernel: KernelId::new(&arch, uname, &id, &version_id),
                                 path: e.path(),
                                 build_id: read_build_id_file(&p3, uname)?,
+                                modules: btfgen::btf::module_files(&e.path())
+                                    .map_err(io(&p3.join(uname)))?,
                             });
                         }
                     }
@@ -277,6 +291,36 @@ pub fn read_objects(paths: &[PathBuf]) -> Result<Vec<Object>, BuildError> {
         .collect()
 }
 
+/// The kernel's BTF, its modules' joined on it ([`btfgen::btf::join_modules`]) when it
+/// has some.
+fn read_kernel(k: &KernelFile) -> Result<Btf, BuildError> {
+    let btf_error = |path: &Path| {
+        let what = path.display().to_string();
+        move |source| BuildError::Btf { what, source }
+    };
+    let kernel = Btf::from_file(&k.path)
+        .and_then(|b| check_reference_loops(&b).map(|()| b))
+        .map_err(btf_error(&k.path))?;
+    if k.modules.is_empty() {
+        return Ok(kernel);
+    }
+    let kernel = std::sync::Arc::new(kernel);
+    let modules = k
+        .modules
+        .iter()
+        .map(|m| {
+            let data = btfgen::input::read(m, btfgen::input::MAX_BTF_STREAM).map_err(io(m))?;
+            Btf::from_any_bytes(&data, Some(kernel.clone()))
+                .and_then(|b| check_reference_loops(&b).map(|()| b))
+                .map_err(btf_error(m))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    btfgen::btf::join_modules(kernel, &modules).map_err(|source| BuildError::Modules {
+        path: k.path.clone(),
+        source,
+    })
+}
+
 /// Minimizes every kernel for `objects` (in parallel) and writes the bundle. Any kernel
 /// that fails is an error naming it.
 pub fn build_bundle(
@@ -289,12 +333,7 @@ pub fn build_bundle(
     let blobs: Vec<Result<Vec<u8>, BuildError>> = kernels
         .par_iter()
         .map(|k| {
-            let target = Btf::from_file(&k.path)
-                .and_then(|b| check_reference_loops(&b).map(|()| b))
-                .map_err(|source| BuildError::Btf {
-                    what: k.path.display().to_string(),
-                    source,
-                })?;
+            let target = read_kernel(k)?;
             let min = minimize(&target, &parsed).map_err(|source| BuildError::Minimize {
                 path: k.path.clone(),
                 object: objects[source.object()].name.clone(),

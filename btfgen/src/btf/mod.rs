@@ -6,7 +6,8 @@
 //!
 //! The files: `types` (the model), `strings`, `read`, `write`, `dedup/` (its own design
 //! overview), `loops`, `distill` and `relocate` (a module's distilled base,
-//! `.BTF.base`, and moving its split BTF onto another build's base), and `query`, the one place that answers "what is this type's
+//! `.BTF.base`, and moving its split BTF onto another build's base), `modules` (modules'
+//! split BTF joined on their vmlinux, and their place beside it on disk), and `query`, the one place that answers "what is this type's
 //! size" and "what is under these modifiers and typedefs", with the depth limits every
 //! walk of the crate uses.
 
@@ -14,6 +15,7 @@ mod archive;
 mod dedup;
 mod distill;
 mod loops;
+mod modules;
 pub(crate) mod query;
 mod read;
 mod relocate;
@@ -33,6 +35,9 @@ pub use archive::{
 pub use dedup::{dedup, Dedup};
 pub use distill::{distill, DistillError, Distilled};
 pub use loops::check_reference_loops;
+pub use modules::{
+    is_module_file, join_modules, module_files, modules_dir, JoinError, MODULES_DIR,
+};
 pub(crate) use read::sections_data;
 pub use read::{detect_endian, BtfError};
 pub use relocate::{relocate, RelocateError};

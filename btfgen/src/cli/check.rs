@@ -32,13 +32,19 @@ pub(super) struct Args {
     /// Base BTF when the --btf files are split BTF (kernel modules on vmlinux).
     #[arg(long, value_name = "BASE")]
     base: Option<PathBuf>,
+    /// A kernel module's split BTF on the --btf kernel (repeatable; one --btf file).
+    /// Modules in the layout beside a kernel (`<uname -r>/modules/*.btf`) are read
+    /// without it.
+    #[arg(long = "module-btf", value_name = "MODULE", conflicts_with = "base")]
+    module_btf: Vec<PathBuf>,
     /// Print every relocation of every kernel as JSON.
     #[arg(long)]
     json: bool,
 }
 
 /// Kernel BTF files under `path` (itself when a file), with their paths relative to
-/// `path`, sorted.
+/// `path`, sorted. Modules in the layout ([`btfgen::btf::is_module_file`]) are not
+/// kernels: they come with theirs ([`modules_of`]).
 pub(super) fn kernel_files(path: &Path) -> anyhow::Result<Vec<(PathBuf, PathBuf)>> {
     let meta = std::fs::metadata(path).with_context(|| format!("{}", path.display()))?;
     if !meta.is_dir() {
@@ -52,7 +58,7 @@ pub(super) fn kernel_files(path: &Path) -> anyhow::Result<Vec<(PathBuf, PathBuf)
             let p = e.with_context(|| format!("{}", dir.display()))?.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.is_file() {
+            } else if p.is_file() && !btfgen::btf::is_module_file(&p) {
                 let rel = p.strip_prefix(path).unwrap_or(&p).to_path_buf();
                 out.push((p, rel));
             }
@@ -89,6 +95,72 @@ pub(super) fn read_kernel(path: &Path, base: &Option<Arc<Btf>>, flag: &str) -> a
     r.and_then(|b| check_reference_loops(&b).map(|()| b))
         .map_err(|e| base_hint(e, flag))
         .with_context(|| format!("{}", path.display()))
+}
+
+/// The modules read with the kernel BTF `path`: none when the kernels are themselves
+/// split BTF on a `--base`; else those in the layout beside it, then `explicit`
+/// (`--module-btf`), each once.
+pub(super) fn modules_of(
+    path: &Path,
+    base: &Option<Arc<Btf>>,
+    explicit: &[PathBuf],
+) -> anyhow::Result<Vec<PathBuf>> {
+    if base.is_some() {
+        return Ok(Vec::new());
+    }
+    let mut out = btfgen::btf::module_files(path).with_context(|| {
+        let dir = btfgen::btf::modules_dir(path).unwrap_or_default();
+        format!("{}", dir.display())
+    })?;
+    for m in explicit {
+        if !out.contains(m) {
+            out.push(m.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Reads the kernel BTF `path` as [`read_kernel`] does and, when `modules` are given,
+/// each of them as split BTF on it, all joined into one split BTF
+/// ([`btfgen::btf::join_modules`]): CO-RE candidates come from the kernel first, then
+/// from all the modules together, as libbpf searches a running kernel's.
+pub(super) fn read_target(
+    path: &Path,
+    base: &Option<Arc<Btf>>,
+    modules: &[PathBuf],
+) -> anyhow::Result<Btf> {
+    let kernel = read_kernel(path, base, "--base")?;
+    if modules.is_empty() {
+        return Ok(kernel);
+    }
+    let kernel = Arc::new(kernel);
+    let on = Some(kernel.clone());
+    let mods = modules
+        .iter()
+        .map(|m| {
+            read_kernel(m, &on, "--btf")
+                .with_context(|| format!("module BTF on {}", path.display()))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    btfgen::btf::join_modules(kernel, &mods).map_err(|e| {
+        let btfgen::btf::JoinError::NotOnBase { index, .. } = e;
+        anyhow::Error::new(e).context(format!(
+            "{} on {}",
+            modules[index].display(),
+            path.display()
+        ))
+    })
+}
+
+/// Refuses `--module-btf` unless there is one kernel BTF file to put the modules on.
+pub(super) fn explicit_modules_need_one_file(
+    explicit: &[PathBuf],
+    btf: &[&PathBuf],
+) -> anyhow::Result<()> {
+    if !explicit.is_empty() && (btf.len() != 1 || btf[0].is_dir()) {
+        anyhow::bail!("--module-btf: give one kernel BTF file with --btf, the modules' vmlinux (a directory's kernels bring their modules from the layout, <uname -r>/modules/*.btf)");
+    }
+    Ok(())
 }
 
 /// `e`, naming the option `flag` that gives a base when `e` says the BTF looks split.
@@ -142,13 +214,18 @@ impl Report {
     }
 }
 
-fn check_kernel(path: &Path, base: &Option<Arc<Btf>>, objects: &[(String, BpfObject)]) -> Report {
+fn check_kernel(
+    path: &Path,
+    base: &Option<Arc<Btf>>,
+    explicit: &[PathBuf],
+    objects: &[(String, BpfObject)],
+) -> Report {
     let mut report = Report {
         btf: path.display().to_string(),
         rows: Vec::new(),
         error: None,
     };
-    let target = match read_kernel(path, base, "--base") {
+    let target = match modules_of(path, base, explicit).and_then(|m| read_target(path, base, &m)) {
         Ok(t) => t,
         Err(e) => {
             report.error = Some(format!("{e:#}"));
@@ -203,13 +280,14 @@ fn check(a: &Args) -> anyhow::Result<ExitCode> {
         .map(|p| p.display().to_string())
         .zip(read_objects(&a.objects)?)
         .collect();
+    explicit_modules_need_one_file(&a.module_btf, &a.btf.iter().collect::<Vec<_>>())?;
     let mut kernels = Vec::new();
     for p in &a.btf {
         kernels.extend(kernel_files(p)?.into_iter().map(|(abs, _)| abs));
     }
     let reports: Vec<Report> = kernels
         .par_iter()
-        .map(|k| check_kernel(k, &base, &objects))
+        .map(|k| check_kernel(k, &base, &a.module_btf, &objects))
         .collect();
     let text = if a.json {
         json(&reports)

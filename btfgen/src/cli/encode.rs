@@ -79,6 +79,11 @@ pub(super) struct Args {
     /// `decl_tag` off).
     #[arg(long, visible_alias = "skip_encoding_btf_decl_tag")]
     no_decl_tag: bool,
+    /// With a package: also encode these kernel modules (comma-separated names or
+    /// globs, repeatable; `-` and `_` alike) as split BTF on the vmlinux's, into
+    /// `<uname -r>/modules/<module>.btf` beside the output `<uname -r>.btf`.
+    #[arg(long, value_name = "LIST")]
+    modules: Vec<String>,
     /// Directory for the vmlinux extracted from a package (default: $TMPDIR, else /tmp).
     #[arg(long, value_name = "DIR")]
     tmpdir: Option<PathBuf>,
@@ -124,6 +129,16 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
             "--distill (feature distilled_base) writes .BTF.base beside .BTF in an ELF file: add --format elf (raw BTF has no place for a second blob)"
         );
     }
+    let module_patterns = super::modules::patterns(&a.modules);
+    let modules_dir = match module_patterns.is_empty() {
+        true => None,
+        false if a.base.is_some() || distill => {
+            anyhow::bail!(
+                "--modules encodes modules on the package's own vmlinux: drop --base and --distill"
+            )
+        }
+        false => Some(super::modules::dir_for(&a.output)?),
+    };
     let inputs: Vec<&PathBuf> = std::iter::once(&a.file).chain(&a.base).collect();
     let target = prepare(&a.output, &inputs)?;
     let mut file = Input::open(&a.file).with_context(|| format!("{name}"))?;
@@ -135,11 +150,16 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
             let t = Instant::now();
             let opts = package::Options {
                 tmpdir: a.tmpdir.clone(),
+                modules: module_patterns.clone(),
                 ..Default::default()
             };
             let reader = std::io::BufReader::with_capacity(1 << 20, file.into_reader());
             let v = package::extract_vmlinux(reader, kind, &name.to_string(), &opts)?;
-            if let Some(why) = &v.unverified {
+            for why in v
+                .unverified
+                .iter()
+                .chain(v.modules.iter().flat_map(|m| &m.unverified))
+            {
                 eprintln!("btfgen: warning: {}", escape(&format!("{name}: {why}")));
             }
             if a.verbose {
@@ -163,6 +183,9 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
         // Raw BTF is told from its first bytes: /sys/kernel/btf/vmlinux cannot be mapped.
         None if btfgen::btf::detect_endian(&head).is_ok() => {
             return Err(dwarf::EncodeError::RawBtf).with_context(|| format!("{name}"));
+        }
+        None if modules_dir.is_some() => {
+            anyhow::bail!("{name}: --modules takes the modules from a debuginfo package (.deb/.ddeb); this is not one")
         }
         None => match file.regular() {
             // SAFETY: the map is read-only; a file changed underneath gives wrong output
@@ -216,6 +239,28 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
         (Format::Elf, Some(d)) => d.split.to_elf_with_base(enc.arch, enc.build_id.as_deref()),
     }
     .with_context(|| format!("{}: cannot build ELF", a.output.display()))?;
+    if let (Some(dir), Source::Package(v)) = (&modules_dir, &input) {
+        // The modules before the vmlinux: a kernel whose BTF is there has its modules.
+        let base = Arc::new(enc.btf.clone());
+        let t = Instant::now();
+        let mods = super::modules::encode(base, &v.modules, &opts, &name.to_string())?;
+        super::modules::write(dir, &mods)?;
+        if a.verbose {
+            for (m, btf) in &mods {
+                eprintln!(
+                    "btfgen: module {}: {} types into {}",
+                    escape(m),
+                    btf.types().len(),
+                    escape_path(&dir.join(format!("{m}.btf")))
+                );
+            }
+            eprintln!(
+                "btfgen: {} modules encoded in {:.2}s",
+                mods.len(),
+                t.elapsed().as_secs_f64()
+            );
+        }
+    }
     target.write(&bytes)?;
     if a.verbose {
         let mut counts = std::collections::BTreeMap::new();

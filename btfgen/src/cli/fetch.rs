@@ -85,6 +85,11 @@ pub(super) struct Args {
     /// `<uname -r>.hasbtf` marker, as in BTFHub, and stop their flavor's later kernels).
     #[arg(long)]
     encode_with_btf: bool,
+    /// Also encode these kernel modules of each package (comma-separated names or
+    /// globs, repeatable) as split BTF on the kernel's, into
+    /// `<uname -r>/modules/<module>.btf` beside `<uname -r>.btf` (.deb/.ddeb only).
+    #[arg(long, value_name = "LIST")]
+    modules: Vec<String>,
     /// Print a JSON summary on stdout.
     #[arg(long)]
     json: bool,
@@ -317,6 +322,7 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
         } else {
             0
         },
+        modules: super::modules::patterns(&a.modules),
     };
     std::thread::scope(|s| {
         for _ in 0..workers {
@@ -421,6 +427,8 @@ struct Settings<'a> {
     streams: &'a Streams,
     tmpdir: Option<PathBuf>,
     encode_jobs: usize,
+    /// `--modules`' patterns.
+    modules: Vec<String>,
 }
 
 enum Status {
@@ -575,6 +583,7 @@ fn fetch_one(
     }
     let popts = package::Options {
         tmpdir: s.tmpdir.clone(),
+        modules: s.modules.clone(),
         ..Default::default()
     };
     let mut reader = std::io::BufReader::with_capacity(1 << 20, &mut dl);
@@ -616,13 +625,26 @@ fn fetch_one(
     };
     let enc = dwarf::encode_mapped(vmlinux.map(), &opts)
         .with_context(|| format!("{}: {}", k.url, vmlinux.member))?;
-    drop(vmlinux);
     if enc.btf.types().is_empty() {
         anyhow::bail!("{}: the DWARF gave no BTF types", k.url);
     }
+    let modules = match vmlinux.modules.is_empty() {
+        true => Vec::new(),
+        false => {
+            let base = std::sync::Arc::new(enc.btf.clone());
+            super::modules::encode(base, &vmlinux.modules, &opts, &k.url)?
+        }
+    };
+    let unverified =
+        unverified.or_else(|| vmlinux.modules.iter().find_map(|m| m.unverified.clone()));
+    drop(vmlinux);
     let btf = enc.btf.to_bytes();
     let dir = job.path.parent().expect("DIR/ID/VERSION/ARCH/FILE");
     std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
+    // The modules before the kernel's BTF, which says the kernel is done.
+    if !modules.is_empty() {
+        super::modules::write(&super::modules::dir_for(&job.path)?, &modules)?;
+    }
     // The kernel's identity before its BTF: a kernel whose BTF is there (what the skip
     // check looks for) has its build-id file too, when its vmlinux has a build-id.
     if let Some(id) = &enc.build_id {

@@ -15,7 +15,9 @@ use btfgen::output::{self, Inputs, OutputTarget};
 use btfgen::text::{escape, escape_path};
 use rayon::prelude::*;
 
-use super::check::{kernel_files, read_base, read_kernel, read_objects};
+use super::check::{
+    explicit_modules_need_one_file, kernel_files, modules_of, read_base, read_objects, read_target,
+};
 
 /// Arguments of `btfgen min`.
 #[derive(clap::Args)]
@@ -35,6 +37,12 @@ pub(super) struct Args {
     /// Base BTF when the kernel BTFs are split BTF (kernel modules on vmlinux).
     #[arg(long, value_name = "BASE")]
     base: Option<PathBuf>,
+    /// A kernel module's split BTF on the --btf kernel (repeatable; --btf a file):
+    /// the output is one standalone BTF with the kernel's and the modules' types the
+    /// objects need. Modules in the layout beside a kernel (`<uname -r>/modules/*.btf`)
+    /// are read without it.
+    #[arg(long = "module-btf", value_name = "MODULE", conflicts_with = "base")]
+    module_btf: Vec<PathBuf>,
     /// Print each output's size.
     #[arg(short, long)]
     verbose: bool,
@@ -45,11 +53,11 @@ pub(super) struct Args {
 fn one(
     input: &Path,
     (shown, output): (&Path, &OutputTarget),
-    base: &Option<Arc<Btf>>,
+    (base, modules): (&Option<Arc<Btf>>, &[PathBuf]),
     (paths, objects): (&[PathBuf], &[BpfObject]),
     verbose: bool,
 ) -> anyhow::Result<()> {
-    let kernel = read_kernel(input, base, "--base")?;
+    let kernel = read_target(input, base, modules)?;
     // A relocation that fails names its object first: the object may be what is wrong.
     let out = minimize(&kernel, objects).map_err(|e| {
         let object = paths[e.object()].display().to_string();
@@ -73,9 +81,14 @@ fn one(
     Ok(())
 }
 
-/// What no output may be: the kernels, the objects and the base.
+/// What no output may be: the kernels, the objects, the base and the modules.
 fn inputs<'a>(kernels: impl Iterator<Item = &'a PathBuf>, a: &'a Args) -> Inputs {
-    Inputs::new(kernels.chain(&a.objects).chain(&a.base))
+    Inputs::new(
+        kernels
+            .chain(&a.objects)
+            .chain(&a.base)
+            .chain(&a.module_btf),
+    )
 }
 
 /// The output's relative path for a kernel's: `K.btf` for an archive of K's BTF
@@ -92,10 +105,21 @@ fn raw_name(rel: &Path) -> PathBuf {
 pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let base = read_base(&a.base)?;
     let objects = read_objects(&a.objects)?;
+    explicit_modules_need_one_file(&a.module_btf, &[&a.btf])?;
     if !a.btf.is_dir() {
-        let target = output::prepare(&a.output, &inputs([&a.btf].into_iter(), &a))?;
+        let modules = modules_of(&a.btf, &base, &a.module_btf)?;
+        let target = output::prepare(
+            &a.output,
+            &inputs([&a.btf].iter().copied().chain(&modules), &a),
+        )?;
         let objects = (&a.objects[..], &objects[..]);
-        one(&a.btf, (&a.output, &target), &base, objects, a.verbose)?;
+        one(
+            &a.btf,
+            (&a.output, &target),
+            (&base, &modules),
+            objects,
+            a.verbose,
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     if a.output.as_os_str() == "-" {
@@ -137,15 +161,18 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
         .par_iter()
         .zip(&outputs)
         .filter_map(|((abs, _), (path, target))| {
-            one(
-                abs,
-                (path, target),
-                &base,
-                (&a.objects, &objects),
-                a.verbose,
-            )
-            .err()
-            .map(|e| format!("{e:#}"))
+            modules_of(abs, &base, &[])
+                .and_then(|modules| {
+                    one(
+                        abs,
+                        (path, target),
+                        (&base, &modules),
+                        (&a.objects, &objects),
+                        a.verbose,
+                    )
+                })
+                .err()
+                .map(|e| format!("{e:#}"))
         })
         .collect();
     for e in &errors {

@@ -6,6 +6,7 @@ mod dump;
 mod encode;
 mod fetch;
 mod min;
+mod modules;
 mod output;
 
 use std::ffi::OsString;

@@ -119,7 +119,7 @@ fn control_md5sums<R: Read>(
             let Some((hex, path)) = line.split_once("  ") else {
                 continue;
             };
-            if let Member::Vmlinux(_) = classify(path) {
+            if let Member::Vmlinux(_) | Member::Module(..) = classify(path) {
                 let sum = Checksum::new(Algorithm::Md5, hex)
                     .map_err(|e| cx.corrupt(WHAT, format!("md5sums: {path}: {e}")))?;
                 sums.insert(relative(path).to_string(), sum);
@@ -129,6 +129,8 @@ fn control_md5sums<R: Read>(
     Ok(found)
 }
 
+/// The vmlinux of the data.tar `r`, with the modules [`Cx::wants_module`] asks for
+/// (then the whole tar is read: they may come after the vmlinux).
 fn from_tar<R: Read>(
     r: R,
     compression: &'static str,
@@ -138,38 +140,60 @@ fn from_tar<R: Read>(
     const WHAT: &str = "data.tar";
     let mut tar = tar::Archive::new(r);
     let entries = tar.entries().map_err(|e| cx.read_error(WHAT, e))?;
+    let mut vmlinux = None;
+    let mut modules = Vec::new();
+    // `what` is "the vmlinux" or "the module".
+    let digest = |name: &str, what: &str| match md5sums {
+        None => Err(format!("control.tar has no md5sums: {what} is not checked")),
+        Some(sums) => sums.get(relative(name)).cloned().ok_or_else(|| {
+            format!(
+                "md5sums lists no digest of {}: {what} is not checked",
+                relative(name)
+            )
+        }),
+    };
     for entry in entries {
         let mut entry = entry.map_err(|e| cx.read_error(WHAT, e))?;
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let Some(release) = cx.check_member(&name)? else {
-            continue;
-        };
+        let member = cx.check_member(&name)?;
         // Symbolic and hard links name the vmlinux but hold no data.
         if !entry.header().entry_type().is_file() {
             continue;
         }
         let size = entry.size();
-        let digest = match md5sums {
-            None => Err("control.tar has no md5sums: the vmlinux is not checked".to_string()),
-            Some(sums) => sums.get(relative(&name)).cloned().ok_or_else(|| {
-                format!(
-                    "md5sums lists no digest of {}: the vmlinux is not checked",
-                    relative(&name)
-                )
-            }),
-        };
-        return cx.write_vmlinux(
-            &mut entry,
-            size,
-            &name,
-            release,
-            PackageFormat::Deb,
-            compression,
-            WHAT,
-            digest,
-        );
+        match member {
+            Member::Vmlinux(release) if vmlinux.is_none() => {
+                let v = cx.write_vmlinux(
+                    &mut entry,
+                    size,
+                    &name,
+                    release,
+                    PackageFormat::Deb,
+                    compression,
+                    WHAT,
+                    digest(&name, "the vmlinux"),
+                )?;
+                if cx.opts.modules.is_empty() {
+                    return Ok(v);
+                }
+                vmlinux = Some(v);
+            }
+            Member::Module(release, module) if cx.wants_module(&module) => {
+                let m = cx.write_module(
+                    &mut entry,
+                    size,
+                    (&name, module),
+                    WHAT,
+                    digest(&name, "the module"),
+                )?;
+                modules.push((release, m));
+            }
+            _ => {}
+        }
     }
-    Err(cx.no_vmlinux())
+    let mut v = vmlinux.ok_or_else(|| cx.no_vmlinux())?;
+    cx.attach_modules(&mut v, modules)?;
+    Ok(v)
 }
 
 #[cfg(test)]
@@ -243,6 +267,114 @@ mod tests {
                 "{ext}"
             );
         }
+    }
+
+    const MODS: &str = "./usr/lib/debug/lib/modules/6.1.0-9-amd64/kernel";
+
+    /// A .deb whose data.tar holds `nf_conntrack.ko` before the vmlinux ("abc") and
+    /// `overlay.ko` and `nf-nat.ko` after it; md5sums lists all but nf-nat.
+    fn deb_with_modules() -> Vec<u8> {
+        let ct = format!("{MODS}/net/netfilter/nf_conntrack.ko");
+        let ov = format!("{MODS}/fs/overlayfs/overlay.ko");
+        let nat = format!("{MODS}/net/netfilter/nf-nat.ko");
+        let data = tar(&[
+            TarEntry::File(&ct, b"abc"),
+            TarEntry::File(BOOT, b"abc"),
+            TarEntry::File(&ov, b"abc"),
+            TarEntry::File(&nat, b"nat"),
+        ]);
+        let sums = format!(
+            "{}{MD5_ABC}  {}\n{MD5_ABC}  {}\n",
+            md5sums_of_abc(),
+            &ct[2..],
+            &ov[2..]
+        );
+        deb("data.tar.xz", &compress("xz", &data), Some(&sums))
+    }
+
+    fn with_modules(patterns: &[&str]) -> Options {
+        Options {
+            modules: patterns.iter().map(|p| p.to_string()).collect(),
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn modules_come_from_the_same_pass_before_and_after_the_vmlinux() {
+        let pkg = deb_with_modules();
+        let v = extract(&pkg, &with_modules(&["nf_*", "overlay"])).unwrap();
+        assert_eq!(v.bytes(), b"abc");
+        let got: Vec<_> = v
+            .modules
+            .iter()
+            .map(|m| (m.name.as_str(), m.bytes(), m.verified))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("nf_conntrack", &b"abc"[..], Some(Algorithm::Md5)),
+                ("nf_nat", &b"nat"[..], None),
+                ("overlay", &b"abc"[..], Some(Algorithm::Md5)),
+            ]
+        );
+        assert_eq!(
+            v.modules[1].unverified.as_deref(),
+            Some("md5sums lists no digest of usr/lib/debug/lib/modules/6.1.0-9-amd64/kernel/net/netfilter/nf-nat.ko: the module is not checked")
+        );
+        // No modules asked for: none extracted.
+        assert!(extract(&pkg, &Options::default())
+            .unwrap()
+            .modules
+            .is_empty());
+    }
+
+    #[test]
+    fn a_module_pattern_that_matches_nothing_is_an_error() {
+        let e = extract(&deb_with_modules(), &with_modules(&["overlay", "xfs*"])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "k.deb: no module matching `xfs*` (modules are usr/lib/debug/lib/modules/REL/.../NAME.ko)"
+        );
+    }
+
+    #[test]
+    fn a_module_of_another_kernel_or_twice_is_an_error() {
+        let other = "./usr/lib/debug/lib/modules/6.1.0-8-amd64/kernel/overlay.ko";
+        let data = tar(&[TarEntry::File(BOOT, b"abc"), TarEntry::File(other, b"x")]);
+        let e = extract(&deb("data.tar", &data, None), &with_modules(&["overlay"])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("k.deb: module `{other}`: of kernel 6.1.0-8-amd64, not the vmlinux's {REL}")
+        );
+        let a = format!("{MODS}/a/overlay.ko");
+        let b = format!("{MODS}/b/overlay.ko");
+        let data = tar(&[
+            TarEntry::File(BOOT, b"abc"),
+            TarEntry::File(&a, b"x"),
+            TarEntry::File(&b, b"y"),
+        ]);
+        let e = extract(&deb("data.tar", &data, None), &with_modules(&["overlay"])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("k.deb: module `{b}`: a second copy (the first is {a})")
+        );
+    }
+
+    #[test]
+    fn a_module_whose_digest_differs_is_corrupt() {
+        let ov = format!("{MODS}/fs/overlayfs/overlay.ko");
+        let data = tar(&[TarEntry::File(BOOT, b"abc"), TarEntry::File(&ov, b"abd")]);
+        let sums = format!("{}{MD5_ABC}  {}\n", md5sums_of_abc(), &ov[2..]);
+        let e = extract(
+            &deb("data.tar", &data, Some(&sums)),
+            &with_modules(&["overlay"]),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with(&format!("k.deb: corrupt data.tar: {ov}: md5 ")),
+            "{e}"
+        );
     }
 
     #[test]

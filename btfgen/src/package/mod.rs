@@ -27,6 +27,15 @@
 //! checked against the package's own (the ar member size, the RPM signature's size
 //! tag), so that a truncated package is an error even when its vmlinux came out whole.
 //!
+//! Modules: with [`Options::modules`], the same pass also writes the kernel modules
+//! whose names match (`usr/lib/debug/[usr/]lib/modules/REL/.../NAME.ko`, as Debian's
+//! and Ubuntu's -dbg packages hold them uncompressed), each to its own anonymous
+//! temporary file, checked against the package's digests as the vmlinux is; the whole
+//! archive is then read (modules may come after the vmlinux). Module names are the
+//! kernel's: the file name without `.ko`, `-` read as `_` (`/sys/kernel/btf/NAME`).
+//! Only .deb and .ddeb packages: an RPM's debuginfo modules are separate `.ko.debug`
+//! files, and asking for modules from an RPM is refused.
+//!
 //! Safety: a member whose path is absolute or has a `..` component is refused (the
 //! vmlinux only ever goes to a temporary file, never to a path taken from the archive,
 //! but such a package is not one to trust), and the bytes decompressed are bounded
@@ -108,6 +117,10 @@ pub struct Options {
     /// At most this many bytes are decompressed (payload, archive members skipped
     /// over and the vmlinux itself) before the package is refused.
     pub max_bytes: u64,
+    /// Kernel modules to extract too: names or globs (`*` any run of characters, `?`
+    /// one), matched against the module name (`-` read as `_`). Each must match some
+    /// module of the package. Empty: none, and extraction stops at the vmlinux.
+    pub modules: Vec<String>,
 }
 
 impl Default for Options {
@@ -115,6 +128,7 @@ impl Default for Options {
         Options {
             tmpdir: None,
             max_bytes: DEFAULT_MAX_BYTES,
+            modules: Vec::new(),
         }
     }
 }
@@ -165,6 +179,24 @@ pub enum PackageError {
         /// The bound that was passed, in bytes.
         limit: u64,
     },
+    /// A module pattern matched no module of the package.
+    #[error("{package}: no module matching `{}` (modules are usr/lib/debug/lib/modules/REL/.../NAME.ko)", escape(.pattern))]
+    NoModule {
+        /// The package.
+        package: String,
+        /// The pattern, as given.
+        pattern: String,
+    },
+    /// Two members of the package are the same module, or a module of another kernel.
+    #[error("{package}: module `{}`: {what}", escape(.member))]
+    BadModule {
+        /// The package.
+        package: String,
+        /// The member's path.
+        member: String,
+        /// What is wrong (another kernel release, a second copy).
+        what: String,
+    },
     /// Writing or mapping the temporary vmlinux failed.
     #[error("{package}: temporary vmlinux in {dir}: {error}")]
     Temp {
@@ -196,6 +228,8 @@ pub struct Vmlinux {
     /// Why the vmlinux could not be checked, when `verified` is `None` (a `.deb` whose
     /// md5sums lacks it, say): the package is incomplete, and callers warn.
     pub unverified: Option<String>,
+    /// The modules [`Options::modules`] asked for, sorted by name.
+    pub modules: Vec<Module>,
     map: memmap2::Mmap,
     _file: File,
 }
@@ -213,6 +247,38 @@ impl Vmlinux {
     }
 }
 
+/// A kernel module extracted from a package, in an anonymous temporary file.
+#[derive(Debug)]
+pub struct Module {
+    /// The module's name (the file name without `.ko`, `-` as `_`).
+    pub name: String,
+    /// Its path in the package, as the archive spells it.
+    pub member: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The algorithm of the digest it was checked against; `None` when the package has
+    /// none for it.
+    pub verified: Option<Algorithm>,
+    /// Why it could not be checked, when `verified` is `None`.
+    pub unverified: Option<String>,
+    map: memmap2::Mmap,
+}
+
+impl Module {
+    /// The module's bytes (a read-only map of the temporary file).
+    pub fn bytes(&self) -> &[u8] {
+        &self.map
+    }
+}
+
+/// A member written out: its map and what its digest check found.
+struct Written {
+    map: memmap2::Mmap,
+    file: File,
+    verified: Option<Algorithm>,
+    unverified: Option<String>,
+}
+
 /// Reads the package `reader` of the given format in one pass and returns its vmlinux.
 /// `package` names it in errors (a path or a URL).
 pub fn extract_vmlinux<R: Read>(
@@ -228,6 +294,10 @@ pub fn extract_vmlinux<R: Read>(
     };
     match format {
         PackageFormat::Deb => deb::extract(reader, &cx),
+        PackageFormat::Rpm if !opts.modules.is_empty() => Err(cx.unsupported(
+            "request",
+            "modules from an RPM (not supported: its debuginfo modules are separate .ko.debug files)",
+        )),
         PackageFormat::Rpm => rpm::extract(reader, &cx),
     }
 }
@@ -330,6 +400,49 @@ impl Cx<'_> {
         what: &'static str,
         digest: Result<Checksum, String>,
     ) -> Result<Vmlinux, PackageError> {
+        let w = self.write_member(r, size, member, what, digest)?;
+        Ok(Vmlinux {
+            member: member.to_string(),
+            release,
+            size,
+            format,
+            compression,
+            verified: w.verified,
+            unverified: w.unverified,
+            modules: Vec::new(),
+            map: w.map,
+            _file: w.file,
+        })
+    }
+
+    /// As [`Cx::write_vmlinux`], for the module `name`.
+    fn write_module(
+        &self,
+        r: &mut dyn Read,
+        size: u64,
+        (member, name): (&str, String),
+        what: &'static str,
+        digest: Result<Checksum, String>,
+    ) -> Result<Module, PackageError> {
+        let w = self.write_member(r, size, member, what, digest)?;
+        Ok(Module {
+            name,
+            member: member.to_string(),
+            size,
+            verified: w.verified,
+            unverified: w.unverified,
+            map: w.map,
+        })
+    }
+
+    fn write_member(
+        &self,
+        r: &mut dyn Read,
+        size: u64,
+        member: &str,
+        what: &'static str,
+        digest: Result<Checksum, String>,
+    ) -> Result<Written, PackageError> {
         let (digest, unverified) = match digest {
             Ok(d) => (Some(d), None),
             Err(why) => (None, Some(why)),
@@ -348,7 +461,7 @@ impl Cx<'_> {
             });
         }
         let mut file = tempfile::tempfile_in(&dir).map_err(temp)?;
-        let mut buf = vec![0u8; 1 << 20];
+        let mut buf = vec![0u8; (1 << 20).min(size.max(1) as usize)];
         let mut done = 0u64;
         while done < size {
             let want = buf.len().min((size - done) as usize);
@@ -377,28 +490,76 @@ impl Cx<'_> {
         // SAFETY: the file is anonymous (no name anyone else could open) and ours alone;
         // it is not written again while mapped.
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(temp)?;
-        Ok(Vmlinux {
-            member: member.to_string(),
-            release,
-            size,
-            format,
-            compression,
+        Ok(Written {
+            map,
+            file,
             verified: digest.map(|d| d.algorithm),
             unverified,
-            map,
-            _file: file,
         })
     }
 
-    /// Checks a member path; `Ok(Some(release))` for a vmlinux path.
-    fn check_member(&self, name: &str) -> Result<Option<String>, PackageError> {
+    /// Whether the module `name` is one [`Options::modules`] asks for.
+    fn wants_module(&self, name: &str) -> bool {
+        self.opts.modules.iter().any(|p| module_matches(p, name))
+    }
+
+    /// Gives `v` its `modules`: every one of the vmlinux's release, each once, and every
+    /// pattern matched.
+    fn attach_modules(
+        &self,
+        v: &mut Vmlinux,
+        mut modules: Vec<(String, Module)>,
+    ) -> Result<(), PackageError> {
+        modules.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+        let bad = |m: &Module, what: String| PackageError::BadModule {
+            package: self.package.to_string(),
+            member: m.member.clone(),
+            what,
+        };
+        for (i, (release, m)) in modules.iter().enumerate() {
+            if *release != v.release {
+                return Err(bad(
+                    m,
+                    format!(
+                        "of kernel {}, not the vmlinux's {}",
+                        escape(release),
+                        escape(&v.release)
+                    ),
+                ));
+            }
+            if i > 0 && modules[i - 1].1.name == m.name {
+                return Err(bad(
+                    m,
+                    format!(
+                        "a second copy (the first is {})",
+                        escape(&modules[i - 1].1.member)
+                    ),
+                ));
+            }
+        }
+        if let Some(p) = self
+            .opts
+            .modules
+            .iter()
+            .find(|p| !modules.iter().any(|(_, m)| module_matches(p, &m.name)))
+        {
+            return Err(PackageError::NoModule {
+                package: self.package.to_string(),
+                pattern: p.clone(),
+            });
+        }
+        v.modules = modules.into_iter().map(|(_, m)| m).collect();
+        Ok(())
+    }
+
+    /// Checks a member path: what it is, an unsafe one refused.
+    fn check_member(&self, name: &str) -> Result<Member, PackageError> {
         match classify(name) {
             Member::Unsafe => Err(PackageError::UnsafePath {
                 package: self.package.to_string(),
                 member: name.to_string(),
             }),
-            Member::Other => Ok(None),
-            Member::Vmlinux(rel) => Ok(Some(rel)),
+            m => Ok(m),
         }
     }
 }
@@ -473,7 +634,47 @@ enum Member {
     Unsafe,
     /// A vmlinux path, with the kernel release it names.
     Vmlinux(String),
+    /// A module (`.../lib/modules/REL/.../NAME.ko`): its release and name.
+    Module(String, String),
     Other,
+}
+
+/// A module's name from its file name: without `.ko`, `-` as `_`; a name that is not
+/// letters, digits, `_` and `-` is no module's (it becomes a file name).
+fn module_name(file: &str) -> Option<String> {
+    file.strip_suffix(".ko")
+        .filter(|n| !n.is_empty())
+        .filter(|n| {
+            n.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        })
+        .map(|n| n.replace('-', "_"))
+}
+
+/// Whether `pattern` (a name or a glob: `*` any run, `?` one character; `-` read as
+/// `_`) matches the module `name`.
+pub fn module_matches(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.replace('-', "_").chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    // The classic two-pointer glob walk with one backtrack point.
+    let (mut pi, mut ni, mut star, mut mark) = (0, 0, None, 0);
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ni;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ni = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
 }
 
 /// `name` without its leading `./`s.
@@ -495,6 +696,17 @@ fn classify(name: &str) -> Member {
         .split('/')
         .filter(|c| !c.is_empty() && *c != ".")
         .collect();
+    if let ["usr", "lib", "debug", "lib" | "usr", ..] = parts.as_slice() {
+        let tail = match parts[3] {
+            "usr" => &parts[4..],
+            _ => &parts[3..],
+        };
+        if let ["lib", "modules", rel, .., file] = tail {
+            if let Some(name) = module_name(file).filter(|_| !rel.is_empty()) {
+                return Member::Module(rel.to_string(), name);
+            }
+        }
+    }
     let release = match parts.as_slice() {
         ["usr", "lib", "debug", "boot", file] => file
             .strip_prefix("vmlinux-")

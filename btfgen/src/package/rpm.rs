@@ -8,7 +8,7 @@
 use std::io::{BufRead, BufReader, Read};
 
 use super::cpio::{self, Entry};
-use super::{decoder, drain, relative, Counting, Cx, PackageError, PackageFormat, Vmlinux};
+use super::{decoder, drain, relative, Counting, Cx, Member, PackageError, PackageFormat, Vmlinux};
 use crate::digest::{self, Algorithm, Checksum, DigestError, Hasher};
 
 const LEAD_LEN: usize = 96;
@@ -181,7 +181,7 @@ fn payload<R: Read>(
                 (format!(".{name}"), mode, size)
             }
         };
-        if let Some(release) = cx.check_member(&name)? {
+        if let Member::Vmlinux(release) = cx.check_member(&name)? {
             // Regular files only; hard-link entries other than the last carry no data.
             if mode & 0o170000 == 0o100000 && size > 0 {
                 // A header without file lists only goes unchecked; a digest of an

@@ -35,6 +35,45 @@ fn paths() {
 }
 
 #[test]
+fn module_paths_and_patterns() {
+    let m = |r: &str, n: &str| Member::Module(r.to_string(), n.to_string());
+    assert_eq!(
+        classify("./usr/lib/debug/lib/modules/6.1.0-9-amd64/kernel/net/netfilter/nf_conntrack.ko"),
+        m("6.1.0-9-amd64", "nf_conntrack")
+    );
+    assert_eq!(
+        classify("usr/lib/debug/usr/lib/modules/6.5.6-300.fc39.x86_64/extra/nf-nat.ko"),
+        m("6.5.6-300.fc39.x86_64", "nf_nat")
+    );
+    // Compressed, debug-only and misplaced files are not modules.
+    for other in [
+        "./usr/lib/debug/lib/modules/6.1/kernel/x.ko.xz",
+        "./usr/lib/debug/lib/modules/6.1/kernel/x.ko.debug",
+        "./usr/lib/debug/lib/modules/6.1/.ko",
+        "./usr/lib/debug/lib/modules/6.1/kernel/a\x1bb.ko",
+        "./lib/modules/6.1/kernel/x.ko",
+        "./usr/lib/debug/lib/modules/x.ko",
+    ] {
+        assert_eq!(classify(other), Member::Other, "{other}");
+    }
+    for (pattern, name, want) in [
+        ("nf_conntrack", "nf_conntrack", true),
+        ("nf-conntrack", "nf_conntrack", true),
+        ("nf_*", "nf_conntrack", true),
+        ("*conn*", "nf_conntrack", true),
+        ("nf_?at", "nf_nat", true),
+        ("*", "overlay", true),
+        ("nf_", "nf_nat", false),
+        ("overlay", "overlayfs", false),
+        ("*x", "overlay", false),
+        ("a*b*c", "aXbYc", true),
+        ("a*b*c", "aXbYcZ", false),
+    ] {
+        assert_eq!(module_matches(pattern, name), want, "{pattern} {name}");
+    }
+}
+
+#[test]
 fn sniff() {
     assert_eq!(
         PackageFormat::sniff(b"!<arch>\ndebian"),
@@ -131,4 +170,17 @@ fn relative_strips_every_leading_dot_slash() {
     ] {
         assert_eq!(relative(name), want, "{name}");
     }
+}
+
+#[test]
+fn modules_from_an_rpm_are_refused_before_reading_it() {
+    let opts = Options {
+        modules: vec!["nf_conntrack".into()],
+        ..Options::default()
+    };
+    let e = extract_vmlinux(&b""[..], PackageFormat::Rpm, "k.rpm", &opts).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "k.rpm: unsupported request `modules from an RPM (not supported: its debuginfo modules are separate .ko.debug files)`"
+    );
 }

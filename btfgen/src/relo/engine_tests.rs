@@ -547,6 +547,34 @@ fn candidates_come_from_the_base_before_modules() {
     }
 }
 
+/// Several modules (joined on their vmlinux): when the vmlinux has no candidate, every
+/// module's are searched together, as libbpf's `bpf_core_find_cands` accumulates them
+/// over the loaded modules; two that disagree are an ambiguity, two that agree are not.
+#[test]
+fn candidates_come_from_every_module_together() {
+    let mut base = Builder::new();
+    add_target(&mut base);
+    let base = std::sync::Arc::new(base.build());
+    let module = |bit: u32| {
+        let mut m = Builder::split(base.clone());
+        let int = m.int("int", 4);
+        m.strukt("modonly", 8, &[("a", int, bit)]);
+        m.build()
+    };
+    let l = local();
+    let lid = id(&l, "modonly");
+    let joined = crate::btf::join_modules(base.clone(), &[module(0), module(32)]).unwrap();
+    let first = base.type_count() + 1;
+    assert_eq!(find_candidates(&l, lid, &joined), [first, first + 2]);
+    let r = Engine::new(&l, &joined).resolve(lid, "0:0", RelocKind::FieldByteOffset);
+    assert_eq!(r, Err(CoreError::OffsetAmbiguity(0, 4)));
+    let agree = crate::btf::join_modules(base.clone(), &[module(32), module(32)]).unwrap();
+    let r = Engine::new(&l, &agree)
+        .resolve(lid, "0:0", RelocKind::FieldByteOffset)
+        .unwrap();
+    assert_eq!((r.candidates, r.new_val), (2, 4));
+}
+
 /// Load sizes (libbpf's `orig_sz`, `new_sz`, `fail_memsz_adjust`):
 ///
 /// ```c

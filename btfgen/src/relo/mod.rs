@@ -4,6 +4,8 @@
 //! Candidates are the target types of a compatible kind whose name equals the local
 //! root's once `___flavor` suffixes are stripped, searched in the base BTF first and
 //! in split (module) types only when the base has none, as libbpf does with modules.
+//! Several modules are one split BTF ([`crate::btf::join_modules`]): their candidates
+//! are searched together, as libbpf accumulates them over every loaded module.
 
 pub(crate) mod compat;
 mod object;
