@@ -839,3 +839,80 @@ fn select_command_statuses_build_ids_and_json() {
         3
     );
 }
+
+/// Two builds of one kernel (the same arch, `uname -r` and os-release, two build-ids)
+/// from two BTF directories, as `corepack build --btf-dir A --btf-dir B` takes them: one
+/// build-id from a `<uname -r>.buildid` file, the other from the build-id note of an ELF
+/// BTF file (what `btfgen --format elf` writes). Each build selects its own entry; the
+/// same build twice, or a copy without a build-id, is refused.
+#[test]
+fn two_builds_of_one_kernel_from_two_directories() {
+    use btfgen_tests::{fixtures_dir, require_tool, run_ok, Work};
+    use std::process::Command;
+    const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
+    let w = Work::new();
+    let h = run_ok(
+        Command::new(require_tool("bpftool")).args(["btf", "dump", "file", VMLINUX, "format", "c"]),
+    );
+    std::fs::write(w.path("vmlinux.h"), &h.stdout).unwrap();
+    let obj = w.path("fields.bpf.o");
+    btfgen_tests::bpf_object(&fixtures_dir().join("bpf/fields.bpf.c"), w.dir(), &obj);
+    let uname = "6.1.0-99-cloud-amd64";
+    let leaf = |root: &str| {
+        let d = w.path(root).join("debian/12/x86_64");
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    };
+    let (id_a, id_b) = ([0xaa_u8; 20], [0xbb_u8; 20]);
+    // Build A: raw BTF and a .buildid file.
+    std::fs::copy(VMLINUX, leaf("a").join(format!("{uname}.btf"))).unwrap();
+    std::fs::write(
+        leaf("a").join(format!("{uname}.buildid")),
+        corepack::notes::to_hex(&id_a),
+    )
+    .unwrap();
+    // Build B: ELF BTF with the build-id note, no .buildid file.
+    let elf = btfgen::btf::Btf::from_file(VMLINUX)
+        .unwrap()
+        .to_elf_with_build_id(object::Architecture::X86_64, Some(&id_b))
+        .unwrap();
+    std::fs::write(leaf("b").join(format!("{uname}.btf")), elf).unwrap();
+
+    let kernels = corepack::build::scan_btf_dirs(&[w.path("a"), w.path("b")]).unwrap();
+    let ids: Vec<&[u8]> = kernels.iter().map(|k| k.build_id.as_slice()).collect();
+    assert_eq!(ids, [&id_a[..], &id_b[..]]);
+    let objects = corepack::build::read_objects(std::slice::from_ref(&obj)).unwrap();
+    let (bytes, stats) = corepack::build::build_bundle("fields", "1", &objects, &kernels).unwrap();
+    assert_eq!(stats.entries, 2);
+    let bundle = Bundle::open(&bytes).unwrap();
+    for id in [id_a, id_b] {
+        let mut e = env(uname, "x86_64", Some(DEBIAN_12));
+        e.build_id = id.to_vec();
+        let (k, _, reason) = bundle_pick(&e, &bundle);
+        assert_eq!(k, KernelId::new("x86_64", uname, "debian", "12"));
+        let hex = corepack::notes::to_hex(&id);
+        assert!(
+            reason.contains(&format!("build-id {hex} matches")),
+            "{reason}"
+        );
+    }
+    // The two builds' BTF is the same here (stored once), so a machine that cannot
+    // read its build-id still gets it by name.
+    assert_eq!(stats.blobs, 1);
+    let (_, btf, _) = bundle_pick(&env(uname, "x86_64", Some(DEBIAN_12)), &bundle);
+    assert_eq!(
+        Some(btf),
+        bundle.blob_for("x86_64", uname, "debian", "12").unwrap()
+    );
+
+    // The same build twice, and a copy with no build-id, are refused.
+    std::fs::copy(
+        leaf("a").join(format!("{uname}.btf")),
+        leaf("c").join(format!("{uname}.btf")),
+    )
+    .unwrap();
+    for dirs in [[w.path("a"), w.path("a")], [w.path("b"), w.path("c")]] {
+        let err = corepack::build::scan_btf_dirs(&dirs).unwrap_err();
+        assert!(err.to_string().contains("the same kernel twice"), "{err}");
+    }
+}

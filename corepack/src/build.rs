@@ -174,6 +174,42 @@ fn read_build_id_file(dir: &Path, uname: &str) -> Result<Vec<u8>, BuildError> {
     crate::notes::from_hex(&text).map_err(fail)
 }
 
+/// The build-id in the `.note.gnu.build-id` section of a kernel BTF file that is ELF
+/// (`btfgen --format elf` copies the vmlinux's there); empty for raw BTF and archives.
+fn read_elf_build_id(path: &Path) -> Result<Vec<u8>, BuildError> {
+    use object::{Object, ObjectSection};
+    use std::io::Read;
+    let fail = |source| BuildError::BuildId {
+        path: path.to_path_buf(),
+        source,
+    };
+    let io = |e: std::io::Error| {
+        fail(crate::notes::NoteError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
+    };
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(4).read_to_end(&mut head))
+        .map_err(io)?;
+    if head != b"\x7fELF" {
+        return Ok(Vec::new());
+    }
+    let bytes = btfgen::input::read(path, btfgen::input::MAX_BTF_STREAM)
+        .map_err(|e| io(std::io::Error::other(e.to_string())))?;
+    let note = object::File::parse(&*bytes).ok().and_then(|f| {
+        f.section_by_name(".note.gnu.build-id")
+            .and_then(|s| s.data().ok().map(<[u8]>::to_vec))
+    });
+    match note {
+        Some(n) => Ok(crate::notes::gnu_build_id(&n)
+            .map_err(fail)?
+            .unwrap_or_default()),
+        None => Ok(Vec::new()),
+    }
+}
+
 fn dirs(p: &Path) -> Result<Vec<(String, PathBuf)>, BuildError> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(p).map_err(io(p))? {
@@ -192,7 +228,41 @@ fn dirs(p: &Path) -> Result<Vec<(String, PathBuf)>, BuildError> {
 /// its `<uname -r>.buildid` when there is one. The same kernel in two files is an
 /// error.
 pub fn scan_btf_dir(dir: &Path) -> Result<Vec<KernelFile>, BuildError> {
+    scan_btf_dirs(std::slice::from_ref(&dir))
+}
+
+/// The kernels under each of `dirs`, as [`scan_btf_dir`] finds them, together. The
+/// same kernel (arch, `uname -r`, os-release) may come twice only under two different
+/// build-ids: a kernel rebuilt under the same name, which selection tells apart by the
+/// running kernel's build-id. Twice with the same build-id, or without one, is an error.
+pub fn scan_btf_dirs(dirs: &[impl AsRef<Path>]) -> Result<Vec<KernelFile>, BuildError> {
     let mut out = Vec::new();
+    for dir in dirs {
+        scan_into(dir.as_ref(), &mut out)?;
+    }
+    out.sort_by(|a, b| (&a.kernel, &a.build_id).cmp(&(&b.kernel, &b.build_id)));
+    let same = |a: &KernelFile, b: &KernelFile| {
+        a.kernel == b.kernel
+            && (a.build_id == b.build_id || a.build_id.is_empty() || b.build_id.is_empty())
+    };
+    // Sorted by build-id within a kernel, an entry without one comes first: compare
+    // every pair of the kernel's entries, not only neighbours.
+    for (i, a) in out.iter().enumerate() {
+        if let Some(b) = out[i + 1..]
+            .iter()
+            .take_while(|b| b.kernel == a.kernel)
+            .find(|b| same(a, b))
+        {
+            return Err(BuildError::DuplicateKernel {
+                first: a.path.clone(),
+                second: b.path.clone(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn scan_into(dir: &Path, out: &mut Vec<KernelFile>) -> Result<(), BuildError> {
     for (id, p1) in dirs(dir)? {
         for (version_id, p2) in dirs(&p1)? {
             for (arch, p3) in dirs(&p2)? {
@@ -205,7 +275,10 @@ pub fn scan_btf_dir(dir: &Path) -> Result<Vec<KernelFile>, BuildError> {
                             out.push(KernelFile {
                                 kernel: KernelId::new(&arch, uname, &id, &version_id),
                                 path: e.path(),
-                                build_id: read_build_id_file(&p3, uname)?,
+                                build_id: match read_build_id_file(&p3, uname)? {
+                                    id if id.is_empty() => read_elf_build_id(&e.path())?,
+                                    id => id,
+                                },
                                 modules: btfgen::btf::module_files(&e.path())
                                     .map_err(io(&p3.join(uname)))?,
                             });
@@ -215,14 +288,7 @@ pub fn scan_btf_dir(dir: &Path) -> Result<Vec<KernelFile>, BuildError> {
             }
         }
     }
-    out.sort_by(|a, b| a.kernel.cmp(&b.kernel));
-    if let Some(w) = out.windows(2).find(|w| w[0].kernel == w[1].kernel) {
-        return Err(BuildError::DuplicateKernel {
-            first: w[0].path.clone(),
-            second: w[1].path.clone(),
-        });
-    }
-    Ok(out)
+    Ok(())
 }
 
 /// Refuses a kernel file whose names are not a kernel release (`uname`) and distro,

@@ -13,7 +13,7 @@ use btfgen::output::Inputs;
 use btfgen::text::escape;
 use clap::{Parser, Subcommand};
 use corepack::build::{
-    build_bundle, read_objects, scan_btf_dir, verify_blobs, verify_relocations, Object,
+    build_bundle, read_objects, scan_btf_dirs, verify_blobs, verify_relocations, Object,
 };
 use corepack::Bundle;
 
@@ -39,9 +39,10 @@ enum Cmd {
         #[arg(long)]
         tracer: bool,
         /// Kernel BTF in BTFHub's layout: DIR/ID/VERSION_ID/ARCH/<uname -r>.btf, or
-        /// <uname -r>.btf.tar.xz as BTFHub's archive holds them.
-        #[arg(long)]
-        btf_dir: PathBuf,
+        /// <uname -r>.btf.tar.xz as BTFHub's archive holds them. May be given again: a
+        /// kernel in two directories must have two different build-ids.
+        #[arg(long, required = true)]
+        btf_dir: Vec<PathBuf>,
         /// Output bundle (`-`: standard output). A device or FIFO is written through, a
         /// symbolic link's target replaced atomically; never an input.
         #[arg(short, long)]
@@ -106,9 +107,10 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             program_version,
         } => {
             let objs = with_tracer(read_objects(&objects)?, tracer)?;
-            let kernels = scan_btf_dir(&btf_dir)?;
+            let kernels = scan_btf_dirs(&btf_dir)?;
             if kernels.is_empty() {
-                anyhow::bail!("{}: no ID/VERSION_ID/ARCH/*.btf files", btf_dir.display());
+                let names: Vec<String> = btf_dir.iter().map(|d| d.display().to_string()).collect();
+                anyhow::bail!("{}: no ID/VERSION_ID/ARCH/*.btf files", names.join(", "));
             }
             let inputs = Inputs::new(objects.iter().chain(kernels.iter().map(|k| &k.path)));
             let target = btfgen::output::prepare(&output, &inputs)?;
