@@ -250,7 +250,8 @@ if [ "$stub" != 1 ] && [ "${EMBED:-1}" = 1 ]; then
 fi
 # The control: the same kernels, each under the next kernel's BTF. The tracer must then
 # report wrong values (so the checks can fail, and the right entry is what makes the
-# values right).
+# values right). Each entry keeps its name's build-id (a .buildid file, which wins over
+# the note in the ELF BTF file, the other kernel's): a bundle that lies.
 control=${CONTROL:-1}
 if [ "$stub" = 1 ] || [ ${#unames[@]} -lt 2 ]; then control=0; fi
 if [ "$control" = 1 ]; then
@@ -259,6 +260,7 @@ if [ "$control" = 1 ]; then
   for i in "${!unames[@]}"; do
     cp "$work/btf/debian/12/x86_64/${unames[(i + 1) % n]}.btf" \
       "$work/swapped/debian/12/x86_64/${unames[i]}.btf"
+    cp "$work/btf/debian/12/x86_64/${unames[i]}.buildid" "$work/swapped/debian/12/x86_64/"
   done
   "$corepack" build --tracer --btf-dir "$work/swapped" -o "$work/swapped.corepack" >&2
 fi
