@@ -11,6 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let opts = Options {
         tmpdir: None,
         max_bytes: 16 << 20,
+        modules: Vec::new(),
     };
     let _ = extract_vmlinux(Cursor::new(data), PackageFormat::Rpm, "fuzz.rpm", &opts);
 });
