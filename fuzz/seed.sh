@@ -64,6 +64,11 @@ echo readme >"$root/usr/share/doc/linux/README"
 for z in xz zstd gzip none; do
 	dpkg-deb --root-owner-group -Z"$z" --build "$root" "$C/package_deb/linux-image-$z.deb" >/dev/null
 done
+# ... and one with a kernel module (the target asks for every module too).
+mkdir -p "$root/usr/lib/debug/lib/modules/6.1.0-1-amd64/kernel/net"
+cp fixtures/demo.o "$root/usr/lib/debug/lib/modules/6.1.0-1-amd64/kernel/net/demo_mod.ko"
+(cd "$root" && find usr -type f | sort | xargs md5sum) >"$root/DEBIAN/md5sums"
+dpkg-deb --root-owner-group -Zxz --build "$root" "$C/package_deb/linux-image-module.deb" >/dev/null
 
 # meta_*: repository metadata as the fetch tests serve it.
 sum=$(printf '%064d' 0)
