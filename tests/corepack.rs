@@ -477,21 +477,29 @@ fn os_release_parsing() {
     assert_eq!(os_release_field("ID_LIKE=debian\n", "ID"), "");
 }
 
+/// The running kernel's BTF, which the tests below put into BTF directories.
+const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
+
+/// fixtures/bpf/fields.bpf.c compiled in `w` against this kernel's vmlinux.h (bpftool).
+fn fields_object(w: &btfgen_tests::Work) -> PathBuf {
+    use btfgen_tests::{fixtures_dir, require_tool, run_ok};
+    let h = run_ok(
+        std::process::Command::new(require_tool("bpftool"))
+            .args(["btf", "dump", "file", VMLINUX, "format", "c"]),
+    );
+    std::fs::write(w.path("vmlinux.h"), &h.stdout).unwrap();
+    let obj = w.path("fields.bpf.o");
+    btfgen_tests::bpf_object(&fixtures_dir().join("bpf/fields.bpf.c"), w.dir(), &obj);
+    obj
+}
+
 /// The builder on real data: this kernel's BTF under three distro directories (BTFHub
 /// layout), minimized for fields.bpf.c, deduplicates to one blob that equals
 /// `btfgen::min::minimize`'s output, resolves every relocation, and is what selection picks.
 #[test]
 fn build_from_kernel_btf_dir() {
-    use btfgen_tests::{fixtures_dir, require_tool, run_ok, Work};
-    use std::process::Command;
-    const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
-    let w = Work::new();
-    let h = run_ok(
-        Command::new(require_tool("bpftool")).args(["btf", "dump", "file", VMLINUX, "format", "c"]),
-    );
-    std::fs::write(w.path("vmlinux.h"), &h.stdout).unwrap();
-    let obj = w.path("fields.bpf.o");
-    btfgen_tests::bpf_object(&fixtures_dir().join("bpf/fields.bpf.c"), w.dir(), &obj);
+    let w = btfgen_tests::Work::new();
+    let obj = fields_object(&w);
     let uname = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .unwrap()
         .trim()
@@ -847,16 +855,8 @@ fn select_command_statuses_build_ids_and_json() {
 /// same build twice, or a copy without a build-id, is refused.
 #[test]
 fn two_builds_of_one_kernel_from_two_directories() {
-    use btfgen_tests::{fixtures_dir, require_tool, run_ok, Work};
-    use std::process::Command;
-    const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
-    let w = Work::new();
-    let h = run_ok(
-        Command::new(require_tool("bpftool")).args(["btf", "dump", "file", VMLINUX, "format", "c"]),
-    );
-    std::fs::write(w.path("vmlinux.h"), &h.stdout).unwrap();
-    let obj = w.path("fields.bpf.o");
-    btfgen_tests::bpf_object(&fixtures_dir().join("bpf/fields.bpf.c"), w.dir(), &obj);
+    let w = btfgen_tests::Work::new();
+    let obj = fields_object(&w);
     let uname = "6.1.0-99-cloud-amd64";
     let leaf = |root: &str| {
         let d = w.path(root).join("debian/12/x86_64");
