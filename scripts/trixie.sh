@@ -26,27 +26,7 @@ mkdir -p "$cache"
 # libzstd, liblzma, libbz2.
 packages=(pahole libdw1t64 libelf1t64 zlib1g libbpf1 libc6 libzstd1 liblzma5 libbz2-1.0)
 
-# The URI of the system's main Debian archive: the first source whose suites include
-# one without a '-' (bookworm, not bookworm-security).
-mirror() {
-  local f
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [ -r "$f" ] || continue
-    awk '
-      /^[[:space:]]*$/ { if (uri != "" && main) { print uri; exit } uri = ""; main = 0; next }
-      /^URIs:/ { uri = $2 }
-      /^Suites:/ { for (i = 2; i <= NF; i++) if ($i !~ /-/) main = 1 }
-      END { if (uri != "" && main) print uri }
-    ' "$f"
-  done
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [ -r "$f" ] || continue
-    awk '$1 == "deb" {
-      i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
-      if ($(i + 1) !~ /-/) print $i
-    }' "$f"
-  done
-}
+. "$(dirname "$0")/lib/debian-mirror.sh"
 
 apt_opts=(
   -o "Dir::Etc::sourcelist=$cache/sources.list"
@@ -62,7 +42,7 @@ apt_setup() {
   command -v apt-get >/dev/null || { echo "trixie: apt-get is needed" >&2; exit 1; }
   command -v dpkg-deb >/dev/null || { echo "trixie: dpkg-deb is needed" >&2; exit 1; }
   local uri
-  uri=$(mirror | sed -n 1p)
+  uri=$(debian_mirror | sed -n 1p)
   [ -n "$uri" ] || { echo "trixie: no Debian mirror found in the system's apt sources" >&2; exit 1; }
   mkdir -p "$cache/sources.list.d" "$cache/lists/partial" "$cache/apt/archives/partial"
   echo "deb [trusted=yes] $uri trixie main" > "$cache/sources.list"

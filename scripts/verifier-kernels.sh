@@ -22,27 +22,7 @@ suites=("$@")
 die() { echo "verifier-kernels: $*" >&2; exit 1; }
 command -v apt-get >/dev/null || die "apt-get is needed (Debian package apt)"
 
-# The URI of the system's main Debian archive: the first source whose suites include
-# one without a '-' (bookworm, not bookworm-security).
-mirror() {
-  local f
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [ -r "$f" ] || continue
-    awk '
-      /^[[:space:]]*$/ { if (uri != "" && main) { print uri; exit } uri = ""; main = 0; next }
-      /^URIs:/ { uri = $2 }
-      /^Suites:/ { for (i = 2; i <= NF; i++) if ($i !~ /-/) main = 1 }
-      END { if (uri != "" && main) print uri }
-    ' "$f"
-  done
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [ -r "$f" ] || continue
-    awk '$1 == "deb" {
-      i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
-      if ($(i + 1) !~ /-/) print $i
-    }' "$f"
-  done
-}
+. "$(dirname "$0")/lib/debian-mirror.sh"
 
 # The package name pattern of a suite's cloud kernel image.
 pattern() {
@@ -64,7 +44,7 @@ for suite in "${suites[@]}"; do
   fi
   opts=()
   if [ "$suite" != bookworm ]; then
-    uri=$(mirror | sed -n 1p)
+    uri=$(debian_mirror | sed -n 1p)
     [ -n "$uri" ] || die "no Debian mirror found in the system's apt sources"
     mkdir -p "$dir/sources.list.d" "$dir/lists/partial" "$dir/apt/archives/partial"
     echo "deb [trusted=yes] $uri $suite main" > "$dir/sources.list"
