@@ -678,28 +678,7 @@ fn fetch_apt_deb() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("already has a .BTF"));
     let reference = fs::read(&reference).unwrap();
     fs::copy(&elf, boot.join(format!("vmlinux-{rel}"))).unwrap();
-    fs::write(
-        root.join("DEBIAN/control"),
-        format!("Package: {name}\nVersion: 6.1.999-1\nArchitecture: amd64\nMaintainer: t <t@example.org>\nDescription: test\n"),
-    )
-    .unwrap();
-    let deb = work.path(&format!(
-        "debian/pool/main/l/linux/{name}_6.1.999-1_amd64.ddeb"
-    ));
-    fs::create_dir_all(deb.parent().unwrap()).unwrap();
-    run_ok(
-        Command::new(require_tool("dpkg-deb"))
-            .args(["-Zxz", "--root-owner-group", "--build"])
-            .arg(&root)
-            .arg(&deb),
-    );
-    let size = fs::metadata(&deb).unwrap().len();
-    let p = work.path("debian/dists/focal/main/binary-amd64/Packages");
-    write(&p, &stanza(&name, "6.1.999-1", size, &sha256(&deb)));
-    compress("xz", &p);
-    release_file(&work.path("debian/dists/focal"));
-    let server = Server::start(work.dir());
-    let mirror = format!("{}/debian", server.base);
+    let (_server, mirror) = serve_ddeb(&work, &root, &name, "6.1.999-1");
     let cat = pkg_catalog(&work, "apt");
     let out = work.path("out");
     // By default, as BTFHub: a `.hasbtf` marker, nothing encoded.
@@ -772,28 +751,7 @@ fn fetch_apt_deb_with_modules() {
     fs::create_dir_all(root.join("DEBIAN")).unwrap();
     fs::copy(&v.work.obj, boot.join(format!("vmlinux-{rel}"))).unwrap();
     fs::copy(&module.obj, kdir.join("my-mod.ko")).unwrap();
-    fs::write(
-        root.join("DEBIAN/control"),
-        format!("Package: {name}\nVersion: 6.1.998-1\nArchitecture: amd64\nMaintainer: t <t@example.org>\nDescription: test\n"),
-    )
-    .unwrap();
-    let deb = work.path(&format!(
-        "debian/pool/main/l/linux/{name}_6.1.998-1_amd64.ddeb"
-    ));
-    fs::create_dir_all(deb.parent().unwrap()).unwrap();
-    run_ok(
-        Command::new(require_tool("dpkg-deb"))
-            .args(["-Zxz", "--root-owner-group", "--build"])
-            .arg(&root)
-            .arg(&deb),
-    );
-    let size = fs::metadata(&deb).unwrap().len();
-    let p = work.path("debian/dists/focal/main/binary-amd64/Packages");
-    write(&p, &stanza(&name, "6.1.998-1", size, &sha256(&deb)));
-    compress("xz", &p);
-    release_file(&work.path("debian/dists/focal"));
-    let server = Server::start(work.dir());
-    let mirror = format!("{}/debian", server.base);
+    let (_server, mirror) = serve_ddeb(&work, &root, &name, "6.1.998-1");
     let cat = pkg_catalog(&work, "apt");
     let out = work.path("out");
     let dir = out.join("test/1/x86_64");
@@ -1384,8 +1342,14 @@ fn ddeb(work: &Work, path: &Path, name: &str, ver: &str, uname: &str, elf: &Path
     let root = work.path(&format!("root-{uname}"));
     let boot = root.join("usr/lib/debug/boot");
     fs::create_dir_all(&boot).unwrap();
-    fs::create_dir_all(root.join("DEBIAN")).unwrap();
     fs::copy(elf, boot.join(format!("vmlinux-{uname}"))).unwrap();
+    build_ddeb(&root, path, name, ver)
+}
+
+/// The package tree `root` (its files in place; the control file is written here)
+/// built into the `.ddeb` at `path`; returns its size and SHA-256.
+fn build_ddeb(root: &Path, path: &Path, name: &str, ver: &str) -> (u64, String) {
+    fs::create_dir_all(root.join("DEBIAN")).unwrap();
     fs::write(
         root.join("DEBIAN/control"),
         format!("Package: {name}\nVersion: {ver}\nArchitecture: amd64\nMaintainer: t <t@example.org>\nDescription: test\n"),
@@ -1395,10 +1359,24 @@ fn ddeb(work: &Work, path: &Path, name: &str, ver: &str, uname: &str, elf: &Path
     run_ok(
         Command::new(require_tool("dpkg-deb"))
             .args(["-Zxz", "--root-owner-group", "--build"])
-            .arg(&root)
+            .arg(root)
             .arg(path),
     );
     (fs::metadata(path).unwrap().len(), sha256(path))
+}
+
+/// `root` built as `NAME_VER_amd64.ddeb` into a one-package apt repository (suite
+/// focal) under `work`/debian, and served; returns the server and the mirror URL.
+fn serve_ddeb(work: &Work, root: &Path, name: &str, ver: &str) -> (Server, String) {
+    let deb = work.path(&format!("debian/pool/main/l/linux/{name}_{ver}_amd64.ddeb"));
+    let (size, sum) = build_ddeb(root, &deb, name, ver);
+    let p = work.path("debian/dists/focal/main/binary-amd64/Packages");
+    write(&p, &stanza(name, ver, size, &sum));
+    compress("xz", &p);
+    release_file(&work.path("debian/dists/focal"));
+    let server = Server::start(work.dir());
+    let mirror = format!("{}/debian", server.base);
+    (server, mirror)
 }
 
 /// pkg/repo/ubuntu.go: the `-dbgsym` packages of ddebs.ubuntu.com (`REL/main`,
