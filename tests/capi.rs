@@ -21,12 +21,11 @@ use btfgen::text::escape;
 use btfgen_tests::kernel::tracer_unavailable;
 use btfgen_tests::links::linked_forbidden;
 use btfgen_tests::{
-    corepack_bin, demo_vmlinux, fixtures_dir, require_tool_from, run_ok, workspace_lib,
+    corepack_bin, demo_vmlinux, fixtures_dir, os_ids, require_tool_from, run_ok, workspace_lib,
     workspace_root, Work,
 };
 use corepack::{
-    os_release_field, select_with, BtfSource, Bundle, BundleBuilder, Environment, KernelId,
-    SelectError, SourcePolicy,
+    select_with, BtfSource, Bundle, BundleBuilder, Environment, KernelId, SelectError, SourcePolicy,
 };
 
 /// The C programs, built against the library in `work`.
@@ -397,19 +396,6 @@ fn error_codes_from_c() {
         assert!(stdout.ends_with("all checks passed\n"), "{stdout}");
         assert!(stdout.lines().filter(|l| l.starts_with("ok ")).count() >= 30);
     }
-}
-
-/// This machine's os-release ID and VERSION_ID as a bundle directory names them.
-fn os_ids() -> (String, String) {
-    let text = std::fs::read_to_string("/etc/os-release")
-        .or_else(|_| std::fs::read_to_string("/usr/lib/os-release"))
-        .unwrap_or_default();
-    let id = os_release_field(&text, "ID");
-    let v = os_release_field(&text, "VERSION_ID");
-    (
-        if id.is_empty() { "linux".into() } else { id },
-        if v.is_empty() { "0".into() } else { v },
-    )
 }
 
 /// The loader with `args`, its pid, and its output.

@@ -17,23 +17,9 @@ use std::time::Duration;
 
 use btfgen_tests::kernel::tracer_unavailable;
 use btfgen_tests::links::linked_forbidden;
-use btfgen_tests::{corepack_bin, run_ok, Work};
-use corepack::os_release_field;
+use btfgen_tests::{corepack_bin, os_ids, run_ok, Work};
 
 const KERNEL_BTF: &str = "/sys/kernel/btf/vmlinux";
-
-/// This machine's os-release ID and VERSION_ID.
-fn os_ids() -> (String, String) {
-    let text = std::fs::read_to_string("/etc/os-release")
-        .or_else(|_| std::fs::read_to_string("/usr/lib/os-release"))
-        .unwrap_or_default();
-    let id = os_release_field(&text, "ID");
-    let v = os_release_field(&text, "VERSION_ID");
-    (
-        if id.is_empty() { "linux".into() } else { id },
-        if v.is_empty() { "0".into() } else { v },
-    )
-}
 
 fn uname_r() -> String {
     std::fs::read_to_string("/proc/sys/kernel/osrelease")

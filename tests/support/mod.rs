@@ -734,3 +734,16 @@ pub fn require_tool_from(tool: &str, package: &str) -> PathBuf {
          .ci/run installs every tool these tests need"
     );
 }
+
+/// This machine's os-release ID and VERSION_ID as a bundle directory names them.
+pub fn os_ids() -> (String, String) {
+    let text = std::fs::read_to_string("/etc/os-release")
+        .or_else(|_| std::fs::read_to_string("/usr/lib/os-release"))
+        .unwrap_or_default();
+    let id = corepack::os_release_field(&text, "ID");
+    let v = corepack::os_release_field(&text, "VERSION_ID");
+    (
+        if id.is_empty() { "linux".into() } else { id },
+        if v.is_empty() { "0".into() } else { v },
+    )
+}
