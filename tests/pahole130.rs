@@ -45,6 +45,25 @@ fn assert_identical(
     c
 }
 
+/// `module` encoded by btfgen on our vmlinux BTF and by pahole 1.30 on its own
+/// (`bases`: ours, pahole's) have no difference.
+fn module_equals_pahole(work: &Work, module: &Path, bases: (&Path, &Path), label: &str) {
+    let (ours, theirs) = bases;
+    let ours_m = work.path("module.btf");
+    btfgen_ok(
+        module,
+        &ours_m,
+        &["--base", ours.to_str().expect("utf-8 path")],
+    );
+    let theirs_m = work.path("module.pahole.btf");
+    pahole(module, &theirs_m, Some(theirs));
+    assert_identical(
+        &format!("pahole 1.30 --btf_base ({label})"),
+        (&theirs_m, Some(theirs)),
+        (&ours_m, Some(ours)),
+    );
+}
+
 #[test]
 fn debian_13_kernel_equals_its_btf_and_pahole_1_30() {
     let work = Work::new();
@@ -78,19 +97,7 @@ fn debian_13_kernel_equals_its_btf_and_pahole_1_30() {
     assert!(kfuncs > 100, "{kfuncs} bpf_kfunc tags");
 
     let module = trixie().join("nf_conntrack.ko");
-    let ours_m = work.path("nf_conntrack.btf");
-    btfgen_ok(
-        &module,
-        &ours_m,
-        &["--base", ours.to_str().expect("utf-8 path")],
-    );
-    let theirs_m = work.path("nf_conntrack.pahole.btf");
-    pahole(&module, &theirs_m, Some(&theirs));
-    assert_identical(
-        "pahole 1.30 --btf_base (nf_conntrack, 6.12)",
-        (&theirs_m, Some(&theirs)),
-        (&ours_m, Some(&ours)),
-    );
+    module_equals_pahole(&work, &module, (&ours, &theirs), "nf_conntrack, 6.12");
 }
 
 #[test]
@@ -105,17 +112,5 @@ fn debian_12_kernel_and_module_equal_pahole_1_30() {
     assert_identical("pahole 1.30 (6.1)", (&theirs, None), (&ours, None));
 
     let module = dir.join("nf_conntrack.ko");
-    let ours_m = work.path("nf_conntrack.btf");
-    btfgen_ok(
-        &module,
-        &ours_m,
-        &["--base", ours.to_str().expect("utf-8 path")],
-    );
-    let theirs_m = work.path("nf_conntrack.pahole.btf");
-    pahole(&module, &theirs_m, Some(&theirs));
-    assert_identical(
-        "pahole 1.30 --btf_base (nf_conntrack, 6.1)",
-        (&theirs_m, Some(&theirs)),
-        (&ours_m, Some(&ours)),
-    );
+    module_equals_pahole(&work, &module, (&ours, &theirs), "nf_conntrack, 6.1");
 }
