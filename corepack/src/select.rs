@@ -364,6 +364,22 @@ fn select_in_bundle(
             .len()
             == 1
     };
+    // More than one entry fits, with different BTF: each named with its build-id.
+    let ambiguous = |os: String, set: &[usize]| SelectError::Ambiguous {
+        uname: env.uname.clone(),
+        arch: arch.clone(),
+        os,
+        candidates: set
+            .iter()
+            .map(|&i| {
+                format!(
+                    "{}{}",
+                    entries[i].kernel,
+                    build_id_suffix(&entries[i].build_id)
+                )
+            })
+            .collect(),
+    };
     let by_build_id: Vec<usize> = bundle
         .find_build_id(&env.build_id)
         .filter(|(_, e)| e.kernel.arch == arch)
@@ -374,21 +390,10 @@ fn select_in_bundle(
         if one_blob(&by_build_id) {
             return pick(by_build_id[0], format!("build-id {hex} matches"));
         }
-        return Err(SelectError::Ambiguous {
-            uname: env.uname.clone(),
-            arch,
-            os: format!("{os_id} {version_id}; build-id {hex}"),
-            candidates: by_build_id
-                .iter()
-                .map(|&i| {
-                    format!(
-                        "{}{}",
-                        entries[i].kernel,
-                        build_id_suffix(&entries[i].build_id)
-                    )
-                })
-                .collect(),
-        });
+        return Err(ambiguous(
+            format!("{os_id} {version_id}; build-id {hex}"),
+            &by_build_id,
+        ));
     }
     // An entry of another build (both build-ids known and different) is not this kernel.
     let other_build = |i: usize| !env.build_id.is_empty() && !entries[i].build_id.is_empty();
@@ -483,21 +488,7 @@ fn select_in_bundle(
             ),
         );
     }
-    Err(SelectError::Ambiguous {
-        uname: env.uname.clone(),
-        arch,
-        os: format!("{os_id} {version_id}"),
-        candidates: candidates
-            .iter()
-            .map(|&i| {
-                format!(
-                    "{}{}",
-                    entries[i].kernel,
-                    build_id_suffix(&entries[i].build_id)
-                )
-            })
-            .collect(),
-    })
+    Err(ambiguous(format!("{os_id} {version_id}"), &candidates))
 }
 
 impl fmt::Display for BtfSource {
