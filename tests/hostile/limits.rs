@@ -134,56 +134,52 @@ fn a_zero_device_input_is_read_to_a_bound() {
         return;
     }
     let out = inp.path("out");
-    let bounded = format!(
-        "btfgen: error: {}: character device gave more than 256 MiB without ending; refusing it (copy it to a regular file if it is real)\n",
-        zero.display()
-    );
-    // dump read the zero device until memory ran out.
-    let o = btfgen([
-        OsStr::new("dump"),
-        zero.as_os_str(),
-        "-o".as_ref(),
-        out.as_os_str(),
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    assert_eq!(String::from_utf8_lossy(&o.stderr), bounded);
-    assert!(!out.exists());
-    // min reads the kernel BTF the same way (its context names the file).
-    let o = btfgen([
-        OsStr::new("min"),
-        "--btf".as_ref(),
-        zero.as_os_str(),
-        fixtures_dir().join("demo.bpf.o").as_os_str(),
-        "-o".as_ref(),
-        out.as_os_str(),
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    assert_eq!(String::from_utf8_lossy(&o.stderr), bounded);
-    assert!(!out.exists());
-    // A catalog is text: its bound is 64 MiB (and nothing is fetched).
-    let o = btfgen([
-        OsStr::new("fetch"),
-        "--catalog".as_ref(),
-        zero.as_os_str(),
-        "debian-12".as_ref(),
-        "--list".as_ref(),
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    assert_eq!(
-        String::from_utf8_lossy(&o.stderr),
+    let refused = |limit: &str| {
         format!(
-            "btfgen: error: {}: character device gave more than 64 MiB without ending; refusing it (copy it to a regular file if it is real)\n",
+            "btfgen: error: {}: character device gave more than {limit} without ending; refusing it (copy it to a regular file if it is real)\n",
             zero.display()
         )
-    );
-    // The encoder tells from the first bytes that zeros are no ELF file nor package.
-    let o = btfgen([zero.as_os_str(), "-o".as_ref(), out.as_os_str()]);
-    assert_eq!(o.status.code(), Some(1));
-    assert_eq!(
-        String::from_utf8_lossy(&o.stderr),
-        format!("btfgen: error: {}: not an ELF file\n", zero.display())
-    );
-    assert!(!out.exists());
+    };
+    let demo = fixtures_dir().join("demo.bpf.o");
+    let (z, o) = (zero.as_os_str(), out.as_os_str());
+    let cases: [(&[&OsStr], String); 4] = [
+        // dump read the zero device until memory ran out.
+        (&["dump".as_ref(), z, "-o".as_ref(), o], refused("256 MiB")),
+        // min reads the kernel BTF the same way (its context names the file).
+        (
+            &[
+                "min".as_ref(),
+                "--btf".as_ref(),
+                z,
+                demo.as_os_str(),
+                "-o".as_ref(),
+                o,
+            ],
+            refused("256 MiB"),
+        ),
+        // A catalog is text: its bound is 64 MiB (and nothing is fetched).
+        (
+            &[
+                "fetch".as_ref(),
+                "--catalog".as_ref(),
+                z,
+                "debian-12".as_ref(),
+                "--list".as_ref(),
+            ],
+            refused("64 MiB"),
+        ),
+        // The encoder tells from the first bytes that zeros are no ELF file nor package.
+        (
+            &[z, "-o".as_ref(), o],
+            format!("btfgen: error: {}: not an ELF file\n", zero.display()),
+        ),
+    ];
+    for (args, want) in cases {
+        let r = btfgen(args);
+        assert_eq!(r.status.code(), Some(1), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&r.stderr), want, "{args:?}");
+        assert!(!out.exists(), "{args:?}");
+    }
 }
 
 #[test]
