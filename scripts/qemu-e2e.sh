@@ -63,6 +63,7 @@ flavors=${FLAVORS:-cloud-amd64 rt-amd64}
 timeout_s=${QEMU_TIMEOUT:-180}
 stub=${QEMU_E2E_STUB:-0}
 cache=${BTFGEN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/btfgen}/debian
+. "$root/scripts/lib/debian-image.sh"
 
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
@@ -128,27 +129,7 @@ unames=()
 declare -A vmlinuz version buildid
 for flavor in $flavors; do
   t0=$(now)
-  dbgdir=$(bash "$root/scripts/debian-kernel.sh" "$flavor")
-  dbgpkg=$(cat "$dbgdir/PACKAGE")
-  uname=${dbgpkg#linux-image-}
-  uname=${uname%-dbg}
-  dbgdeb=$(ls "$dbgdir"/dl/*.deb | sed -n 1p)
-  ver=$(dpkg-deb -f "$dbgdeb" Version)
-  imgpkg=linux-image-$uname-unsigned
-  imgdir=$cache/$imgpkg
-  if [ ! -s "$imgdir/vmlinuz" ] || [ "$(cat "$imgdir/VERSION" 2>/dev/null || true)" != "$ver" ]; then
-    rm -rf "$imgdir"
-    mkdir -p "$imgdir/dl"
-    (cd "$imgdir/dl" && apt-get download "$imgpkg=$ver" >&2) ||
-      die "apt-get download $imgpkg=$ver failed"
-    deb=$(ls "$imgdir"/dl/*.deb | sed -n 1p)
-    tmp=$(mktemp -d "$imgdir/x.XXXXXX")
-    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards './boot/vmlinuz-*'
-    mv "$tmp/boot/vmlinuz-$uname" "$imgdir/vmlinuz"
-    rm -rf "$tmp"
-    echo "$imgpkg" > "$imgdir/PACKAGE"
-    echo "$ver" > "$imgdir/VERSION"
-  fi
+  debian_kernel_pair "$flavor" "$cache" || die "no kernel packages for $flavor"
   out=$work/btf/debian/12/x86_64/$uname.btf
   mkdir -p "$(dirname "$out")"
   t1=$(now)

@@ -60,26 +60,8 @@ if [ "${KEEP_WORK:-0}" = 1 ]; then say "work directory: $work (kept)"; else trap
 
 # --- the kernel: the -dbg package (vmlinux and modules with DWARF) and the -unsigned one
 # (vmlinuz and the loadable modules), same version
-dbgdir=$(bash "$root/scripts/debian-kernel.sh" "$flavor")
-dbgpkg=$(cat "$dbgdir/PACKAGE")
-uname=${dbgpkg#linux-image-}
-uname=${uname%-dbg}
-dbgdeb=$(ls "$dbgdir"/dl/*.deb | sed -n 1p)
-ver=$(dpkg-deb -f "$dbgdeb" Version)
-imgpkg=linux-image-$uname-unsigned
-imgdir=$cache/$imgpkg
-if [ ! -s "$imgdir/vmlinuz" ] || [ "$(cat "$imgdir/VERSION" 2>/dev/null || true)" != "$ver" ] ||
-  ! ls "$imgdir"/dl/*.deb >/dev/null 2>&1; then
-  rm -rf "$imgdir"
-  mkdir -p "$imgdir/dl"
-  (cd "$imgdir/dl" && apt-get download "$imgpkg=$ver" >&2) || die "apt-get download $imgpkg=$ver failed"
-  tmp=$(mktemp -d "$imgdir/x.XXXXXX")
-  dpkg-deb --fsys-tarfile "$(ls "$imgdir"/dl/*.deb | sed -n 1p)" | tar -x -C "$tmp" --wildcards './boot/vmlinuz-*'
-  mv "$tmp/boot/vmlinuz-$uname" "$imgdir/vmlinuz"
-  rm -rf "$tmp"
-  echo "$imgpkg" > "$imgdir/PACKAGE"
-  echo "$ver" > "$imgdir/VERSION"
-fi
+. "$root/scripts/lib/debian-image.sh"
+debian_kernel_pair "$flavor" "$cache" || die "no kernel packages for $flavor"
 kmods=$work/kmods
 mkdir -p "$kmods"
 dpkg-deb --fsys-tarfile "$(ls "$imgdir"/dl/*.deb | sed -n 1p)" |
