@@ -315,6 +315,8 @@ struct VarOut {
 /// functions and variables to emit at the end.
 struct Merge<'a, 'i> {
     input: &'i ElfInput<'a>,
+    /// `.debug_str` and `.debug_line_str`, where the fragments' name keys point.
+    strs: (&'i [u8], &'i [u8]),
     dedup: Dedup,
     funcs: HashMap<&'a [u8], FuncGroup>,
     kfuncs: &'i HashMap<&'a [u8], u32>,
@@ -335,6 +337,10 @@ impl<'a, 'i> Merge<'a, 'i> {
         });
         Merge {
             input,
+            strs: (
+                input.section(gimli::SectionId::DebugStr),
+                input.section(gimli::SectionId::DebugLineStr),
+            ),
             dedup,
             funcs: HashMap::new(),
             kfuncs,
@@ -344,7 +350,9 @@ impl<'a, 'i> Merge<'a, 'i> {
     }
 
     fn add(&mut self, mut c: Converted<'a>) {
-        let map = self.dedup.add_keyed(&mut c.frag, &c.name_keys);
+        let (debug_str, line_str) = self.strs;
+        let key_bytes = |key| convert::keyed_str(debug_str, line_str, key);
+        let map = self.dedup.add_keyed(&mut c.frag, &c.name_keys, key_bytes);
         let id = |t: TypeId| map.get(t as usize).copied().unwrap_or(0);
         let frag = &c.frag;
         for f in c.funcs {

@@ -182,9 +182,20 @@ impl Dedup {
     /// equal keys, in this call and every other, must be equal (such as offsets into
     /// the `.debug_str` a fragment was read from). A name seen before under its key is
     /// found without reading or hashing its bytes; names without a key are looked up by
-    /// their bytes.
-    pub fn add_keyed(&mut self, frag: &mut Btf, keys: &[(StrOff, u64)]) -> Vec<TypeId> {
+    /// their bytes. A keyed offset past the end of `frag`'s string table names a string
+    /// the fragment does not hold: its bytes are `key_bytes(key)`, asked for only when
+    /// the key is new (`None`: no name).
+    pub fn add_keyed<'k>(
+        &mut self,
+        frag: &mut Btf,
+        keys: &[(StrOff, u64)],
+        key_bytes: impl Fn(u64) -> Option<&'k [u8]>,
+    ) -> Vec<TypeId> {
         self.fit_name_cache(frag);
+        let past = keys.iter().map(|&(off, _)| off as usize + 1).max();
+        if let Some(need) = past.filter(|&n| n > self.name_cache.len()) {
+            self.name_cache.resize(need, NONE);
+        }
         for &(off, key) in keys {
             let Some(slot) = self.name_cache.get_mut(off as usize) else {
                 continue;
@@ -196,7 +207,11 @@ impl Dedup {
             let v = match strs.keyed.get(&key) {
                 Some(&v) => v,
                 None => {
-                    let v = frag.name_bytes(off).map_or(0, |b| strs.intern(b));
+                    let bytes = match off < frag.strings_end() {
+                        true => frag.name_bytes(off),
+                        false => key_bytes(key),
+                    };
+                    let v = bytes.map_or(0, |b| strs.intern(b));
                     strs.keyed.insert(key, v);
                     v
                 }

@@ -572,3 +572,43 @@ fn random_graphs_do_not_panic() {
         d.finish();
     }
 }
+
+/// Keyed names past a fragment's string table come from `key_bytes`, asked once per
+/// new key; the output is the same as with the bytes in the table.
+#[test]
+fn keyed_names_past_the_string_table_come_from_their_key() {
+    // struct s { int a; int b; }, its member names not in the table but keyed.
+    let frag = || {
+        let mut b = Builder::new();
+        b.strukt("s", 8, &[("a", 2, 0), ("b", 2, 32)]);
+        b.int("int", 4);
+        let mut f = b.build();
+        let end = f.strings_end();
+        if let Kind::Struct(c) = &mut f.types_mut()[0].kind {
+            c.members[0].name = end;
+            c.members[1].name = end + 1;
+        }
+        (f, vec![(end, 10u64), (end + 1, 11u64)])
+    };
+    let asked = std::cell::RefCell::new(Vec::new());
+    let key_bytes = |k: u64| {
+        asked.borrow_mut().push(k);
+        Some(match k {
+            10 => &b"a"[..],
+            _ => &b"b"[..],
+        })
+    };
+    let mut d = Dedup::new();
+    for _ in 0..2 {
+        let (mut f, keys) = frag();
+        d.add_keyed(&mut f, &keys, key_bytes);
+    }
+    assert_eq!(*asked.borrow(), [10, 11], "each key asked for once");
+    let out = d.finish();
+    let mut plain = Dedup::new();
+    let mut b = Builder::new();
+    b.strukt("s", 8, &[("a", 2, 0), ("b", 2, 32)]);
+    b.int("int", 4);
+    plain.add(&mut b.build());
+    assert_eq!(dump(&out), dump(&plain.finish()));
+}

@@ -10,8 +10,11 @@ use crate::dwarf::refs::{DeclInfo, R};
 /// The attributes the converter uses, decoded from one DIE.
 #[derive(Default)]
 pub(super) struct Die<'a> {
-    /// `DW_AT_name`.
+    /// `DW_AT_name` in any form but a `.debug_str` offset (see `name_str`).
     pub(super) name: Option<&'a [u8]>,
+    /// `DW_AT_name` as an offset into `.debug_str` where a NUL ends it: its bytes are
+    /// read only when they are needed ([`Converter::die_name`]).
+    pub(super) name_str: Option<usize>,
     /// Where the name lives in `.debug_str`/`.debug_line_str` (see [`name_key`]).
     pub(super) name_key: Option<u64>,
     /// `DW_AT_type`, as a DIE key.
@@ -68,14 +71,14 @@ impl<'a> Converter<'a, '_> {
         match name {
             dw::DW_AT_name => {
                 die.name_key = name_key(&value);
-                die.name = Some(match value {
-                    // Most names: found with memchr (gimli looks for the NUL bytewise).
-                    AttributeValue::DebugStrRef(o) => match c_str(&self.dwarf.debug_str, o.0) {
-                        Some(s) => s,
-                        None => self.dwarf.attr_string(unit, value)?.slice(),
-                    },
-                    _ => self.dwarf.attr_string(unit, value)?.slice(),
-                });
+                match value {
+                    // Most names: not read now (a vmlinux has ten million, most of them
+                    // member names of types the dedup already has).
+                    AttributeValue::DebugStrRef(o) if o.0 < self.str_terminated => {
+                        die.name_str = Some(o.0)
+                    }
+                    _ => die.name = Some(self.dwarf.attr_string(unit, value)?.slice()),
+                }
             }
             dw::DW_AT_type => die.ty = Some(reference(value, base)?),
             dw::DW_AT_abstract_origin | dw::DW_AT_specification => {
@@ -162,12 +165,25 @@ fn name_key(value: &AttributeValue<R<'_>>) -> Option<u64> {
     }
 }
 
-/// The NUL-terminated string at `offset` of `.debug_str` (`None`: out of bounds or
-/// unterminated, which gimli then reports).
+/// The NUL-terminated string at `offset` of a string section (`None`: out of bounds
+/// or unterminated).
 #[inline]
-fn c_str<'a>(debug_str: &gimli::DebugStr<R<'a>>, offset: usize) -> Option<&'a [u8]> {
-    let tail = gimli::Section::reader(debug_str).slice().get(offset..)?;
+pub(super) fn c_str(section: &[u8], offset: usize) -> Option<&[u8]> {
+    let tail = section.get(offset..)?;
     Some(&tail[..memchr::memchr(0, tail)?])
+}
+
+/// The string a name key (see [`name_key`]) stands for, in the file's `.debug_str` and
+/// `.debug_line_str`.
+pub(in crate::dwarf) fn keyed_str<'a>(
+    debug_str: &'a [u8],
+    line_str: &'a [u8],
+    key: u64,
+) -> Option<&'a [u8]> {
+    match key & 1 << 63 {
+        0 => c_str(debug_str, key as usize),
+        _ => c_str(line_str, (key & !(1 << 63)) as usize),
+    }
 }
 
 /// A flag attribute's value.
@@ -233,11 +249,11 @@ fn uleb(bytes: &[u8]) -> u64 {
     v
 }
 
-/// What a subprogram, parameter or variable DIE declares.
+/// What a subprogram, parameter or variable DIE named `name` declares.
 #[inline]
-pub(super) fn decl_info<'a>(die: &Die<'a>) -> DeclInfo<'a> {
+pub(super) fn decl_info<'a>(die: &Die<'a>, name: Option<&'a [u8]>) -> DeclInfo<'a> {
     DeclInfo {
-        name: die.name,
+        name,
         ty: die.ty,
         external: die.external,
         origin: die.origin,

@@ -58,7 +58,7 @@ impl<'a> Converter<'a, '_> {
         let Ctx::Composite(idx) = parent else {
             return Ctx::Other;
         };
-        let name = self.name(die);
+        let name = self.lazy_name(die);
         let bitfield_size = die.bit_size.unwrap_or(0).min(255) as u8;
         let byte_offset = die.member_location.as_ref().map_or(0, member_location);
         let mut bit_offset = byte_offset.wrapping_mul(8);

@@ -40,7 +40,7 @@ impl<'a> Converter<'a, '_> {
     #[inline(always)]
     pub(super) fn enumerator(&mut self, parent: Ctx, die: &Die<'a>) -> Ctx {
         if let Ctx::Enum(idx) = parent {
-            let name = self.name(die);
+            let name = self.lazy_name(die);
             let value = die.const_value.as_ref().map_or(0, const_int);
             let enum64 = self.opts.features.enum64;
             match self.ty_mut(idx) {

@@ -4,7 +4,7 @@
 
 use hashbrown::HashMap;
 
-use super::{composite, enums, Converted, Converter};
+use super::{composite, enums, Converted, Converter, LAZY_NAME};
 use crate::btf::*;
 use crate::dwarf::error::EncodeError;
 use crate::dwarf::refs::Lookup;
@@ -49,6 +49,29 @@ impl<'a> Converter<'a, '_> {
         for b in &mut self.bitfields {
             b.composite = pos[b.composite] as usize;
         }
+    }
+
+    /// Gives the names [`Converter::lazy_name`] left unread offsets past the finished
+    /// string table, each recorded with its key in `name_keys`.
+    fn place_lazy_names(&mut self) -> Result<(), EncodeError> {
+        if self.lazy_names.is_empty() {
+            return Ok(());
+        }
+        let end = self.frag.strings_end();
+        if end >= LAZY_NAME || end.checked_add(self.lazy_names.len() as u32).is_none() {
+            return Err(EncodeError::TooLarge);
+        }
+        for t in self.frag.types_mut() {
+            t.for_each_name_mut(|n| {
+                if *n & LAZY_NAME != 0 {
+                    *n = end + (*n & !LAZY_NAME);
+                }
+            });
+        }
+        let placed = self.lazy_names.iter().enumerate();
+        self.name_keys
+            .extend(placed.map(|(i, &key)| (end + i as u32, key)));
+        Ok(())
     }
 
     /// Resolves every DIE reference to a fragment type id and completes what needed
@@ -130,6 +153,7 @@ impl<'a> Converter<'a, '_> {
         for v in &mut vars {
             v.resolve(&decls, &lookup)?;
         }
+        self.place_lazy_names()?;
         let converted = Converted {
             frag: self.frag,
             funcs,

@@ -48,7 +48,7 @@ impl<'a> Converter<'a, '_> {
             }
             Ctx::Func(f) => {
                 if !vararg {
-                    self.decls.insert(key, decl_info(die));
+                    self.decls.insert(key, decl_info(die, self.die_name(die)));
                 }
                 let i = self.funcs[f].add_param(key, vararg);
                 let expected = self.symbols.registers.get(i as usize).copied();
@@ -68,7 +68,7 @@ impl<'a> Converter<'a, '_> {
     /// declaration.
     #[inline(always)]
     pub(super) fn subprogram(&mut self, key: u32, die: &Die<'a>) -> Ctx {
-        self.decls.insert(key, decl_info(die));
+        self.decls.insert(key, decl_info(die, self.die_name(die)));
         if die.declaration {
             Ctx::Other
         } else {

@@ -38,8 +38,13 @@ use super::refs::{DeclInfo, R};
 use super::vars::VarRecord;
 use crate::btf::query::skip_mods_and_typedefs;
 use crate::btf::*;
+pub(super) use attrs::keyed_str;
 use attrs::{header_len, unit_base, used_attr, Die};
 use composite::PendingBitfield;
+
+/// The bit that marks a fragment name as an index into `Converter::lazy_names` until
+/// [`Converter::finish`] (a unit's string table stays far below 2 GiB).
+const LAZY_NAME: u32 = 1 << 31;
 
 /// `DW_TAG_LLVM_annotation`: clang's carrier for `btf_type_tag` and `btf_decl_tag`.
 const DW_TAG_LLVM_ANNOTATION: gimli::DwTag = gimli::DwTag(0x6000);
@@ -54,7 +59,9 @@ pub(crate) struct Converted<'a> {
     pub vars: Vec<VarRecord<'a>>,
     /// Fragment names read from `.debug_str` or `.debug_line_str`, with a key naming
     /// that place: equal keys are equal strings in every fragment of the file (see
-    /// `attrs::name_key`). The fragment's string table is not deduplicated.
+    /// `attrs::name_key`). The fragment's string table is not deduplicated. Offsets
+    /// past its end name strings it does not hold (member and enumerator names never
+    /// read): their bytes are those of the key (`attrs::keyed_str`).
     pub name_keys: Vec<(StrOff, u64)>,
 }
 
@@ -103,6 +110,10 @@ pub(crate) struct Converter<'a, 'o> {
     funcs: Vec<FuncRecord<'a>>,
     vars: Vec<VarRecord<'a>>,
     name_keys: Vec<(StrOff, u64)>,
+    /// Keys of the names given as [`LAZY_NAME`] offsets, in order.
+    lazy_names: Vec<u64>,
+    /// `.debug_str` offsets below this one hold NUL-terminated strings (0: none do).
+    str_terminated: usize,
     ranges: Vec<(u32, u32)>,
     index_int: Option<TypeId>,
 }
@@ -134,6 +145,11 @@ impl<'a, 'o> Converter<'a, 'o> {
             funcs: Vec::new(),
             vars: Vec::new(),
             name_keys: Vec::new(),
+            lazy_names: Vec::new(),
+            str_terminated: match gimli::Section::reader(&dwarf.debug_str).slice() {
+                s if s.last() == Some(&0) => s.len(),
+                _ => 0,
+            },
             ranges: Vec::new(),
             index_int: None,
         }
@@ -162,15 +178,37 @@ impl<'a, 'o> Converter<'a, 'o> {
         &mut self.frag.types_mut()[idx].kind
     }
 
+    /// The DIE's name, read from `.debug_str` if it lies there.
+    fn die_name(&self, die: &Die<'a>) -> Option<&'a [u8]> {
+        let debug_str = gimli::Section::reader(&self.dwarf.debug_str).slice();
+        die.name.or_else(|| attrs::c_str(debug_str, die.name_str?))
+    }
+
     /// Appends the DIE's name to the fragment's string table (duplicates are left to
     /// the dedup, which looks names up by their key).
     fn name(&mut self, die: &Die<'a>) -> StrOff {
-        let Some(n) = die.name else { return 0 };
+        let Some(n) = self.die_name(die) else {
+            return 0;
+        };
         let off = self.frag.push_bytes(n);
         if let (Some(key), true) = (die.name_key, off != 0) {
             self.name_keys.push((off, key));
         }
         off
+    }
+
+    /// A member's or enumerator's name, which nothing reads before the dedup: one in
+    /// `.debug_str` is not read at all but stands as [`LAZY_NAME`] plus its index in
+    /// `lazy_names` until [`Converter::finish`] gives it an offset past the string
+    /// table, which the dedup looks up by its key alone.
+    fn lazy_name(&mut self, die: &Die<'a>) -> StrOff {
+        match (die.name_str, die.name_key) {
+            (Some(_), Some(key)) if self.lazy_names.len() < LAZY_NAME as usize => {
+                self.lazy_names.push(key);
+                LAZY_NAME | (self.lazy_names.len() - 1) as u32
+            }
+            _ => self.name(die),
+        }
     }
 
     /// Walks every DIE of `header`'s unit.

@@ -24,7 +24,7 @@ impl<'a> Converter<'a, '_> {
         let value = self.dwarf.attr_string(unit, value)?.slice();
         let value = self.frag.push_bytes(value);
         let features = self.opts.features;
-        match (die.name, parent) {
+        match (self.die_name(die), parent) {
             (Some(b"btf_type_tag"), Ctx::Pointer(idx)) if features.type_tag => {
                 // Each tag is put between the pointer and what it pointed to so far:
                 // the last tag in DWARF order ends up first after the PTR.

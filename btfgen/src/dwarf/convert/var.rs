@@ -19,7 +19,7 @@ impl<'a> Converter<'a, '_> {
         key: u32,
         die: &Die<'a>,
     ) -> Result<Ctx, EncodeError> {
-        self.decls.insert(key, decl_info(die));
+        self.decls.insert(key, decl_info(die, self.die_name(die)));
         Ok(match self.var_address(unit, die)? {
             Some(addr) if !die.declaration => {
                 self.vars.push(VarRecord::new(key, addr));

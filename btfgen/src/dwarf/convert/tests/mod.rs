@@ -11,8 +11,8 @@ mod types;
 
 use gimli::constants as dw;
 use gimli::write::{AttributeValue as A, DwarfUnit, EndianVec, Sections, UnitEntryId};
-use gimli::{DwAt, DwTag, Encoding, EndianSlice, Format, RunTimeEndian};
-use hashbrown::HashSet;
+use gimli::{DwAt, DwTag, Encoding, EndianSlice, Format, RunTimeEndian, SectionId};
+use hashbrown::{HashMap, HashSet};
 
 use super::Converter;
 use crate::btf::*;
@@ -157,7 +157,22 @@ impl Dw {
             c.add_unit(header)?;
         }
         let conv = c.finish()?;
-        let btf = conv.frag;
+        let mut btf = conv.frag;
+        // Names the converter left to the dedup (past the string table): their bytes.
+        let end = btf.strings_end();
+        let section = |id| sections.get(id).map_or(&[][..], |w| w.slice());
+        let (debug_str, line_str) = (
+            section(SectionId::DebugStr),
+            section(SectionId::DebugLineStr),
+        );
+        let mut lazy = HashMap::new();
+        for &(off, key) in conv.name_keys.iter().filter(|k| k.0 >= end) {
+            let bytes = super::keyed_str(debug_str, line_str, key).expect("a keyed name");
+            lazy.insert(off, btf.push_bytes(bytes));
+        }
+        for t in btf.types_mut() {
+            t.for_each_name_mut(|n| *n = lazy.get(n).copied().unwrap_or(*n));
+        }
         let funcs = conv
             .funcs
             .iter()
