@@ -326,10 +326,12 @@ pub(crate) fn decode(encoded: &[u8], limit: usize, layout: Layout) -> Result<Vec
     };
     let refs_coder = match layout {
         Layout::Ordinals => None,
-        // Every type takes at least two bytes of kinds and every non-void reference a
-        // byte of refs: so much and no more state is allocated.
+        // Every type takes at least two bytes of kinds and 12 of the output, every
+        // reference a byte of refs and 4 of the output: state for so many and no more.
         Layout::FirstUse => match usize::try_from(count) {
-            Ok(n) if n <= kinds.rest_len() / 2 => Some(first_use::Refs::new(n, refs.len())),
+            Ok(n) if n <= kinds.rest_len() / 2 && n <= limit / 12 => {
+                Some(first_use::Refs::new(n, refs.len().min(limit / 4)))
+            }
             _ => return Err(e("type count")),
         },
     };
