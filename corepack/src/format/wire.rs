@@ -1,5 +1,6 @@
 //! The manifest's encoding: unsigned LEB128 integers, strings as a LEB128 length and
-//! UTF-8 bytes, and fixed-size byte arrays.
+//! UTF-8 bytes (or, in version 6, UTF-8 bytes ended by a NUL), and fixed-size byte
+//! arrays.
 
 use super::BundleError;
 
