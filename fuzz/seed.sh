@@ -10,6 +10,10 @@ COREPACK=${COREPACK:-target/release/corepack}
 C=fuzz/corpus
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+# The version 3 and 4 manifests the corepack target wraps (written by corepack's version
+# 3 and 4 writer, which `corepack build` no longer uses) are kept as they are.
+keep=$(mktemp -d)
+cp "$C"/corepack/*.raw-manifest "$keep"/
 rm -rf "$C"
 mkdir -p "$C"/{btf,btf_split,bpf_core,dwarf,package_deb,package_rpm,meta_repomd,meta_primary,meta_packages,corepack,kernel_notes}
 
@@ -143,8 +147,8 @@ cat >"$C/meta_packages/index.html" <<TXT
 <A HREF='kernel-6.2.0-2.el9.aarch64.rpm'>y</A> <a href="../">up</a> &amp;</body></html>
 TXT
 
-# corepack: a bundle of the core object's own BTF as two kernels, the same types with
-# other offsets as a third (stored as a patch), and demo's as a fourth.
+# corepack: a bundle (format version 6) of the core object's own BTF as two kernels, the
+# same types with other offsets as a third (stored as a patch), and demo's as a fourth.
 k=$T/btfdir/debian/12/x86_64
 mkdir -p "$k" "$T/btfdir/ubuntu/22.04/x86_64"
 cp "$C/btf/core.bpf.btf" "$k/6.1.0-1-amd64.btf"
@@ -153,29 +157,27 @@ clang -target bpf -O2 -g -DSEED_KERNEL_PAD -c fuzz/seeds/core.bpf.c -o "$T/padde
 llvm-objcopy --dump-section .BTF="$k/6.1.0-3-amd64.btf" "$T/padded.o"
 cp "$C/btf/demo-gcc5.btf" "$T/btfdir/ubuntu/22.04/x86_64/5.15.0-1-generic.btf"
 "$COREPACK" build --object "$C/bpf_core/core.bpf.o" --btf-dir "$T/btfdir" -o "$C/corepack/core.corepack"
-# The same bundle as the target's third reading takes it: a 2-byte length, the
-# decompressed manifest, then the blobs (FORMAT.md: manifest length at 12..16, the
-# manifest from byte 28).
-python3 - "$C/corepack/core.corepack" "$C/corepack/core.raw-manifest" <<'PY'
-import struct, subprocess, sys
-b = open(sys.argv[1], "rb").read()
-n = struct.unpack_from("<I", b, 12)[0]
-m = subprocess.run(["zstd", "-dc"], input=b[28:28 + n], capture_output=True, check=True).stdout
-open(sys.argv[2], "wb").write(struct.pack("<H", len(m)) + m + b[28 + n:])
-PY
-
-# The same kernels with build-ids (format version 4), and its raw manifest.
+# The same kernels with build-ids.
 for f in "$T"/btfdir/*/*/x86_64/*.btf; do
 	sha1sum "$f" | cut -c1-40 >"${f%.btf}.buildid"
 done
 "$COREPACK" build --object "$C/bpf_core/core.bpf.o" --btf-dir "$T/btfdir" -o "$C/corepack/core-buildid.corepack"
-python3 - "$C/corepack/core-buildid.corepack" "$C/corepack/core-buildid.raw-manifest" <<'PY'
-import struct, subprocess, sys
+# Each bundle's stream decompressed (the manifest and the blobs), as the target's fourth
+# reading takes it (FORMAT.md: stream length at 12..16, decompressed length at 16..20,
+# the stream from byte 28; raw LZMA2, lc 1, lp 0, pb 0).
+for b in core core-buildid; do
+	python3 - "$C/corepack/$b.corepack" "$C/corepack/$b.stream" <<'PY'
+import lzma, struct, sys
 b = open(sys.argv[1], "rb").read()
-n = struct.unpack_from("<I", b, 12)[0]
-m = subprocess.run(["zstd", "-dc"], input=b[28:28 + n], capture_output=True, check=True).stdout
-open(sys.argv[2], "wb").write(struct.pack("<H", len(m)) + m + b[28 + n:])
+n, raw = struct.unpack_from("<II", b, 12)
+lzma2 = {"id": lzma.FILTER_LZMA2, "dict_size": 8 << 20, "lc": 1, "lp": 0, "pb": 0}
+m = lzma.decompress(b[28:28 + n], format=lzma.FORMAT_RAW, filters=[lzma2])
+assert len(m) == raw
+open(sys.argv[2], "wb").write(m)
 PY
+done
+mv "$keep"/*.raw-manifest "$C/corepack/"
+rmdir "$keep"
 
 # kernel_notes: this machine's kernel notes (a sysfs file), and a build-id as hex.
 cat /sys/kernel/notes >"$C/kernel_notes/running-kernel"

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use corepack::{
     select_btf, BtfSource, Bundle, BundleBuilder, BundleError, Codec, Environment, KernelId,
-    SelectError,
+    SelectError, FORMAT_VERSION,
 };
 
 /// Fake "BTF" blobs: mostly shared bytes (as minimized BTFs of different kernels are),
@@ -33,15 +33,15 @@ const DEBIAN_12: &str =
 
 /// Six entries, four distinct blobs: two Ubuntu releases share one kernel name with
 /// different BTF, two kernels share identical BTF, and an arm64 kernel (BTFHub spelling).
-/// Version 5, the default.
+/// Version 6, the default.
 fn sample() -> (Vec<u8>, corepack::BuildStats) {
-    sample_solid(true)
+    sample_version(FORMAT_VERSION)
 }
 
-/// [`sample`] as version 5 (`solid`: one LZMA2 stream under one check) or version 3
-/// (every blob stored and checked on its own).
-fn sample_solid(solid: bool) -> (Vec<u8>, corepack::BuildStats) {
-    let mut b = BundleBuilder::new("execsnoop", "1.2.3").solid(solid);
+/// [`sample`] as format `version`: 6 or 5 (one LZMA2 stream under one check) or 4
+/// (written as 3: every blob stored and checked on its own).
+fn sample_version(version: u16) -> (Vec<u8>, corepack::BuildStats) {
+    let mut b = BundleBuilder::new("execsnoop", "1.2.3").version(version);
     b.add_object("execsnoop.bpf.o", b"\x7fELF fake object");
     let k = KernelId::new;
     b.add_kernel(
@@ -80,20 +80,23 @@ fn sample_solid(solid: bool) -> (Vec<u8>, corepack::BuildStats) {
 
 #[test]
 fn round_trip_with_dedup() {
-    round_trip_with_dedup_as(true);
-    round_trip_with_dedup_as(false);
+    for version in [6, 5, 4] {
+        round_trip_with_dedup_as(version);
+    }
 }
 
-fn round_trip_with_dedup_as(solid: bool) {
-    let (bytes, stats) = sample_solid(solid);
-    assert_eq!(&bytes[8..10], &(if solid { 5u16 } else { 3 }).to_le_bytes());
+fn round_trip_with_dedup_as(version: u16) {
+    let solid = version >= 5;
+    let (bytes, stats) = sample_version(version);
+    let written = if solid { version } else { 3 };
+    assert_eq!(&bytes[8..10], &written.to_le_bytes());
     assert_eq!(stats.entries, 6);
     assert_eq!(stats.blobs, 4);
     assert_eq!(stats.deduplicated, 2);
     assert_eq!(stats.raw_bytes, 4000 * 4 + 5000 + 3000);
     assert_eq!(stats.unique_raw_bytes, 4000 * 2 + 5000 + 3000);
     assert_eq!(stats.bundle_bytes, bytes.len() as u64);
-    // Version 5 stores blobs uncompressed in its one compressed stream.
+    // Versions 5 and 6 store blobs uncompressed in their one compressed stream.
     if solid {
         assert!(stats.bundle_bytes < stats.unique_raw_bytes);
     } else {
@@ -123,19 +126,19 @@ fn round_trip_with_dedup_as(solid: bool) {
         .iter()
         .enumerate()
         .all(|(i, b)| b.codec.base().is_none_or(|base| (base as usize) < i)));
-    // (Version 5 may store them plain: its stream's matches take earlier blobs in.)
+    // (Versions 5 and 6 may store them plain: the stream's matches take earlier blobs in.)
     assert!(solid || bundle.blobs().iter().any(|b| b.codec.base().is_some()));
     let (plain, plain_stats) = {
         let mut b = BundleBuilder::new("execsnoop", "1.2.3")
             .references(false)
-            .solid(solid);
+            .version(version);
         for e in bundle.entries() {
             b.add_kernel(e.kernel.clone(), &bundle.blob(e.blob as usize).unwrap())
                 .unwrap();
         }
         b.finish().unwrap()
     };
-    // (In version 5 the stream's matches make a patch of these fake blobs no smaller.)
+    // (In versions 5 and 6 the stream's matches make a patch of these fake blobs no smaller.)
     if !solid {
         assert!(plain_stats.stored_bytes > stats.stored_bytes);
     }
@@ -177,6 +180,58 @@ fn round_trip_with_dedup_as(solid: bool) {
     assert_eq!(get("x86_64", "5.4.0-42-generic", "ubuntu", "22.04"), None);
 }
 
+/// Real BTF (the fuzz corpus's: every kind, gcc and clang, big-endian s390x) bundled in
+/// every version a writer writes: each version stores some as columns (its layout), and
+/// every blob reads back; another version's columns codec in a manifest is refused.
+#[test]
+fn real_btf_round_trips_in_every_version() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/btf");
+    let mut btfs: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "btf"))
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&p).unwrap())
+        })
+        .collect();
+    btfs.sort();
+    assert!(btfs.len() >= 6, "{btfs:?}");
+    for (version, columns) in [
+        (6, Codec::PlainColumns2),
+        (5, Codec::PlainColumns),
+        (4, Codec::Columns),
+    ] {
+        let mut b = BundleBuilder::new("p", "1").version(version);
+        b.add_object("p.bpf.o", b"object");
+        for (name, btf) in &btfs {
+            b.add_kernel(KernelId::new("x86_64", name, "debian", "12"), btf)
+                .unwrap();
+        }
+        let (bytes, _) = b.finish().unwrap();
+        let bundle = Bundle::open(&bytes).unwrap();
+        assert!(
+            bundle.blobs().iter().any(|b| b.codec == columns),
+            "version {version}: {:?}",
+            bundle.blobs()
+        );
+        for (name, btf) in &btfs {
+            assert_eq!(
+                bundle
+                    .blob_for("x86_64", name, "debian", "12")
+                    .unwrap()
+                    .as_ref(),
+                Some(btf),
+                "version {version}: {name}"
+            );
+        }
+    }
+    assert!(matches!(
+        BundleBuilder::new("p", "1").version(7).finish(),
+        Err(BundleError::UnsupportedVersion { found: 7 })
+    ));
+}
+
 /// Blob `i` and the earlier blobs reading it decodes.
 fn dict_chain(b: &Bundle<'_>, mut i: usize) -> Vec<usize> {
     let mut chain = vec![i];
@@ -187,10 +242,10 @@ fn dict_chain(b: &Bundle<'_>, mut i: usize) -> Vec<usize> {
     chain
 }
 
-/// Version 3: every blob is checked on its own (version 5's one check fails the open).
+/// Version 3: every blob is checked on its own (versions 5 and 6: one check fails the open).
 #[test]
 fn one_blob_read_ignores_other_blobs() {
-    let (mut bytes, _) = sample_solid(false);
+    let (mut bytes, _) = sample_version(4);
     let (idx, range) = {
         let b = Bundle::open(&bytes).unwrap();
         let e = b
@@ -229,22 +284,25 @@ fn one_blob_read_ignores_other_blobs() {
 
 #[test]
 fn every_flipped_byte_is_detected() {
-    // Version 5 without its per-blob checks: opening alone notices every change.
-    let (bytes, _) = sample();
-    let bundle = Bundle::open(&bytes).unwrap();
-    assert!(bundle.blobs().iter().all(|b| b.check.is_none()));
-    for i in 0..bytes.len() {
-        for mask in [0x01u8, 0x80] {
-            let mut b = bytes.clone();
-            b[i] ^= mask;
-            assert!(
-                Bundle::open(&b).is_err(),
-                "version 5: flipping bit {mask:#x} of byte {i} went unnoticed"
-            );
+    // Versions 6 and 5 without their per-blob checks: opening alone notices every
+    // change.
+    for version in [6, 5] {
+        let (bytes, _) = sample_version(version);
+        let bundle = Bundle::open(&bytes).unwrap();
+        assert!(bundle.blobs().iter().all(|b| b.check.is_none()));
+        for i in 0..bytes.len() {
+            for mask in [0x01u8, 0x80] {
+                let mut b = bytes.clone();
+                b[i] ^= mask;
+                assert!(
+                    Bundle::open(&b).is_err(),
+                    "version {version}: flipping bit {mask:#x} of byte {i} went unnoticed"
+                );
+            }
         }
     }
     // Version 3: opening, then reading every blob.
-    let (bytes, _) = sample_solid(false);
+    let (bytes, _) = sample_version(4);
     for i in 0..bytes.len() {
         for mask in [0x01u8, 0x80] {
             let mut b = bytes.clone();
@@ -260,12 +318,13 @@ fn every_flipped_byte_is_detected() {
 
 #[test]
 fn truncation_and_trailing_bytes_are_errors() {
-    truncation_and_trailing_bytes_are_errors_as(true);
-    truncation_and_trailing_bytes_are_errors_as(false);
+    for version in [6, 5, 4] {
+        truncation_and_trailing_bytes_are_errors_as(version);
+    }
 }
 
-fn truncation_and_trailing_bytes_are_errors_as(solid: bool) {
-    let (bytes, _) = sample_solid(solid);
+fn truncation_and_trailing_bytes_are_errors_as(version: u16) {
+    let (bytes, _) = sample_version(version);
     for len in 0..bytes.len() {
         let err = Bundle::open(&bytes[..len]).unwrap_err();
         assert!(
@@ -536,7 +595,7 @@ fn build_from_kernel_btf_dir() {
     // Real BTF re-encoded as columns compresses better than the raw blob.
     assert_eq!(
         Bundle::open(&bytes).unwrap().blobs()[0].codec,
-        Codec::PlainColumns
+        Codec::PlainColumns2
     );
 
     let bundle = Bundle::open(&bytes).unwrap();
@@ -581,7 +640,7 @@ fn build_from_kernel_btf_dir() {
 #[test]
 fn corrupt_dictionary_blob_fails_dependent_read() {
     // Version 3, whose blobs are checked one by one.
-    let (mut bytes, _) = sample_solid(false);
+    let (mut bytes, _) = sample_version(4);
     let (dict, range) = {
         let b = Bundle::open(&bytes).unwrap();
         let e = b

@@ -73,7 +73,7 @@ typedef enum corepack_status {
 	/* A bundle of a format version this library does not read. */
 	COREPACK_ERR_FORMAT_VERSION = 4,
 	/* A damaged bundle: truncated, a checksum mismatch, a malformed manifest, a blob
-	 * that does not decode (format version 5: open checks every byte; versions 3 and
+	 * that does not decode (format versions 5 and 6: open checks every byte; versions 3 and
 	 * 4: blobs are checked when selection decodes one). */
 	COREPACK_ERR_CORRUPT = 5,
 	/* No BTF for this kernel: the bundle has no entry for its arch and uname -r, and
@@ -102,7 +102,7 @@ const char *corepack_status_name(int status);
 typedef struct corepack_bundle corepack_bundle;
 
 /* Checks len bytes at data as a bundle (header, manifest and its checksum, every blob's
- * bounds; format version 5: one checksum over the manifest and every blob) and copies
+ * bounds; format versions 5 and 6: one checksum over the manifest and every blob) and copies
  * them: data may be freed afterwards. *out is written only on
  * success. Errors: COREPACK_ERR_ARGUMENT, _NOT_A_BUNDLE, _FORMAT_VERSION, _CORRUPT. */
 int corepack_bundle_open_memory(const void *data, size_t len, corepack_bundle **out);

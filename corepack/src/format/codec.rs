@@ -3,7 +3,7 @@
 //! Minimized BTFs of related kernels are the same type graph with a few member offsets
 //! or sizes changed, so most blobs are stored as a [`Codec::Patch`] of an earlier blob:
 //! the 32-bit words that differ, as small signed deltas (a few bytes per blob). In a
-//! version 5 bundle, whose manifest and blobs are one LZMA2 stream, other blobs are the
+//! version 5 or 6 bundle, whose manifest and blobs are one LZMA2 stream, other blobs are the
 //! BTF or its columns (`columns.rs`) as they are. In versions 3 and 4, where every blob
 //! is stored on its own, they are zstd frames of the BTF or of its columns, plain or with
 //! an earlier blob as raw-content dictionary. Frames carry no checksum, dictionary id or
@@ -17,7 +17,8 @@ use super::BundleError;
 
 /// How a blob's stored bytes decode (`FORMAT.md` specifies each). `base` is always the
 /// index of an earlier blob: chains only point backwards and are at most [`MAX_CHAIN`]
-/// long. Version 5 bundles use [`Codec::Plain`], [`Codec::PlainColumns`] and
+/// long. Version 6 bundles use [`Codec::Plain`], [`Codec::PlainColumns2`] and
+/// [`Codec::Patch`], version 5 [`Codec::Plain`], [`Codec::PlainColumns`] and
 /// [`Codec::Patch`]; versions 3 and 4 the others and [`Codec::Patch`].
 ///
 /// [`MAX_CHAIN`]: crate::MAX_CHAIN
@@ -46,18 +47,26 @@ pub enum Codec {
         /// The index of the blob whose columns are the dictionary.
         base: u32,
     },
-    /// The BTF as it is (version 5: inside the bundle's one LZMA2 stream).
+    /// The BTF as it is (versions 5 and 6: inside the bundle's one LZMA2 stream).
     Plain,
     /// The BTF re-encoded as columns, not compressed on its own (version 5: inside the
     /// bundle's one LZMA2 stream).
     PlainColumns,
+    /// The BTF re-encoded as columns in their second layout (names and type references
+    /// coded by first use and recency), not compressed on its own (version 6: inside
+    /// the bundle's one LZMA2 stream).
+    PlainColumns2,
 }
 
 impl Codec {
     /// The earlier blob this one decodes against.
     pub fn base(&self) -> Option<u32> {
         match *self {
-            Codec::Zstd | Codec::Columns | Codec::Plain | Codec::PlainColumns => None,
+            Codec::Zstd
+            | Codec::Columns
+            | Codec::Plain
+            | Codec::PlainColumns
+            | Codec::PlainColumns2 => None,
             Codec::ZstdDict { base } | Codec::Patch { base } | Codec::ColumnsDict { base } => {
                 Some(base)
             }
@@ -74,22 +83,28 @@ impl Codec {
             Codec::ColumnsDict { .. } => 4,
             Codec::Plain => 5,
             Codec::PlainColumns => 6,
+            Codec::PlainColumns2 => 7,
         }
     }
 
-    /// The codec of manifest tag `tag`, reading the base index when it has one. `solid`:
-    /// the bundle is version 5 (one LZMA2 stream), whose codecs are patches and blobs
-    /// stored as they are; the other versions' are patches and zstd frames.
+    /// The codec of manifest tag `tag` of blob `index` in a bundle of format `version`,
+    /// reading the base when it has one (version 6: as the distance back from the blob
+    /// before, else its index). Versions 3 and 4 have patches and zstd frames, 5 and 6
+    /// patches and blobs stored as they are (6 with the second columns layout).
     pub(crate) fn read(
         tag: u8,
         r: &mut Reader<'_>,
         index: usize,
-        solid: bool,
+        version: u16,
     ) -> Result<Self, BundleError> {
         let base = |r: &mut Reader<'_>| {
-            r.index(&format!("blob {index}: base"), index)
-                .map(|b| b as u32)
+            let what = format!("blob {index}: base");
+            r.index(&what, index).map(|b| match version {
+                6.. => (index - 1 - b) as u32,
+                _ => b as u32,
+            })
         };
+        let solid = version >= 5;
         match (tag, solid) {
             (0, false) => Ok(Codec::Zstd),
             (1, false) => Ok(Codec::ZstdDict { base: base(r)? }),
@@ -97,18 +112,22 @@ impl Codec {
             (3, false) => Ok(Codec::Columns),
             (4, false) => Ok(Codec::ColumnsDict { base: base(r)? }),
             (5, true) => Ok(Codec::Plain),
-            (6, true) => Ok(Codec::PlainColumns),
+            (6, true) if version == 5 => Ok(Codec::PlainColumns),
+            (7, true) if version >= 6 => Ok(Codec::PlainColumns2),
             (t, _) => Err(BundleError::Manifest(format!(
                 "blob {index}: codec {t} is not one of this format version's"
             ))),
         }
     }
 
-    /// Writes the tag and the base index.
-    pub(crate) fn write(&self, w: &mut Writer) {
+    /// Writes the tag and the base of blob `index` in a bundle of format `version`.
+    pub(crate) fn write(&self, w: &mut Writer, index: usize, version: u16) {
         w.bytes(&[self.tag()]);
         if let Some(b) = self.base() {
-            w.uint(b as u64);
+            w.uint(match version {
+                6.. => (index - 1 - b as usize) as u64,
+                _ => b as u64,
+            });
         }
     }
 
@@ -122,6 +141,7 @@ impl Codec {
             Codec::ColumnsDict { .. } => "columns+dict",
             Codec::Plain => "plain",
             Codec::PlainColumns => "plain columns",
+            Codec::PlainColumns2 => "plain columns 2",
         }
     }
 }
@@ -142,11 +162,11 @@ pub(crate) fn zstd_compress(
     c.compress(raw)
 }
 
-/// Dictionary sizes of a version 5 frame's LZMA2 stream: its decompressed length rounded
+/// Dictionary sizes of a version 5 or 6 frame's LZMA2 stream: its decompressed length rounded
 /// up to a power of two, within these bounds.
 const LZMA_DICT: (u64, u64) = (4 << 10, 8 << 20);
 
-/// The filter of a version 5 frame of `raw_len` decompressed bytes: LZMA2 at preset
+/// The filter of a version 5 or 6 frame of `raw_len` decompressed bytes: LZMA2 at preset
 /// `9e` with lc 1, lp 0, pb 0 (BTF and the manifest are byte-oriented with little
 /// 4-byte alignment to model; measured smaller than the defaults lc 3, pb 2) and a
 /// dictionary of `raw_len` rounded up to a power of two within [`LZMA_DICT`].
@@ -166,7 +186,7 @@ fn lzma2_filters(raw_len: u64) -> std::io::Result<liblzma::stream::Filters> {
     Ok(f)
 }
 
-/// One raw LZMA2 stream of `raw` (a version 5 frame).
+/// One raw LZMA2 stream of `raw` (a version 5 or 6 frame).
 pub(crate) fn lzma_compress(raw: &[u8]) -> std::io::Result<Vec<u8>> {
     use std::io::Write;
     let s = liblzma::stream::Stream::new_raw_encoder(&lzma2_filters(raw.len() as u64)?)?;

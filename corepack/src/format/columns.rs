@@ -6,6 +6,7 @@
 //! like. FORMAT.md specifies the layout; [`encode`] refuses BTF it cannot reproduce
 //! byte for byte, which the writer then stores another way.
 
+use super::first_use;
 use super::wire::{unzigzag, zigzag, Reader, Writer};
 
 const MAGIC: u16 = 0xeb9f;
@@ -29,15 +30,63 @@ mod kind {
     }
 }
 
+/// How the names and refs streams code their values (FORMAT.md, "Columns").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// Codecs 3, 4 and 6: names as string ordinals, a type's before its members';
+    /// references as zigzag(referring id − referenced id).
+    Ordinals,
+    /// Codec 7: a type's member names before its own, names and references coded by
+    /// first use and recency ([`first_use`]).
+    FirstUse,
+}
+
+impl Layout {
+    /// Whether the names of kind `k`'s members come before the type's own name.
+    fn members_first(self, k: u8) -> bool {
+        self == Layout::FirstUse
+            && matches!(
+                k,
+                kind::STRUCT | kind::UNION | kind::ENUM | kind::ENUM64 | kind::FUNC_PROTO
+            )
+    }
+
+    /// The names and refs streams of `names` (ordinals) and `refs` (referring and
+    /// referenced type) in a blob of `count` types; `None` when a reference is past the
+    /// last type (layout FirstUse).
+    fn code(self, names: &[u64], refs: &[(u32, u32)], count: usize) -> Option<(Vec<u8>, Vec<u8>)> {
+        let (mut n, mut r) = (Writer::default(), Writer::default());
+        match self {
+            Layout::Ordinals => {
+                names.iter().for_each(|&x| n.uint(x));
+                for &(id, t) in refs {
+                    r.uint(zigzag(id.wrapping_sub(t) as i32));
+                }
+            }
+            Layout::FirstUse => {
+                let mut c = first_use::Names::default();
+                names.iter().for_each(|&x| n.uint(c.code(x)));
+                let mut c = first_use::Refs::new(count, refs.len());
+                for &(id, t) in refs {
+                    r.uint(c.code(id, t)?);
+                }
+            }
+        }
+        Some((n.0, r.0))
+    }
+}
+
 /// The streams, in their order in the encoding.
 #[derive(Default)]
 struct Streams {
     /// Per type: kind | kind_flag << 7, then vlen.
     kinds: Writer,
-    /// Names of types, members, enumerators and parameters: string ordinals.
-    names: Writer,
-    /// Type references: the referring type's id minus the referenced one, zigzag.
-    refs: Writer,
+    /// Names of types, members, enumerators and parameters: string ordinals, in the
+    /// layout's order (coded by [`Layout`] at the end).
+    names: Vec<u64>,
+    /// Type references: (referring type, referenced type), coded by [`Layout`] at the
+    /// end.
+    refs: Vec<(u32, u32)>,
     /// Sizes, INT encodings, element counts, enumerator values, VAR linkage, DATASEC
     /// offsets and sizes, DECL_TAG components.
     values: Writer,
@@ -68,12 +117,12 @@ impl Words<'_> {
 /// The re-encoding of `btf`, or `None` when it is not a plain BTF blob (header of 24
 /// bytes, types then strings with no gap, names at string starts, known kinds) that
 /// decodes back to exactly these bytes.
-pub(crate) fn encode(btf: &[u8]) -> Option<Vec<u8>> {
-    let out = encode_unchecked(btf)?;
-    (out.len() <= btf.len() && decode(&out, btf.len()).ok()? == btf).then_some(out)
+pub(crate) fn encode(btf: &[u8], layout: Layout) -> Option<Vec<u8>> {
+    let out = encode_unchecked(btf, layout)?;
+    (out.len() <= btf.len() && decode(&out, btf.len(), layout).ok()? == btf).then_some(out)
 }
 
-fn encode_unchecked(btf: &[u8]) -> Option<Vec<u8>> {
+fn encode_unchecked(btf: &[u8], layout: Layout) -> Option<Vec<u8>> {
     let big = match btf.get(..2)? {
         [0xeb, 0x9f] => true,
         [0x9f, 0xeb] => false,
@@ -115,7 +164,6 @@ fn encode_unchecked(btf: &[u8]) -> Option<Vec<u8>> {
     while w.pos < w.b.len() {
         count += 1;
         let id = count as u32;
-        let rel = |r: u32| zigzag(id.wrapping_sub(r) as i32);
         let (name_off, info, size_or_type) = (w.next()?, w.next()?, w.next()?);
         let k = (info >> 24 & 0x1f) as u8;
         let vlen = info & 0xffff;
@@ -125,9 +173,10 @@ fn encode_unchecked(btf: &[u8]) -> Option<Vec<u8>> {
         }
         s.kinds.bytes(&[k | (kflag as u8) << 7]);
         s.kinds.uint(vlen as u64);
-        s.names.uint(name(name_off)?);
+        let own_name = s.names.len();
+        s.names.push(name(name_off)?);
         if kind::has_type(k) {
-            s.refs.uint(rel(size_or_type));
+            s.refs.push((id, size_or_type));
         } else {
             s.values.uint(size_or_type as u64);
         }
@@ -136,16 +185,16 @@ fn encode_unchecked(btf: &[u8]) -> Option<Vec<u8>> {
             kind::DECL_TAG => s.values.uint(zigzag(w.next()? as i32)),
             kind::ARRAY => {
                 let (elem, index, n) = (w.next()?, w.next()?, w.next()?);
-                s.refs.uint(rel(elem));
-                s.refs.uint(rel(index));
+                s.refs.push((id, elem));
+                s.refs.push((id, index));
                 s.values.uint(n as u64);
             }
             kind::STRUCT | kind::UNION => {
                 let mut prev = 0u32;
                 for _ in 0..vlen {
                     let (n, t, off) = (w.next()?, w.next()?, w.next()?);
-                    s.names.uint(name(n)?);
-                    s.refs.uint(rel(t));
+                    s.names.push(name(n)?);
+                    s.refs.push((id, t));
                     let off = if kflag == 1 {
                         s.offsets.bytes(&[(off >> 24) as u8]);
                         off & 0xff_ffff
@@ -160,7 +209,7 @@ fn encode_unchecked(btf: &[u8]) -> Option<Vec<u8>> {
                 let mut next = 0u32;
                 for _ in 0..vlen {
                     let (n, v) = (w.next()?, w.next()?);
-                    s.names.uint(name(n)?);
+                    s.names.push(name(n)?);
                     s.values.uint(zigzag(v.wrapping_sub(next) as i32));
                     next = v.wrapping_add(1);
                 }
@@ -168,7 +217,7 @@ fn encode_unchecked(btf: &[u8]) -> Option<Vec<u8>> {
             kind::ENUM64 => {
                 for _ in 0..vlen {
                     let (n, lo, hi) = (w.next()?, w.next()?, w.next()?);
-                    s.names.uint(name(n)?);
+                    s.names.push(name(n)?);
                     s.values.uint(lo as u64);
                     s.values.uint(hi as u64);
                 }
@@ -176,14 +225,14 @@ fn encode_unchecked(btf: &[u8]) -> Option<Vec<u8>> {
             kind::FUNC_PROTO => {
                 for _ in 0..vlen {
                     let (n, t) = (w.next()?, w.next()?);
-                    s.names.uint(name(n)?);
-                    s.refs.uint(rel(t));
+                    s.names.push(name(n)?);
+                    s.refs.push((id, t));
                 }
             }
             kind::DATASEC => {
                 for _ in 0..vlen {
                     let (t, off, size) = (w.next()?, w.next()?, w.next()?);
-                    s.refs.uint(rel(t));
+                    s.refs.push((id, t));
                     s.values.uint(off as u64);
                     s.values.uint(size as u64);
                 }
@@ -191,15 +240,20 @@ fn encode_unchecked(btf: &[u8]) -> Option<Vec<u8>> {
             2 | 7..=12 | 16 | 18 => {}
             _ => return None,
         }
+        if layout.members_first(k) {
+            let own = s.names.remove(own_name);
+            s.names.push(own);
+        }
     }
+    let (names, refs) = layout.code(&s.names, &s.refs, count as usize)?;
     let mut out = Writer::default();
     out.bytes(&[big as u8, btf[2], btf[3]]);
     out.uint(count);
     for part in [
         strings,
         &s.kinds.0,
-        &s.names.0,
-        &s.refs.0,
+        &names,
+        &refs,
         &s.values.0,
         &s.offsets.0,
     ] {
@@ -234,7 +288,7 @@ impl Out {
 }
 
 /// The BTF `encoded` stands for, refused once it would exceed `limit` bytes.
-pub(crate) fn decode(encoded: &[u8], limit: usize) -> Result<Vec<u8>, String> {
+pub(crate) fn decode(encoded: &[u8], limit: usize, layout: Layout) -> Result<Vec<u8>, String> {
     let e = |what: &str| format!("BTF columns: bad {what}");
     let mut r = Reader::new(encoded);
     let head = r.take(3, "header").map_err(|_| e("header"))?;
@@ -247,8 +301,8 @@ pub(crate) fn decode(encoded: &[u8], limit: usize) -> Result<Vec<u8>, String> {
     let count = r.uint("type count").map_err(|_| e("type count"))?;
     let strings = part(&mut r, "strings")?;
     let mut kinds = Reader::new(part(&mut r, "kinds")?);
-    let mut names = Reader::new(part(&mut r, "names")?);
-    let mut refs = Reader::new(part(&mut r, "refs")?);
+    let names = part(&mut r, "names")?;
+    let refs = part(&mut r, "refs")?;
     let mut values = Reader::new(part(&mut r, "values")?);
     let mut offsets = Reader::new(part(&mut r, "offsets")?);
     r.finish().map_err(|_| e("trailing bytes"))?;
@@ -265,12 +319,25 @@ pub(crate) fn decode(encoded: &[u8], limit: usize) -> Result<Vec<u8>, String> {
     }
     let uint = |r: &mut Reader<'_>, what: &str| r.uint(what).map_err(|_| e(what));
     let u32_of = |v: u64, what: &str| u32::try_from(v).map_err(|_| e(what));
-    let name = |r: &mut Reader<'_>| -> Result<u32, String> {
-        let i = uint(r, "name")?;
-        usize::try_from(i)
-            .ok()
-            .and_then(|i| starts.get(i).copied())
-            .ok_or_else(|| e("name"))
+    let mut names = NameReader {
+        r: Reader::new(names),
+        first_use: (layout == Layout::FirstUse).then(first_use::Names::default),
+        starts: &starts,
+    };
+    let refs_coder = match layout {
+        Layout::Ordinals => None,
+        // Every type takes at least two bytes of kinds and 12 of the output, every
+        // reference a byte of refs and 4 of the output: state for so many and no more.
+        Layout::FirstUse => match usize::try_from(count) {
+            Ok(n) if n <= kinds.rest_len() / 2 && n <= limit / 12 => {
+                Some(first_use::Refs::new(n, refs.len().min(limit / 4)))
+            }
+            _ => return Err(e("type count")),
+        },
+    };
+    let mut refs = RefReader {
+        r: Reader::new(refs),
+        first_use: refs_coder,
     };
     let mut types = Out {
         bytes: Vec::new(),
@@ -279,20 +346,29 @@ pub(crate) fn decode(encoded: &[u8], limit: usize) -> Result<Vec<u8>, String> {
     };
     for id in 1..=count {
         let id = u32::try_from(id).map_err(|_| e("type count"))?;
-        let rel = |r: &mut Reader<'_>| -> Result<u32, String> {
-            let d = unzigzag(uint(r, "reference")?).ok_or_else(|| e("reference"))?;
-            Ok(id.wrapping_sub(d as u32))
-        };
         let kb = kinds.u8("kind").map_err(|_| e("kind"))?;
         let (k, kflag) = (kb & 0x7f, (kb >> 7) as u32);
         let vlen = u32_of(uint(&mut kinds, "vlen")?, "vlen")?;
         if k > 0x1f || vlen > 0xffff {
             return Err(e("kind"));
         }
-        types.put(name(&mut names)?);
+        // Member names first (layout FirstUse), else as they come.
+        let mut pending = Vec::new().into_iter();
+        let own = if layout.members_first(k) {
+            pending = (0..vlen)
+                .map(|_| names.next())
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter();
+            names.next()?
+        } else {
+            names.next()?
+        };
+        let mut member_name =
+            |names: &mut NameReader<'_>| pending.next().map_or_else(|| names.next(), Ok);
+        types.put(own);
         types.put(kflag << 31 | (k as u32) << 24 | vlen);
         if kind::has_type(k) {
-            types.put(rel(&mut refs)?);
+            types.put(refs.next(id)?);
         } else {
             types.put(u32_of(uint(&mut values, "size")?, "size")?);
         }
@@ -302,15 +378,15 @@ pub(crate) fn decode(encoded: &[u8], limit: usize) -> Result<Vec<u8>, String> {
                 unzigzag(uint(&mut values, "component")?).ok_or_else(|| e("component"))? as u32,
             ),
             kind::ARRAY => {
-                types.put(rel(&mut refs)?);
-                types.put(rel(&mut refs)?);
+                types.put(refs.next(id)?);
+                types.put(refs.next(id)?);
                 types.put(u32_of(uint(&mut values, "count")?, "count")?);
             }
             kind::STRUCT | kind::UNION => {
                 let mut prev = 0u32;
                 for _ in 0..vlen {
-                    types.put(name(&mut names)?);
-                    types.put(rel(&mut refs)?);
+                    types.put(member_name(&mut names)?);
+                    types.put(refs.next(id)?);
                     let bits = if kflag == 1 {
                         (offsets.u8("bitfield").map_err(|_| e("bitfield"))? as u32) << 24
                     } else {
@@ -328,7 +404,7 @@ pub(crate) fn decode(encoded: &[u8], limit: usize) -> Result<Vec<u8>, String> {
             kind::ENUM => {
                 let mut next = 0u32;
                 for _ in 0..vlen {
-                    types.put(name(&mut names)?);
+                    types.put(member_name(&mut names)?);
                     let d = unzigzag(uint(&mut values, "enumerator")?)
                         .ok_or_else(|| e("enumerator"))?;
                     let v = next.wrapping_add(d as u32);
@@ -338,20 +414,20 @@ pub(crate) fn decode(encoded: &[u8], limit: usize) -> Result<Vec<u8>, String> {
             }
             kind::ENUM64 => {
                 for _ in 0..vlen {
-                    types.put(name(&mut names)?);
+                    types.put(member_name(&mut names)?);
                     types.put(u32_of(uint(&mut values, "enumerator")?, "enumerator")?);
                     types.put(u32_of(uint(&mut values, "enumerator")?, "enumerator")?);
                 }
             }
             kind::FUNC_PROTO => {
                 for _ in 0..vlen {
-                    types.put(name(&mut names)?);
-                    types.put(rel(&mut refs)?);
+                    types.put(member_name(&mut names)?);
+                    types.put(refs.next(id)?);
                 }
             }
             kind::DATASEC => {
                 for _ in 0..vlen {
-                    types.put(rel(&mut refs)?);
+                    types.put(refs.next(id)?);
                     types.put(u32_of(uint(&mut values, "offset")?, "offset")?);
                     types.put(u32_of(uint(&mut values, "size")?, "size")?);
                 }
@@ -366,8 +442,8 @@ pub(crate) fn decode(encoded: &[u8], limit: usize) -> Result<Vec<u8>, String> {
     let types = types.bytes;
     for (what, rest) in [
         ("kinds", kinds),
-        ("names", names),
-        ("refs", refs),
+        ("names", names.r),
+        ("refs", refs.r),
         ("values", values),
         ("offsets", offsets),
     ] {
@@ -395,6 +471,49 @@ pub(crate) fn decode(encoded: &[u8], limit: usize) -> Result<Vec<u8>, String> {
     out.extend_from_slice(&types);
     out.extend_from_slice(strings);
     Ok(out)
+}
+
+/// Reads names (string offsets) from the names stream.
+struct NameReader<'a> {
+    r: Reader<'a>,
+    /// Layout FirstUse's coder; `None`: ordinals as they are.
+    first_use: Option<first_use::Names>,
+    /// The offset of each string, by ordinal.
+    starts: &'a [u32],
+}
+
+impl NameReader<'_> {
+    fn next(&mut self) -> Result<u32, String> {
+        let bad = || "BTF columns: bad name".to_string();
+        let c = self.r.uint("name").map_err(|_| bad())?;
+        let i = match &mut self.first_use {
+            Some(f) => f.ordinal(c).ok_or_else(bad)?,
+            None => c,
+        };
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| self.starts.get(i).copied())
+            .ok_or_else(bad)
+    }
+}
+
+/// Reads type references from the refs stream.
+struct RefReader<'a> {
+    r: Reader<'a>,
+    /// Layout FirstUse's coder; `None`: zigzag distances from the referring type.
+    first_use: Option<first_use::Refs>,
+}
+
+impl RefReader<'_> {
+    /// The next reference of type `id`.
+    fn next(&mut self, id: u32) -> Result<u32, String> {
+        let bad = || "BTF columns: bad reference".to_string();
+        let c = self.r.uint("reference").map_err(|_| bad())?;
+        match &mut self.first_use {
+            Some(f) => f.target(id, c).ok_or_else(bad),
+            None => Ok(id.wrapping_sub(unzigzag(c).ok_or_else(bad)? as u32)),
+        }
+    }
 }
 
 /// One length-prefixed part of the encoding.
@@ -428,12 +547,17 @@ mod tests {
         v
     }
 
+    const LAYOUTS: [Layout; 2] = [Layout::Ordinals, Layout::FirstUse];
+
     #[test]
     fn round_trips_real_btf() {
         for (name, btf) in samples() {
-            let c = encode(&btf).unwrap_or_else(|| panic!("{name} does not re-encode"));
-            assert!(c.len() < btf.len(), "{name}");
-            assert_eq!(decode(&c, btf.len()).unwrap(), btf, "{name}");
+            for layout in LAYOUTS {
+                let c = encode(&btf, layout)
+                    .unwrap_or_else(|| panic!("{name} does not re-encode as {layout:?}"));
+                assert!(c.len() < btf.len(), "{name}");
+                assert_eq!(decode(&c, btf.len(), layout).unwrap(), btf, "{name}");
+            }
         }
     }
 
@@ -449,7 +573,14 @@ mod tests {
 
     #[test]
     fn refuses_what_it_cannot_reproduce() {
+        for layout in LAYOUTS {
+            refuses_as(layout);
+        }
+    }
+
+    fn refuses_as(layout: Layout) {
         let btf = small();
+        let encode = |b: &[u8]| encode(b, layout);
         // Not BTF; a header that is not 24 bytes; a name inside a string; bytes after
         // the strings.
         assert!(encode(b"not btf at all, not even close").is_none());
@@ -481,8 +612,15 @@ mod tests {
 
     #[test]
     fn corrupt_encodings_are_errors_and_respect_the_limit() {
+        for layout in LAYOUTS {
+            corrupt_as(layout);
+        }
+    }
+
+    fn corrupt_as(layout: Layout) {
         let btf = small();
-        let c = encode(&btf).unwrap();
+        let decode = |c: &[u8], limit: usize| decode(c, limit, layout);
+        let c = encode(&btf, layout).unwrap();
         for cut in 0..c.len() {
             assert!(decode(&c[..cut], btf.len()).is_err(), "cut at {cut}");
         }

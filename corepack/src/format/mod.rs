@@ -1,4 +1,4 @@
-//! The `.corepack` file format, version 5 (versions 3 and 4 read and, on request, written
+//! The `.corepack` file format, version 6 (versions 3 to 5 read and, on request, written
 //! too). The normative description is `FORMAT.md`.
 //!
 //! Layout (integers in the header little-endian; the manifest is LEB128, see [`wire`]):
@@ -7,7 +7,8 @@
 //! header    magic "COREPACK" (8) | version u16 | flags u16 (0)
 //!           frame_len u32 | frame_raw_len u32 | frame check [8]
 //! frame     frame_len bytes: frame_raw_len bytes compressed: the manifest in a zstd frame,
-//!           or in version 5 the manifest and the blobs after it in a raw LZMA2 stream
+//!           or in versions 5 and 6 the manifest and the blobs after it in a raw LZMA2
+//!           stream
 //! data      versions 3 and 4: the blobs, back to back in blob order, to the end of the file
 //! ```
 //!
@@ -18,6 +19,7 @@
 
 mod codec;
 mod columns;
+mod first_use;
 mod read;
 mod wire;
 mod write;
@@ -32,11 +34,12 @@ pub use write::{BuildStats, BundleBuilder};
 
 /// The first eight bytes of every bundle.
 pub const MAGIC: [u8; 8] = *b"COREPACK";
-/// The newest format version this library reads and writes (5: the manifest and the
-/// blobs in one LZMA2 stream under one check). [`BundleBuilder::solid`]`(false)` writes
-/// version 4 (entries may carry a GNU build-id; every blob its own frame and check), or
-/// 3 when no entry has a build-id.
-pub const FORMAT_VERSION: u16 = 5;
+/// The newest format version this library reads and writes (6: the manifest and the
+/// blobs in one LZMA2 stream under one check, the manifest and the blobs' columns coded
+/// to share more with what came before). [`BundleBuilder::version`] writes version 5
+/// (the same stream, the first columns layout), or 4 (entries may carry a GNU build-id;
+/// every blob its own frame and check), written as 3 when no entry has a build-id.
+pub const FORMAT_VERSION: u16 = 6;
 /// The oldest format version this library reads (3: no build-ids).
 pub const OLDEST_FORMAT_VERSION: u16 = 3;
 /// Size of the fixed header.
@@ -48,7 +51,7 @@ pub const CHECK_LEN: usize = 8;
 pub const MAX_RAW_BLOB: u64 = 64 << 20;
 /// Upper bound of the decompressed manifest.
 pub const MAX_RAW_MANIFEST: u64 = 64 << 20;
-/// Upper bound of a version 5 bundle's decompressed frame (the manifest and the blobs).
+/// Upper bound of a version 5 or 6 bundle's decompressed frame (the manifest and the blobs).
 pub const MAX_RAW_FRAME: u64 = 1 << 30;
 /// Longest chain of blobs stored against an earlier blob (blob → its base → ...): reading
 /// one blob decodes at most this many.
@@ -114,7 +117,7 @@ pub enum BundleError {
         computed: String,
     },
     /// The manifest frame passed its check but does not decompress (a zstd frame; in
-    /// version 5 a raw LZMA2 stream); holds the decompressor's error.
+    /// versions 5 and 6 a raw LZMA2 stream); holds the decompressor's error.
     #[error("manifest: decompression failed: {0}")]
     ManifestDecompress(std::io::Error),
     /// The decompressed manifest is malformed (a field runs past its end, an index is out
@@ -271,18 +274,18 @@ impl ObjectInfo {
 /// Where a blob is stored, how, and what its stored bytes hash to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlobInfo {
-    /// Offset in the data section, or in version 5 from the end of the manifest in the
+    /// Offset in the data section, or in versions 5 and 6 from the end of the manifest in the
     /// decompressed frame (the sum of the earlier blobs' stored lengths; not stored in
     /// the file).
     pub offset: u64,
-    /// Length of the stored bytes (version 5: in the decompressed frame).
+    /// Length of the stored bytes (versions 5 and 6: in the decompressed frame).
     pub stored_len: u64,
     /// Length of the decoded BTF.
     pub raw_len: u64,
     /// How the stored bytes decode (chains through earlier blobs are at most
     /// [`MAX_CHAIN`] long).
     pub codec: Codec,
-    /// Check of the stored bytes (versions 3 and 4; in version 5 the header's check of
+    /// Check of the stored bytes (versions 3 and 4; in versions 5 and 6 the header's check of
     /// the one frame covers every blob).
     pub check: Option<Check>,
 }

@@ -1,5 +1,5 @@
 //! Reading a bundle: [`Bundle::open`] validates everything but the blobs' contents
-//! without decoding any blob (version 5: after checking and decompressing the one frame
+//! without decoding any blob (versions 5 and 6: after checking and decompressing the one frame
 //! that holds the manifest and the blobs); [`Bundle::blob`] checks (versions 3 and 4) and
 //! decodes one blob (and the earlier blobs it is stored against).
 
@@ -7,8 +7,8 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 
 use super::codec::{lzma_decompress, patch, zstd_decompress, Codec};
-use super::columns;
-use super::wire::Reader;
+use super::columns::{self, Layout};
+use super::wire::{self, Reader};
 use super::*;
 use crate::notes::MAX_BUILD_ID;
 
@@ -22,7 +22,7 @@ pub struct Bundle<'a> {
     objects: Vec<ObjectInfo>,
     blobs: Vec<BlobInfo>,
     entries: Vec<Entry>,
-    /// The stored blobs: the file's data section, or in version 5 the decompressed
+    /// The stored blobs: the file's data section, or in versions 5 and 6 the decompressed
     /// frame's bytes after the manifest.
     data: Cow<'a, [u8]>,
 }
@@ -47,7 +47,7 @@ fn le_u32(b: &[u8]) -> u64 {
 impl<'a> Bundle<'a> {
     /// Parses and validates a bundle: magic, version, flags, the manifest's check, its
     /// structure, every blob's bounds and base, entry indices, and that the blobs end
-    /// exactly where the file (version 5: the frame) does. Decodes no blob; in version 5
+    /// exactly where the file (versions 5 and 6: the frame) does. Decodes no blob; in versions 5 and 6
     /// the check covers the blobs too, and the frame holding them is decompressed.
     ///
     /// ```
@@ -132,9 +132,21 @@ impl<'a> Bundle<'a> {
         let n = r.count("object count", 1 + CHECK_LEN)?;
         let mut objects = Vec::with_capacity(n);
         if solid {
-            // Version 5: the names, then the digests.
+            // Versions 5 and 6: the names, then the digests; version 6's names are
+            // NUL-ended and share a suffix stored once.
+            let suffix = if version >= 6 {
+                r.str("object name suffix")?
+            } else {
+                String::new()
+            };
             let names = (0..n)
-                .map(|_| r.str("object name"))
+                .map(|_| {
+                    if version >= 6 {
+                        r.cstr("object name").map(|stem| stem + &suffix)
+                    } else {
+                        r.str("object name")
+                    }
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             for name in names {
                 let digest = r.array("object digest")?;
@@ -149,17 +161,30 @@ impl<'a> Bundle<'a> {
             }
         }
 
-        let n = r.count("blob count", if solid { 3 } else { 3 + CHECK_LEN })?;
+        let min_blob = match version {
+            6.. => 2,
+            5 => 3,
+            _ => 3 + CHECK_LEN,
+        };
+        let n = r.count("blob count", min_blob)?;
         let mut blobs: Vec<BlobInfo> = Vec::with_capacity(n);
         let mut depth: Vec<usize> = Vec::with_capacity(n);
         let mut offset = 0u64;
         for index in 0..n {
             let tag = r.u8("blob codec")?;
-            let codec = Codec::read(tag, &mut r, index, solid)?;
+            let codec = Codec::read(tag, &mut r, index, version)?;
+            let stored_len = r.uint("blob stored length")?;
+            // Version 6 leaves out the lengths the codec implies: a patch's is its
+            // base's, a plain blob's its stored length.
+            let raw_len = match (version, codec) {
+                (6.., Codec::Patch { base }) => blobs[base as usize].raw_len,
+                (6.., Codec::Plain) => stored_len,
+                _ => r.uint("blob length")?,
+            };
             let b = BlobInfo {
                 offset,
-                stored_len: r.uint("blob stored length")?,
-                raw_len: r.uint("blob length")?,
+                stored_len,
+                raw_len,
                 codec,
                 check: if solid {
                     None
@@ -222,8 +247,24 @@ impl<'a> Bundle<'a> {
             let prefix = prev.get(..shared).ok_or_else(|| {
                 BundleError::Manifest(format!("entry {entry}: uname prefix splits a character"))
             })?;
-            let uname = format!("{prefix}{}", r.str("entry uname")?);
-            let blob = r.uint("entry blob")?;
+            let rest = if version >= 6 {
+                r.cstr("entry uname")?
+            } else {
+                r.str("entry uname")?
+            };
+            let uname = format!("{prefix}{rest}");
+            let blob = if version >= 6 {
+                // The difference from the previous entry's blob + 1, zigzag (wrapping in
+                // 32 bits).
+                let z = r.uint("entry blob")?;
+                let d = wire::unzigzag(z).ok_or_else(|| {
+                    BundleError::Manifest(format!("entry {entry}: blob delta {z} over 32 bits"))
+                })?;
+                let prev = entries.last().map_or(u32::MAX, |e| e.blob);
+                prev.wrapping_add(1).wrapping_add(d as u32) as u64
+            } else {
+                r.uint("entry blob")?
+            };
             let build_id = if version >= 4 {
                 let at = r.uint("entry build-id length")?;
                 if at as usize > MAX_BUILD_ID {
@@ -260,7 +301,7 @@ impl<'a> Bundle<'a> {
                 build_id,
             });
         }
-        // The blobs: after the manifest in a version 5 frame, else the rest of the file.
+        // The blobs: after the manifest in a version 5 or 6 frame, else the rest of the file.
         let data: Cow<'a, [u8]> = if solid {
             let rest = r.rest();
             if offset != rest.len() as u64 {
@@ -307,7 +348,7 @@ impl<'a> Bundle<'a> {
         &self.blobs
     }
 
-    /// Reads one blob: checks its stored bytes (versions 3 and 4; in version 5
+    /// Reads one blob: checks its stored bytes (versions 3 and 4; in versions 5 and 6
     /// [`Bundle::open`] checked them), decodes the blob it is stored against (a chain of
     /// at most [`MAX_CHAIN`]), then decodes it into at most its manifest length. Other
     /// blobs are not touched.
@@ -341,17 +382,22 @@ impl<'a> Bundle<'a> {
             }
             Codec::Columns | Codec::ColumnsDict { .. } => {
                 let dict = match &base {
-                    Some(b) => Some(columns::encode(b).ok_or_else(|| {
+                    Some(b) => Some(columns::encode(b, Layout::Ordinals).ok_or_else(|| {
                         decode("its base blob is not BTF that re-encodes as columns".into())
                     })?),
                     None => None,
                 };
                 let c = zstd_decompress(stored, dict.as_deref(), b.raw_len)
                     .map_err(|e| decode(e.to_string()))?;
-                columns::decode(&c, b.raw_len as usize).map_err(decode)?
+                columns::decode(&c, b.raw_len as usize, Layout::Ordinals).map_err(decode)?
             }
             Codec::Plain => stored.to_vec(),
-            Codec::PlainColumns => columns::decode(stored, b.raw_len as usize).map_err(decode)?,
+            Codec::PlainColumns => {
+                columns::decode(stored, b.raw_len as usize, Layout::Ordinals).map_err(decode)?
+            }
+            Codec::PlainColumns2 => {
+                columns::decode(stored, b.raw_len as usize, Layout::FirstUse).map_err(decode)?
+            }
         };
         if raw.len() as u64 != b.raw_len {
             return Err(BundleError::BlobLength {

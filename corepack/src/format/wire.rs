@@ -1,5 +1,6 @@
 //! The manifest's encoding: unsigned LEB128 integers, strings as a LEB128 length and
-//! UTF-8 bytes, and fixed-size byte arrays.
+//! UTF-8 bytes (or, in version 6, UTF-8 bytes ended by a NUL), and fixed-size byte
+//! arrays.
 
 use super::BundleError;
 
@@ -35,6 +36,12 @@ impl Writer {
     pub(crate) fn str(&mut self, s: &str) {
         self.uint(s.len() as u64);
         self.0.extend_from_slice(s.as_bytes());
+    }
+
+    /// A string ended by a NUL byte (the caller makes sure it has none).
+    pub(crate) fn cstr(&mut self, s: &str) {
+        self.0.extend_from_slice(s.as_bytes());
+        self.0.push(0);
     }
 
     pub(crate) fn bytes(&mut self, b: &[u8]) {
@@ -114,6 +121,17 @@ impl<'a> Reader<'a> {
         String::from_utf8(b.to_vec()).map_err(|_| bad(what, at, "not UTF-8"))
     }
 
+    /// A string ended by a NUL byte.
+    pub(crate) fn cstr(&mut self, what: &str) -> Result<String, BundleError> {
+        let at = self.pos;
+        let n = self.buf[at..]
+            .iter()
+            .position(|&b| b == 0)
+            .ok_or_else(|| bad(what, at, "runs past the end"))?;
+        let b = self.take(n + 1, what)?;
+        String::from_utf8(b[..n].to_vec()).map_err(|_| bad(what, at, "not UTF-8"))
+    }
+
     /// A count of records at least `min_size` bytes each, checked against what remains,
     /// so that a corrupt count cannot make the reader allocate.
     pub(crate) fn count(&mut self, what: &str, min_size: usize) -> Result<usize, BundleError> {
@@ -133,6 +151,11 @@ impl<'a> Reader<'a> {
             Ok(i) if i < limit => Ok(i),
             _ => Err(bad(what, at, &format!("{v} is not below {limit}"))),
         }
+    }
+
+    /// How many bytes are not read yet.
+    pub(crate) fn rest_len(&self) -> usize {
+        self.remaining()
     }
 
     /// The bytes not read yet, consuming the reader.

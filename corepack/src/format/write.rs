@@ -1,16 +1,16 @@
 //! Writing a bundle: [`BundleBuilder`] deduplicates blobs by content, stores each in the
 //! smallest of its codecs, and checks that every blob decodes to what was added before it
-//! returns the bytes. Version 5 (the default) compresses the manifest and every blob as
-//! one zstd frame; versions 3 and 4 ([`BundleBuilder::solid`]`(false)`) compress each
-//! blob on its own.
+//! returns the bytes. Version 6 (the default; 5 on request) compresses the manifest and
+//! every blob as one LZMA2 stream; versions 3 and 4 ([`BundleBuilder::version`]`(4)`)
+//! compress each blob on its own.
 
 use std::collections::HashMap;
 
 use sha2::Digest;
 
 use super::codec::{lzma_compress, patch, zstd_compress, Codec};
-use super::columns;
-use super::wire::Writer;
+use super::columns::{self, Layout};
+use super::wire::{zigzag, Writer};
 use super::*;
 
 /// What a build produced (returned by [`BundleBuilder::finish`]).
@@ -26,7 +26,7 @@ pub struct BuildStats {
     pub raw_bytes: u64,
     /// Sum of raw sizes of distinct blobs.
     pub unique_raw_bytes: u64,
-    /// Size of the stored blobs (version 5: before the frame's compression).
+    /// Size of the stored blobs (versions 5 and 6: before the frame's compression).
     pub stored_bytes: u64,
     /// Size of the whole bundle.
     pub bundle_bytes: u64,
@@ -38,7 +38,7 @@ pub(super) const DICT_CANDIDATES: usize = 4;
 /// How many earlier blobs of the same length, most recent first, are tried as the base of
 /// a patch.
 pub(super) const PATCH_CANDIDATES: usize = 1024;
-/// How many bytes of the blobs before it a version 5 blob's candidates are measured
+/// How many bytes of the blobs before it a version 5 or 6 blob's candidates are measured
 /// against.
 pub(super) const SOLID_WINDOW: usize = 256 << 10;
 
@@ -74,7 +74,7 @@ pub struct BundleBuilder {
     entries: Vec<Entry>,
     level: i32,
     references: bool,
-    solid: bool,
+    version: u16,
 }
 
 impl BundleBuilder {
@@ -89,7 +89,7 @@ impl BundleBuilder {
             entries: Vec::new(),
             level: 19,
             references: true,
-            solid: true,
+            version: FORMAT_VERSION,
         }
     }
 
@@ -106,12 +106,14 @@ impl BundleBuilder {
         self
     }
 
-    /// Whether to write version 5, the manifest and every blob in one LZMA2 stream under one
-    /// check (default true; the smallest). Without, versions 3 and 4: every blob its own
-    /// zstd frame (or patch) with its own check, so that a reader decodes and checks only
-    /// the blobs of the kernel it wants (for bundles of many megabytes).
-    pub fn solid(mut self, on: bool) -> Self {
-        self.solid = on;
+    /// The format version to write (default [`FORMAT_VERSION`], the smallest): 6 or 5,
+    /// the manifest and every blob in one LZMA2 stream under one check; 4 (written as 3
+    /// when no entry has a build-id), every blob its own zstd frame (or patch) with its
+    /// own check, so that a reader decodes and checks only the blobs of the kernel it
+    /// wants (for bundles of many megabytes). [`BundleBuilder::finish`] refuses other
+    /// versions with [`BundleError::UnsupportedVersion`].
+    pub fn version(mut self, version: u16) -> Self {
+        self.version = version;
         self
     }
 
@@ -233,8 +235,8 @@ impl BundleBuilder {
         Ok(best)
     }
 
-    /// Stores blob `i` of a version 5 bundle, whose blobs follow each other in one LZMA2
-    /// stream: as it is, as its columns, or as the shortest patch of an earlier blob of
+    /// Stores blob `i` of a version 5 or 6 bundle, whose blobs follow each other in one
+    /// LZMA2 stream: as it is, as its columns (`cols[i]`, stored as `columns_codec`), or as the shortest patch of an earlier blob of
     /// the same length whose chain has room, whichever gives the shortest LZMA2 stream
     /// after the last [`SOLID_WINDOW`] bytes of the blobs before it (`data`).
     fn store_solid(
@@ -242,12 +244,13 @@ impl BundleBuilder {
         i: usize,
         depth: &[usize],
         cols: &[Option<Vec<u8>>],
+        columns_codec: Codec,
         data: &[u8],
     ) -> Result<(Vec<u8>, Codec), BundleError> {
         let raw = &self.raw[i];
         let mut candidates = vec![(raw.clone(), Codec::Plain)];
         if let Some(c) = &cols[i] {
-            candidates.push((c.clone(), Codec::PlainColumns));
+            candidates.push((c.clone(), columns_codec));
         }
         if self.references {
             let patch = (0..i)
@@ -274,15 +277,38 @@ impl BundleBuilder {
         Ok((stored, codec))
     }
 
+    /// The format version [`BundleBuilder::finish`] writes: the one asked for, except
+    /// that 3 and 4 are 4 only when some entry has a build-id (other bundles stay
+    /// readable by version 3 readers).
+    fn written_version(&self) -> Result<u16, BundleError> {
+        match self.version {
+            3 | 4 if self.entries.iter().any(|e| !e.build_id.is_empty()) => Ok(4),
+            3 | 4 => Ok(OLDEST_FORMAT_VERSION),
+            5..=FORMAT_VERSION => Ok(self.version),
+            found => Err(BundleError::UnsupportedVersion { found }),
+        }
+    }
+
     /// Serializes the bundle, after checking that every blob decodes to what was added.
     pub fn finish(&self) -> Result<(Vec<u8>, BuildStats), BundleError> {
+        let version = self.written_version()?;
+        let solid = version >= 5;
         let mut data = Vec::new();
         let mut infos = Vec::with_capacity(self.raw.len());
         let mut depth = Vec::with_capacity(self.raw.len());
-        let cols: Vec<Option<Vec<u8>>> = self.raw.iter().map(|r| columns::encode(r)).collect();
+        // Version 6 stores columns in their second layout, versions 3 to 5 in the first.
+        let (layout, columns_codec) = match version {
+            6.. => (Layout::FirstUse, Codec::PlainColumns2),
+            _ => (Layout::Ordinals, Codec::PlainColumns),
+        };
+        let cols: Vec<Option<Vec<u8>>> = self
+            .raw
+            .iter()
+            .map(|r| columns::encode(r, layout))
+            .collect();
         for (i, raw) in self.raw.iter().enumerate() {
-            let (stored, codec) = if self.solid {
-                self.store_solid(i, &depth, &cols, &data)?
+            let (stored, codec) = if solid {
+                self.store_solid(i, &depth, &cols, columns_codec, &data)?
             } else {
                 self.store(i, &depth, &cols)?
             };
@@ -292,85 +318,18 @@ impl BundleBuilder {
                 stored_len: stored.len() as u64,
                 raw_len: raw.len() as u64,
                 codec,
-                check: (!self.solid).then(|| check(&stored)),
+                check: (!solid).then(|| check(&stored)),
             });
             data.extend_from_slice(&stored);
         }
 
-        let mut m = Writer::default();
-        m.str(&self.program);
-        m.str(&self.program_version);
-        m.uint(self.objects.len() as u64);
-        if self.solid {
-            // Version 5: the names, then the digests (like with like compresses better).
-            self.objects.iter().for_each(|o| m.str(&o.name));
-            self.objects.iter().for_each(|o| m.bytes(&o.digest));
-        } else {
-            for o in &self.objects {
-                m.str(&o.name);
-                m.bytes(&o.digest);
-            }
-        }
-        m.uint(infos.len() as u64);
-        for b in &infos {
-            b.codec.write(&mut m);
-            m.uint(b.stored_len);
-            m.uint(b.raw_len);
-            if let Some(c) = &b.check {
-                m.bytes(c);
-            }
-        }
-        // Distros (arch, os-release ID and VERSION_ID) once each, in order of first use;
-        // each entry names its distro by index.
-        let mut groups: Vec<(&str, &str, &str)> = Vec::new();
-        let mut group_of = Vec::with_capacity(self.entries.len());
-        for e in &self.entries {
-            let k = &e.kernel;
-            let g = (k.arch.as_str(), k.os_id.as_str(), k.version_id.as_str());
-            let i = groups.iter().position(|x| *x == g).unwrap_or_else(|| {
-                groups.push(g);
-                groups.len() - 1
-            });
-            group_of.push(i);
-        }
-        m.uint(groups.len() as u64);
-        for (arch, os_id, version_id) in &groups {
-            m.str(arch);
-            m.str(os_id);
-            m.str(version_id);
-        }
-        // Kernel names front-coded: the bytes shared with the previous entry's name, then
-        // the rest (consecutive names share most of theirs).
-        // Without `solid`, version 4 only when some entry has a build-id: other bundles
-        // stay readable by version 3 readers.
-        let version = if self.solid {
-            FORMAT_VERSION
-        } else if self.entries.iter().any(|e| !e.build_id.is_empty()) {
-            4
-        } else {
-            OLDEST_FORMAT_VERSION
-        };
-        m.uint(self.entries.len() as u64);
-        let mut prev = "";
-        for (e, g) in self.entries.iter().zip(group_of) {
-            let name = e.kernel.uname.as_str();
-            let shared = common_prefix(prev, name);
-            m.uint(g as u64);
-            m.uint(shared as u64);
-            m.str(&name[shared..]);
-            m.uint(e.blob as u64);
-            if version >= 4 {
-                m.uint(e.build_id.len() as u64);
-                m.bytes(&e.build_id);
-            }
-            prev = name;
-        }
-        let mut m = m.0;
+        let m = self.manifest(&infos, version)?;
+        let mut m = m;
         if m.len() as u64 > MAX_RAW_MANIFEST {
             return Err(BundleError::TooLarge("manifest"));
         }
         // Version 5: the blobs follow the manifest in its frame.
-        let (what, limit) = if self.solid {
+        let (what, limit) = if solid {
             m.append(&mut data);
             ("frame", MAX_RAW_FRAME)
         } else {
@@ -380,7 +339,7 @@ impl BundleBuilder {
             return Err(BundleError::TooLarge(what));
         }
         let manifest_raw_len = m.len() as u32;
-        let m = if self.solid {
+        let m = if solid {
             lzma_compress(&m)
         } else {
             zstd_compress(&m, None, self.level)
@@ -419,6 +378,122 @@ impl BundleBuilder {
         };
         Ok((out, stats))
     }
+    /// The manifest of format `version` for blobs `infos`.
+    fn manifest(&self, infos: &[BlobInfo], version: u16) -> Result<Vec<u8>, BundleError> {
+        let mut m = Writer::default();
+        m.str(&self.program);
+        m.str(&self.program_version);
+        m.uint(self.objects.len() as u64);
+        match version {
+            6.. => {
+                // The names (NUL-ended, without the suffix they all share, stored once),
+                // then the digests (like with like compresses better).
+                let suffix = self
+                    .objects
+                    .iter()
+                    .map(|o| o.name.as_str())
+                    .reduce(|a, b| &a[a.len() - common_suffix(a, b)..])
+                    .unwrap_or("");
+                m.str(suffix);
+                for o in &self.objects {
+                    no_nul("object name", &o.name)?;
+                    m.cstr(&o.name[..o.name.len() - suffix.len()]);
+                }
+                self.objects.iter().for_each(|o| m.bytes(&o.digest));
+            }
+            5 => {
+                self.objects.iter().for_each(|o| m.str(&o.name));
+                self.objects.iter().for_each(|o| m.bytes(&o.digest));
+            }
+            _ => {
+                for o in &self.objects {
+                    m.str(&o.name);
+                    m.bytes(&o.digest);
+                }
+            }
+        }
+        m.uint(infos.len() as u64);
+        for (i, b) in infos.iter().enumerate() {
+            b.codec.write(&mut m, i, version);
+            m.uint(b.stored_len);
+            // Version 6 leaves out a patch's length (its base's) and a plain blob's (its
+            // stored length).
+            if version < 6 || !matches!(b.codec, Codec::Patch { .. } | Codec::Plain) {
+                m.uint(b.raw_len);
+            }
+            if let Some(c) = &b.check {
+                m.bytes(c);
+            }
+        }
+        // Distros (arch, os-release ID and VERSION_ID) once each, in order of first use;
+        // each entry names its distro by index.
+        let mut groups: Vec<(&str, &str, &str)> = Vec::new();
+        let mut group_of = Vec::with_capacity(self.entries.len());
+        for e in &self.entries {
+            let k = &e.kernel;
+            let g = (k.arch.as_str(), k.os_id.as_str(), k.version_id.as_str());
+            let i = groups.iter().position(|x| *x == g).unwrap_or_else(|| {
+                groups.push(g);
+                groups.len() - 1
+            });
+            group_of.push(i);
+        }
+        m.uint(groups.len() as u64);
+        for (arch, os_id, version_id) in &groups {
+            m.str(arch);
+            m.str(os_id);
+            m.str(version_id);
+        }
+        // Kernel names front-coded: the bytes shared with the previous entry's name, then
+        // the rest (consecutive names share most of theirs). Version 6: the rest
+        // NUL-ended, the blob as the difference from the previous entry's blob + 1.
+        m.uint(self.entries.len() as u64);
+        let mut prev = "";
+        let mut prev_blob = u32::MAX;
+        for (e, g) in self.entries.iter().zip(group_of) {
+            let name = e.kernel.uname.as_str();
+            let shared = common_prefix(prev, name);
+            m.uint(g as u64);
+            m.uint(shared as u64);
+            if version >= 6 {
+                no_nul("kernel name", name)?;
+                m.cstr(&name[shared..]);
+                m.uint(zigzag(e.blob.wrapping_sub(prev_blob.wrapping_add(1)) as i32));
+            } else {
+                m.str(&name[shared..]);
+                m.uint(e.blob as u64);
+            }
+            if version >= 4 {
+                m.uint(e.build_id.len() as u64);
+                m.bytes(&e.build_id);
+            }
+            prev = name;
+            prev_blob = e.blob;
+        }
+        Ok(m.0)
+    }
+}
+
+/// Refuses a NUL byte in a string version 6 stores NUL-ended.
+fn no_nul(what: &str, s: &str) -> Result<(), BundleError> {
+    match s.contains('\0') {
+        true => Err(BundleError::Manifest(format!(
+            "{what} {:?} has a NUL byte",
+            s
+        ))),
+        false => Ok(()),
+    }
+}
+
+/// Length of the longest common suffix of `a` and `b` that starts on a character
+/// boundary.
+fn common_suffix(a: &str, b: &str) -> usize {
+    a.char_indices()
+        .rev()
+        .zip(b.chars().rev())
+        .take_while(|((_, x), y)| x == y)
+        .last()
+        .map_or(0, |((i, _), _)| a.len() - i)
 }
 
 /// Length of the longest common prefix of `a` and `b` that ends on a character boundary.

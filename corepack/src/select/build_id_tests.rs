@@ -65,9 +65,10 @@ fn bundle_bytes(with_build_ids: bool) -> Vec<u8> {
     bundle_bytes_solid(with_build_ids, true)
 }
 
-/// [`bundle_bytes`], as version 5 (`solid`) or as version 3 or 4.
+/// [`bundle_bytes`], as version 6 (`solid`) or as version 3 or 4.
 fn bundle_bytes_solid(with_build_ids: bool, solid: bool) -> Vec<u8> {
-    let mut b = BundleBuilder::new("fleet", "1").solid(solid);
+    let mut b =
+        BundleBuilder::new("fleet", "1").version(if solid { crate::FORMAT_VERSION } else { 4 });
     for (arch, uname, id, version_id, build_id, btf) in FLEET {
         let kernel = KernelId::new(arch, uname, id, version_id);
         if with_build_ids {
@@ -180,9 +181,9 @@ fn bundles_without_build_ids_select_by_name_and_stay_version_3() {
     let bytes = bundle_bytes_solid(false, false);
     assert_eq!(&bytes[8..10], &3u16.to_le_bytes(), "no build-id: version 3");
     assert_eq!(&bundle_bytes_solid(true, false)[8..10], &4u16.to_le_bytes());
-    // Version 5 (the default) with and without build-ids.
-    assert_eq!(&bundle_bytes(false)[8..10], &5u16.to_le_bytes());
-    assert_eq!(&bundle_bytes(true)[8..10], &5u16.to_le_bytes());
+    // Version 6 (the default) with and without build-ids.
+    assert_eq!(&bundle_bytes(false)[8..10], &6u16.to_le_bytes());
+    assert_eq!(&bundle_bytes(true)[8..10], &6u16.to_le_bytes());
     for bytes in [bytes, bundle_bytes(false)] {
         let bundle = Bundle::open(&bytes).unwrap();
         assert!(bundle.entries().iter().all(|e| e.build_id.is_empty()));

@@ -502,7 +502,9 @@ fn a_tampered_blob_fails_only_the_kernels_that_use_it() {
     // Version 3: blobs stored on their own, so each kernel's blob is exactly one stored
     // range and the last byte of the file belongs to the last blob.
     let build = |solid| {
-        let mut b = BundleBuilder::new("t", "1").references(false).solid(solid);
+        let mut b = BundleBuilder::new("t", "1")
+            .references(false)
+            .version(if solid { crate::FORMAT_VERSION } else { 4 });
         let first = KernelId::new("x86_64", "6.1.0-1-amd64", "debian", "12");
         let second = KernelId::new("x86_64", "6.1.0-2-amd64", "debian", "12");
         b.add_kernel(first, b"first BTF").unwrap();
@@ -511,7 +513,7 @@ fn a_tampered_blob_fails_only_the_kernels_that_use_it() {
         *bytes.last_mut().unwrap() ^= 1;
         bytes
     };
-    // Version 5: one check covers every blob, so opening fails.
+    // Version 6: one check covers every blob, so opening fails.
     assert!(matches!(
         Bundle::open(&build(true)),
         Err(BundleError::ManifestChecksum { .. })
