@@ -176,30 +176,24 @@ fn read_build_id_file(dir: &Path, uname: &str) -> Result<Vec<u8>, BuildError> {
 
 /// The build-id in the `.note.gnu.build-id` section of a kernel BTF file that is ELF
 /// (`btfgen --format elf` copies the vmlinux's there); empty for raw BTF and archives.
+/// Only the ELF headers and the note are read (the BTF itself is read once, later).
 fn read_elf_build_id(path: &Path) -> Result<Vec<u8>, BuildError> {
     use object::{Object, ObjectSection};
-    use std::io::Read;
     let fail = |source| BuildError::BuildId {
         path: path.to_path_buf(),
         source,
     };
-    let io = |e: std::io::Error| {
+    let file = std::fs::File::open(path).map_err(|e| {
         fail(crate::notes::NoteError::Io {
             path: path.display().to_string(),
             message: e.to_string(),
         })
-    };
-    let mut head = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(4).read_to_end(&mut head))
-        .map_err(io)?;
-    if head != b"\x7fELF" {
-        return Ok(Vec::new());
-    }
-    let bytes = btfgen::input::read(path, btfgen::input::MAX_BTF_STREAM)
-        .map_err(|e| io(std::io::Error::other(e.to_string())))?;
-    let note = object::File::parse(&*bytes).ok().and_then(|f| {
+    })?;
+    let cache = object::ReadCache::new(file);
+    let note = object::File::parse(&cache).ok().and_then(|f| {
+        // (A build-id note is some 36 bytes: a larger one is not read.)
         f.section_by_name(".note.gnu.build-id")
+            .filter(|s| s.size() <= 4096)
             .and_then(|s| s.data().ok().map(<[u8]>::to_vec))
     });
     match note {
