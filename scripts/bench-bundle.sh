@@ -19,9 +19,13 @@
 #            github.com/iovisor/bcc (`git clone --depth 1` of it is enough); without
 #            BCC_DIR the set is skipped.
 #
+# KERNELS=GLOB keeps only the fleet's kernels whose `uname -r` matches (a shell glob:
+# '6.1.0-*', '*-cloud-amd64', '6.1.0-57-*'), to measure smaller fleets; this machine's
+# kernel is added only when it matches too.
+#
 # Goal: .corepack <= 0.75 x tar.xz -9e on both sets, every check of the format included.
 #
-#   [BCC_DIR=DIR] scripts/bench-bundle.sh
+#   [BCC_DIR=DIR] [KERNELS=GLOB] scripts/bench-bundle.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for t in clang bpftool tar xz gzip sha256sum; do
@@ -44,6 +48,14 @@ rm -rf "$btf"/dl.*
   mkdir -p "$btf/${ID:-linux}/${VERSION_ID:-0}/$(uname -m)"
   cp /sys/kernel/btf/vmlinux "$btf/${ID:-linux}/${VERSION_ID:-0}/$(uname -m)/$(uname -r).btf"
 )
+if [ -n "${KERNELS:-}" ]; then
+  for f in $(find "$btf" -name '*.btf'); do
+    # shellcheck disable=SC2053 # KERNELS is a glob on purpose
+    [[ $(basename "$f" .btf) == $KERNELS ]] || rm -f "$f" "${f%.btf}.buildid"
+  done
+  [ -n "$(find "$btf" -name '*.btf')" ] || { echo "bench-bundle: no kernel matches KERNELS=$KERNELS" >&2; exit 1; }
+  echo "fleet: $(find "$btf" -name '*.btf' | wc -l) kernels matching $KERNELS"
+fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
 
