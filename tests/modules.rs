@@ -12,6 +12,12 @@
 //!   .BTF of the vmlinux and of nf_conntrack.ko lay the types out (`nf_conn` is
 //!   vmlinux's, `nf_conntrack_helper` and `nf_conn_tstamp` the module's); the running
 //!   kernel accepts it (BPF_BTF_LOAD);
+//! - from an RPM kernel-debuginfo package as Fedora and RHEL build them (the vmlinux and
+//!   the module's debug-only `nf_conntrack.ko.debug`, made by `eu-strip
+//!   --reloc-debug-sections -f` as find-debuginfo does for modules, and by `objcopy
+//!   --only-keep-debug`; and the module compressed, `.ko.xz`), `btfgen RPM --modules`
+//!   writes for each the .deb's module BTF byte for byte, which has no type
+//!   differences from the .BTF Debian's build put in nf_conntrack.ko;
 //! - in qemu, Debian's 6.1 kernel with nf_conntrack loaded: libbpf patches the same
 //!   values with the minimized BTF as with the kernel's own vmlinux and nf_conntrack
 //!   BTF, and the program loads (scripts/qemu-modules.sh).
@@ -22,9 +28,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+use btfgen_tests::compare::Comparison;
 use btfgen_tests::{
-    btfgen, btfgen_bin, corepack_bin, debian_kernel, fixtures_dir, require_tool, require_tool_from,
-    run_ok, try_load_btf, workspace_root, Load,
+    btfgen, btfgen_bin, corepack_bin, debian_kernel, fixtures_dir, read_canon, require_tool,
+    require_tool_from, run_ok, try_load_btf, workspace_root, Load,
 };
 
 /// The fixture program and libbpf's relocation oracle, built in `dir`.
@@ -370,6 +377,153 @@ fn package_modules_minimized_into_one_standalone_btf_on_debian_6_1() {
         Load::Loaded => {}
         Load::Skip(why) => eprintln!("skipping: {why}"),
         Load::Rejected(log) => panic!("the kernel rejected the minimized BTF: {log}"),
+    }
+}
+
+/// The debug-only module files an RPM kernel-debuginfo package holds, made from
+/// Debian's `nf_conntrack.ko` in `dir`, each under the module name it is packed as:
+/// `nf_conntrack.ko.debug` as find-debuginfo makes them (`eu-strip --remove-comment
+/// --reloc-debug-sections -f`: the relocations against DWARF sections applied, those
+/// against code and data kept), `nf-conntrack-eu.ko.debug` by plain `eu-strip -f`,
+/// `nf_conntrack_objcopy.ko.debug` by `objcopy --only-keep-debug`, and the module
+/// itself compressed as distributions ship modules, `nf_conntrack_xz.ko.xz`.
+fn debug_only_modules(ko: &Path, dir: &Path) -> Vec<PathBuf> {
+    fs::create_dir_all(dir).unwrap();
+    let (eu_strip, objcopy) = (
+        require_tool_from("eu-strip", "elfutils"),
+        require_tool_from("objcopy", "binutils"),
+    );
+    let copy = dir.join("nf_conntrack.ko");
+    fs::copy(ko, &copy).unwrap();
+    let stripped = dir.join("stripped.ko");
+    let eu = |extra: &[&str], out: &Path| {
+        run_ok(
+            Command::new(&eu_strip)
+                .args(extra)
+                .arg("-f")
+                .arg(out)
+                .arg("-o")
+                .arg(&stripped)
+                .arg(&copy),
+        );
+    };
+    let reloc = dir.join("nf_conntrack.ko.debug");
+    eu(&["--remove-comment", "--reloc-debug-sections"], &reloc);
+    let plain = dir.join("nf-conntrack-eu.ko.debug");
+    eu(&[], &plain);
+    let keep = dir.join("nf_conntrack_objcopy.ko.debug");
+    run_ok(
+        Command::new(objcopy)
+            .arg("--only-keep-debug")
+            .arg(&copy)
+            .arg(&keep),
+    );
+    let xz = dir.join("nf_conntrack_xz.ko.xz");
+    let o = run_ok(
+        Command::new(require_tool_from("xz", "xz-utils"))
+            .args(["-0", "-c"])
+            .arg(&copy),
+    );
+    fs::write(&xz, o.stdout).unwrap();
+    vec![reloc, plain, keep, xz]
+}
+
+#[test]
+fn rpm_debug_only_modules_give_the_deb_modules_btf() {
+    let Layout {
+        deb_dir,
+        dir,
+        vmlinux,
+        uname,
+        ..
+    } = layout();
+    let uname = uname.as_str();
+    let ko = deb_dir.join("nf_conntrack.ko");
+    let work = dir.join("rpm");
+    let files = debug_only_modules(&ko, &work.join("files"));
+    // The module files are no longer the module: refused alone, as they cannot give
+    // its kfuncs (.BTF_ids has no bytes), ...
+    let one = work.join("one.btf");
+    let alone = btfgen([
+        files[0].as_os_str(),
+        "--base".as_ref(),
+        vmlinux.as_os_str(),
+        "-o".as_ref(),
+        one.as_os_str(),
+    ]);
+    let err = String::from_utf8_lossy(&alone.stderr);
+    assert_eq!(alone.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("BTF_SET8 set(s) in .BTF_ids but not its bytes"),
+        "{err}"
+    );
+    assert!(!one.exists());
+
+    // ... and taken from a package, whose vmlinux BTF says the kernel has no kfunc sets.
+    let modules = format!("/usr/lib/debug/lib/modules/{uname}");
+    let mut b =
+        rpm::PackageBuilder::new("kernel-debuginfo", "6.1.999", "GPL-2.0", "x86_64", "test");
+    b.using_config(
+        rpm::BuildConfig::default()
+            .compression(rpm::CompressionWithLevel::Zstd(1))
+            .source_date(1_600_000_000),
+    );
+    b.with_file(
+        deb_dir.join("vmlinux"),
+        rpm::FileOptions::new(format!("{modules}/vmlinux")),
+    )
+    .unwrap();
+    for f in &files {
+        let name = f.file_name().unwrap().to_string_lossy();
+        b.with_file(
+            f,
+            rpm::FileOptions::new(format!("{modules}/kernel/net/netfilter/{name}")),
+        )
+        .unwrap();
+    }
+    let pkg = work.join("kernel-debuginfo.rpm");
+    b.build().unwrap().write_file(&pkg).unwrap();
+    let out = work.join(format!("btf/{uname}.btf"));
+    fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let enc = btfgen([
+        pkg.as_os_str(),
+        "--modules".as_ref(),
+        "nf_conntrack*".as_ref(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(
+        enc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enc.stderr)
+    );
+    assert!(
+        fs::read(&out).unwrap() == fs::read(vmlinux).unwrap(),
+        "the RPM's vmlinux BTF differs from the .deb's"
+    );
+    let deb_module = vmlinux
+        .parent()
+        .unwrap()
+        .join(uname)
+        .join("modules/nf_conntrack.btf");
+    let deb_module = fs::read(deb_module).unwrap();
+    let debian = read_canon(&ko, Some(&deb_dir.join("vmlinux"))).expect("Debian's module .BTF");
+    let mods = work.join(format!("btf/{uname}/modules"));
+    for name in [
+        "nf_conntrack",
+        "nf_conntrack_eu",
+        "nf_conntrack_objcopy",
+        "nf_conntrack_xz",
+    ] {
+        let path = mods.join(format!("{name}.btf"));
+        assert!(
+            fs::read(&path).unwrap() == deb_module,
+            "{name}: the RPM's module BTF differs from the .deb's"
+        );
+        let ours = read_canon(&path, Some(&out)).expect("the RPM's module BTF");
+        let c = Comparison::new("Debian module .BTF", &debian, name, &ours);
+        assert_eq!(c.type_differences(), 0, "{c}");
+        assert!(c.func_names.0.is_subset(&c.func_names.1), "{c}");
     }
 }
 

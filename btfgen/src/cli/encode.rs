@@ -185,7 +185,7 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
             return Err(dwarf::EncodeError::RawBtf).with_context(|| format!("{name}"));
         }
         None if modules_dir.is_some() => {
-            anyhow::bail!("{name}: --modules takes the modules from a debuginfo package (.deb/.ddeb); this is not one")
+            anyhow::bail!("{name}: --modules takes the modules from a debuginfo package (.deb/.ddeb/.rpm); this is not one")
         }
         None => match file.regular() {
             // SAFETY: the map is read-only; a file changed underneath gives wrong output
