@@ -28,13 +28,21 @@
 //! tag), so that a truncated package is an error even when its vmlinux came out whole.
 //!
 //! Modules: with [`Options::modules`], the same pass also writes the kernel modules
-//! whose names match (`usr/lib/debug/[usr/]lib/modules/REL/.../NAME.ko`, as Debian's
-//! and Ubuntu's -dbg packages hold them uncompressed), each to its own anonymous
-//! temporary file, checked against the package's digests as the vmlinux is; the whole
-//! archive is then read (modules may come after the vmlinux). Module names are the
-//! kernel's: the file name without `.ko`, `-` read as `_` (`/sys/kernel/btf/NAME`).
-//! Only .deb and .ddeb packages: an RPM's debuginfo modules are separate `.ko.debug`
-//! files, and asking for modules from an RPM is refused.
+//! whose names match, each to its own anonymous temporary file, checked against the
+//! package's digests as the vmlinux is; the whole archive is then read (modules may
+//! come after the vmlinux). Module paths are `usr/lib/debug/[usr/]lib/modules/REL/.../`
+//! and then
+//! - `NAME.ko`: the module itself (Debian's and Ubuntu's -dbg packages),
+//! - `NAME.ko.debug`: its debug-only file (RPM kernel-debuginfo packages: Fedora, RHEL,
+//!   CentOS, Oracle, Amazon), made by `eu-strip -f` or `objcopy --only-keep-debug`:
+//!   DWARF, symbols and relocations of the DWARF kept, code and data `SHT_NOBITS`,
+//!   which the encoder needs only for kfunc sets (dwarf::EncodeError::DebugOnlyKfuncs),
+//! - `NAME.ko.xz`, `NAME.ko.zst`, `NAME.ko.gz`: compressed, decompressed into the
+//!   temporary file under the same bound as the payload, the digest checked on the
+//!   bytes stored.
+//!
+//! Module names are the kernel's: the file name without its suffix, `-` read as `_`
+//! (`/sys/kernel/btf/NAME`).
 //!
 //! Safety: a member whose path is absolute or has a `..` component is refused (the
 //! vmlinux only ever goes to a temporary file, never to a path taken from the archive,
