@@ -473,6 +473,7 @@ impl Cx<'_> {
             inner: r.take(size),
             hasher: digest.as_ref().map(|d| d.algorithm.hasher()),
             done: 0,
+            failed: false,
         };
         let truncated = |done: u64| {
             self.corrupt(
@@ -493,13 +494,13 @@ impl Cx<'_> {
         match copied {
             Ok(_) => {}
             Err(Copy::Write(e)) => return Err(temp(e)),
-            Err(Copy::Read(_)) if raw.done < size && !self.exceeded.get() => {
-                return Err(truncated(raw.done))
+            // The package's own error (its payload, the bound) ...
+            Err(Copy::Read(e)) if raw.failed || compression.is_none() || self.exceeded.get() => {
+                return Err(self.read_error(what, e))
             }
-            Err(Copy::Read(e)) if compression.is_some() && !self.exceeded.get() => {
-                return Err(self.corrupt(what, format!("{member}: {e}")))
-            }
-            Err(Copy::Read(e)) => return Err(self.read_error(what, e)),
+            // ... or the member's compressed stream, cut short or damaged.
+            Err(Copy::Read(_)) if raw.done < size => return Err(truncated(raw.done)),
+            Err(Copy::Read(e)) => return Err(self.corrupt(what, format!("{member}: {e}"))),
         }
         if raw.done < size {
             return Err(truncated(raw.done));
@@ -649,11 +650,16 @@ struct Stored<R> {
     inner: R,
     hasher: Option<crate::digest::Hasher>,
     done: u64,
+    /// Reading the package failed (not the member's own compressed stream).
+    failed: bool,
 }
 
 impl<R: Read> Read for Stored<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        let n = self
+            .inner
+            .read(buf)
+            .inspect_err(|e| self.failed |= e.kind() != io::ErrorKind::Interrupted)?;
         if let Some(h) = &mut self.hasher {
             h.update(&buf[..n]);
         }
