@@ -123,7 +123,8 @@ pub struct Options {
     /// Directory of the temporary vmlinux (default: `$TMPDIR`, else /tmp).
     pub tmpdir: Option<PathBuf>,
     /// At most this many bytes are decompressed (payload, archive members skipped
-    /// over and the vmlinux itself) before the package is refused.
+    /// over and the vmlinux itself) before the package is refused; and out of each
+    /// compressed module (`NAME.ko.xz`) again.
     pub max_bytes: u64,
     /// Kernel modules to extract too: names or globs (`*` any run of characters, `?`
     /// one), matched against the module name (`-` read as `_`). Each must match some
@@ -258,11 +259,11 @@ impl Vmlinux {
 /// A kernel module extracted from a package, in an anonymous temporary file.
 #[derive(Debug)]
 pub struct Module {
-    /// The module's name (the file name without `.ko`, `-` as `_`).
+    /// The module's name (the file name without `.ko` and what follows, `-` as `_`).
     pub name: String,
     /// Its path in the package, as the archive spells it.
     pub member: String,
-    /// Its size in bytes.
+    /// Its size in bytes (decompressed, for a `NAME.ko.xz`).
     pub size: u64,
     /// The algorithm of the digest it was checked against; `None` when the package has
     /// none for it.
