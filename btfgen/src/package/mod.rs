@@ -38,8 +38,8 @@
 //!   DWARF, symbols and relocations of the DWARF kept, code and data `SHT_NOBITS`,
 //!   which the encoder needs only for kfunc sets (dwarf::EncodeError::DebugOnlyKfuncs),
 //! - `NAME.ko.xz`, `NAME.ko.zst`, `NAME.ko.gz`: compressed, decompressed into the
-//!   temporary file under the same bound as the payload, the digest checked on the
-//!   bytes stored.
+//!   temporary file (all of them together under the payload's bound, once more), the
+//!   digest checked on the bytes stored.
 //!
 //! Module names are the kernel's: the file name without its suffix, `-` read as `_`
 //! (`/sys/kernel/btf/NAME`).
@@ -123,8 +123,8 @@ pub struct Options {
     /// Directory of the temporary vmlinux (default: `$TMPDIR`, else /tmp).
     pub tmpdir: Option<PathBuf>,
     /// At most this many bytes are decompressed (payload, archive members skipped
-    /// over and the vmlinux itself) before the package is refused; and out of each
-    /// compressed module (`NAME.ko.xz`) again.
+    /// over and the vmlinux itself) before the package is refused; and out of the
+    /// compressed modules (`NAME.ko.xz`), all together, again.
     pub max_bytes: u64,
     /// Kernel modules to extract too: names or globs (`*` any run of characters, `?`
     /// one), matched against the module name (`-` read as `_`). Each must match some
@@ -300,6 +300,7 @@ pub fn extract_vmlinux<R: Read>(
         package,
         opts,
         exceeded: Rc::new(Cell::new(false)),
+        inflate_left: Cell::new(opts.max_bytes),
     };
     match format {
         PackageFormat::Deb => deb::extract(reader, &cx),
@@ -339,6 +340,8 @@ pub(crate) struct Cx<'a> {
     /// Set by [`Limited`] when the decompressed bytes pass the bound, so that an I/O
     /// error coming out of the archive readers is reported as such.
     exceeded: Rc<Cell<bool>>,
+    /// What the compressed modules may still give, all together.
+    inflate_left: Cell<u64>,
 }
 
 impl Cx<'_> {
@@ -443,7 +446,8 @@ impl Cx<'_> {
 
     /// Copies the `size` bytes of the member `member` from `r` into a new anonymous
     /// temporary file, decompressed first when `compression` names a compressor (a
-    /// `NAME.ko.xz`: bounded as the payload is), checks the stored bytes against
+    /// `NAME.ko.xz`: bounded by what the package's compressed modules may still
+    /// give), checks the stored bytes against
     /// `digest` and maps the file.
     fn write_member(
         &self,
@@ -487,7 +491,14 @@ impl Cx<'_> {
             Some(c) => {
                 let (dec, _) =
                     decoder(c, &mut raw).ok_or_else(|| self.unsupported("compression", c))?;
-                let copied = copy(&mut self.limit(dec), &mut file, 1 << 16);
+                let mut dec = Limited {
+                    inner: dec,
+                    left: self.inflate_left.get(),
+                    exceeded: self.exceeded.clone(),
+                };
+                let copied = copy(&mut dec, &mut file, 1 << 16);
+                self.inflate_left.set(dec.left);
+                drop(dec);
                 // Whatever follows the compressed stream is hashed too.
                 copied.and_then(|_| drain(&mut raw).map_err(Copy::Read))
             }

@@ -399,6 +399,7 @@ fn header_values_by_type() {
         package: "t",
         opts: &Options::default(),
         exceeded: Default::default(),
+        inflate_left: Default::default(),
     };
     let Ok(h) = read_header(&mut &bytes[..], &cx, "RPM header") else {
         panic!("header does not parse");
@@ -569,5 +570,24 @@ fn a_compressed_module_is_checked_as_stored_and_bounded_as_decompressed() {
         ..with_modules(&["overlay"])
     };
     let e = extract_vmlinux(&rpm[..], PackageFormat::Rpm, "k.rpm", &opts).unwrap_err();
+    assert!(matches!(e, PackageError::TooLarge { .. }), "{e}");
+    // Two that each unpack within the bound, and together past it.
+    let half = compress("xz", &vec![0u8; 3 << 17]);
+    let xfs = module_path("xfs.ko.xz");
+    let rpm = rpm_of(&[
+        (&vmlinux, b"abc", None),
+        (&ov, &half, None),
+        (&xfs, &half, None),
+    ]);
+    let one = Options {
+        max_bytes: 1 << 19,
+        ..with_modules(&["overlay"])
+    };
+    assert!(extract_vmlinux(&rpm[..], PackageFormat::Rpm, "k.rpm", &one).is_ok());
+    let both = Options {
+        max_bytes: 1 << 19,
+        ..with_modules(&["overlay", "xfs"])
+    };
+    let e = extract_vmlinux(&rpm[..], PackageFormat::Rpm, "k.rpm", &both).unwrap_err();
     assert!(matches!(e, PackageError::TooLarge { .. }), "{e}");
 }
