@@ -792,6 +792,82 @@ fn fetch_apt_deb_with_modules() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
+/// `--modules` on a yum repository, as Fedora's and RHEL's kernel-debuginfo packages
+/// hold modules: a debug-only `my-mod.ko.debug` (`objcopy --only-keep-debug` of a
+/// fixture object) at a module path is written to `<uname -r>/modules/my_mod.btf`, as
+/// the split BTF `btfgen OBJECT --base <uname -r>.btf` makes of the object itself, and
+/// `--json` lists it.
+#[test]
+fn fetch_yum_rpm_with_debug_only_modules() {
+    let v = demo_vmlinux();
+    let module = btfgen_tests::compile(btfgen_tests::Cc::Gcc, 5, &["scalars.c"]);
+    let work = Work::new();
+    let debug = work.path("my-mod.ko.debug");
+    run_ok(
+        Command::new(btfgen_tests::require_tool_from("objcopy", "binutils"))
+            .arg("--only-keep-debug")
+            .arg(&module.obj)
+            .arg(&debug),
+    );
+    let uname = "6.1.999-1.el8.x86_64";
+    let mut b =
+        rpm::PackageBuilder::new("kernel-debuginfo", "6.1.999", "GPL-2.0", "x86_64", "test");
+    b.using_config(
+        rpm::BuildConfig::default()
+            .compression(rpm::CompressionType::Zstd)
+            .source_date(1_600_000_000),
+    );
+    b.release("1.el8");
+    let dir = format!("/usr/lib/debug/lib/modules/{uname}");
+    // The module before the vmlinux, as rpm sorts them.
+    b.with_file(
+        &debug,
+        rpm::FileOptions::new(format!("{dir}/kernel/fs/my-mod.ko.debug")),
+    )
+    .unwrap();
+    b.with_file(&v.work.obj, rpm::FileOptions::new(format!("{dir}/vmlinux")))
+        .unwrap();
+    let repo = work.path("repo");
+    let pkg = repo.join(format!("Packages/kernel-debuginfo-{uname}.rpm"));
+    fs::create_dir_all(pkg.parent().unwrap()).unwrap();
+    b.build().unwrap().write_file(&pkg).unwrap();
+    let size = fs::metadata(&pkg).unwrap().len();
+    let sum = sha256(&pkg);
+    yum_repo(
+        &repo,
+        &[("kernel-debuginfo", "6.1.999", "1.el8", "x86_64", size, &sum)],
+        "sha256",
+    );
+    let server = Server::start(work.dir());
+    let cat = pkg_catalog(&work, "yum");
+    let out = work.path("out");
+    let (ok, stdout, log) = fetch_run(
+        &cat,
+        &format!("{}/repo", server.base),
+        &out,
+        &["--modules", "my_mod", "--json"],
+    );
+    assert!(ok, "{log}");
+    assert!(line_of(&log, uname).contains("and modules my_mod"), "{log}");
+    assert!(stdout.contains("\"modules\":[\"my_mod\"]"), "{stdout}");
+    let kernel = out.join(format!("test/1/x86_64/{uname}.btf"));
+    assert!(fs::read(&kernel).unwrap() == v.reference);
+    let want = work.path("my_mod.btf");
+    let o = btfgen([
+        module.obj.as_os_str(),
+        "--base".as_ref(),
+        kernel.as_os_str(),
+        "-o".as_ref(),
+        want.as_os_str(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let got = out.join(format!("test/1/x86_64/{uname}/modules/my_mod.btf"));
+    assert!(
+        fs::read(&got).unwrap() == fs::read(&want).unwrap(),
+        "the RPM's module differs from btfgen OBJECT --base KERNEL"
+    );
+}
+
 #[test]
 fn fetch_download_times_out() {
     let v = demo_vmlinux();

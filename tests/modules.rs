@@ -12,6 +12,14 @@
 //!   .BTF of the vmlinux and of nf_conntrack.ko lay the types out (`nf_conn` is
 //!   vmlinux's, `nf_conntrack_helper` and `nf_conn_tstamp` the module's); the running
 //!   kernel accepts it (BPF_BTF_LOAD);
+//! - from an RPM kernel-debuginfo package as Fedora and RHEL build them (the vmlinux and
+//!   the modules' debug-only `NAME.ko.debug`, made by `eu-strip --reloc-debug-sections
+//!   -f` as find-debuginfo does for modules, by plain `eu-strip -f` and by `objcopy
+//!   --only-keep-debug`; and the modules compressed, `.ko.xz`), `btfgen RPM --modules`
+//!   writes for nf_conntrack and kvm (per-CPU variables) each the BTF of the .deb's
+//!   module byte for byte, with no type, VAR or DATASEC difference from the .BTF
+//!   Debian's build put in the module; a debug-only file alone is refused (its kfunc
+//!   sets cannot be read);
 //! - in qemu, Debian's 6.1 kernel with nf_conntrack loaded: libbpf patches the same
 //!   values with the minimized BTF as with the kernel's own vmlinux and nf_conntrack
 //!   BTF, and the program loads (scripts/qemu-modules.sh).
@@ -22,9 +30,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+use btfgen_tests::compare::Comparison;
 use btfgen_tests::{
-    btfgen, btfgen_bin, corepack_bin, debian_kernel, fixtures_dir, require_tool, require_tool_from,
-    run_ok, try_load_btf, workspace_root, Load,
+    btfgen, btfgen_bin, corepack_bin, debian_kernel, fixtures_dir, read_canon, require_tool,
+    require_tool_from, run_ok, try_load_btf, workspace_root, Load,
 };
 
 /// The fixture program and libbpf's relocation oracle, built in `dir`.
@@ -371,6 +380,215 @@ fn package_modules_minimized_into_one_standalone_btf_on_debian_6_1() {
         Load::Skip(why) => eprintln!("skipping: {why}"),
         Load::Rejected(log) => panic!("the kernel rejected the minimized BTF: {log}"),
     }
+}
+
+/// The module files an RPM kernel-debuginfo package holds, made from Debian's module
+/// `ko` (`NAME.ko`) in `dir`, each under the module name it is packed as: `NAME.ko.debug`
+/// as find-debuginfo makes them (`eu-strip --remove-comment --reloc-debug-sections
+/// -f`: the relocations against DWARF sections applied, those against code and data
+/// kept), `NAME-eu.ko.debug` by plain `eu-strip -f`, `NAME_objcopy.ko.debug` by
+/// `objcopy --only-keep-debug`, and the module itself compressed as distributions ship
+/// modules, `NAME_xz.ko.xz`. Code and data are `SHT_NOBITS` in the debug-only files.
+fn rpm_module_files(ko: &Path, dir: &Path) -> Vec<(String, PathBuf)> {
+    fs::create_dir_all(dir).unwrap();
+    let (eu_strip, objcopy) = (
+        require_tool_from("eu-strip", "elfutils"),
+        require_tool_from("objcopy", "binutils"),
+    );
+    let name = ko.file_stem().unwrap().to_string_lossy().into_owned();
+    let copy = dir.join(format!("{name}.ko"));
+    fs::copy(ko, &copy).unwrap();
+    let stripped = dir.join(format!("{name}.stripped"));
+    let eu = |extra: &[&str], out: &Path| {
+        run_ok(
+            Command::new(&eu_strip)
+                .args(extra)
+                .arg("-f")
+                .arg(out)
+                .arg("-o")
+                .arg(&stripped)
+                .arg(&copy),
+        );
+    };
+    let reloc = dir.join(format!("{name}.ko.debug"));
+    eu(&["--remove-comment", "--reloc-debug-sections"], &reloc);
+    let plain = dir.join(format!("{name}-eu.ko.debug"));
+    eu(&[], &plain);
+    let keep = dir.join(format!("{name}_objcopy.ko.debug"));
+    run_ok(
+        Command::new(objcopy)
+            .arg("--only-keep-debug")
+            .arg(&copy)
+            .arg(&keep),
+    );
+    let xz = dir.join(format!("{name}_xz.ko.xz"));
+    let o = run_ok(
+        Command::new(require_tool_from("xz", "xz-utils"))
+            .args(["-0", "-c"])
+            .arg(&copy),
+    );
+    fs::write(&xz, o.stdout).unwrap();
+    [
+        (name.clone(), reloc),
+        (format!("{name}_eu"), plain),
+        (format!("{name}_objcopy"), keep),
+        (format!("{name}_xz"), xz),
+    ]
+    .into()
+}
+
+/// Debian's kvm.ko of the kernel `uname`, which has per-CPU variables
+/// (`.data..percpu`), out of the cached -dbg package into `dir`.
+fn debian_kvm(deb_dir: &Path, uname: &str, dir: &Path) -> PathBuf {
+    require_tool_from("dpkg-deb", "dpkg");
+    fs::create_dir_all(dir).unwrap();
+    let pkg = fs::read_dir(deb_dir.join("dl"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "deb"))
+        .expect("the cached -dbg package");
+    let member = format!("./usr/lib/debug/lib/modules/{uname}/kernel/arch/x86/kvm/kvm.ko");
+    run_ok(
+        Command::new("bash")
+            .args([
+                "-c",
+                "set -o pipefail; dpkg-deb --fsys-tarfile \"$1\" | tar -x -C \"$2\" \"$3\"",
+                "-",
+            ])
+            .arg(pkg)
+            .arg(dir)
+            .arg(&member),
+    );
+    dir.join(member)
+}
+
+#[test]
+fn rpm_debug_only_modules_give_the_deb_modules_btf() {
+    let Layout {
+        deb_dir,
+        dir,
+        vmlinux,
+        uname,
+        ..
+    } = layout();
+    let uname = uname.as_str();
+    let work = dir.join("rpm");
+    let conntrack = deb_dir.join("nf_conntrack.ko");
+    let kvm = debian_kvm(deb_dir, uname, &work.join("deb"));
+    let files = [
+        rpm_module_files(&conntrack, &work.join("files")),
+        rpm_module_files(&kvm, &work.join("files")),
+    ];
+    // A debug-only file alone is refused: it cannot give nf_conntrack's kfuncs
+    // (.BTF_ids has no bytes) ...
+    let one = work.join("one.btf");
+    let alone = btfgen([
+        files[0][0].1.as_os_str(),
+        "--base".as_ref(),
+        vmlinux.as_os_str(),
+        "-o".as_ref(),
+        one.as_os_str(),
+    ]);
+    let err = String::from_utf8_lossy(&alone.stderr);
+    assert_eq!(alone.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("BTF_SET8 set(s) in .BTF_ids but not its bytes"),
+        "{err}"
+    );
+    assert!(!one.exists());
+
+    // ... and taken from a package, whose vmlinux BTF says the kernel marks no kfunc
+    // sets.
+    let modules = format!("/usr/lib/debug/lib/modules/{uname}");
+    let mut b =
+        rpm::PackageBuilder::new("kernel-debuginfo", "6.1.999", "GPL-2.0", "x86_64", "test");
+    b.using_config(
+        rpm::BuildConfig::default()
+            .compression(rpm::CompressionWithLevel::Zstd(1))
+            .source_date(1_600_000_000),
+    );
+    b.with_file(
+        deb_dir.join("vmlinux"),
+        rpm::FileOptions::new(format!("{modules}/vmlinux")),
+    )
+    .unwrap();
+    for (_, f) in files.iter().flatten() {
+        let name = f.file_name().unwrap().to_string_lossy();
+        b.with_file(f, rpm::FileOptions::new(format!("{modules}/kernel/{name}")))
+            .unwrap();
+    }
+    let pkg = work.join("kernel-debuginfo.rpm");
+    b.build().unwrap().write_file(&pkg).unwrap();
+    let out = work.join(format!("btf/{uname}.btf"));
+    fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let enc = btfgen([
+        pkg.as_os_str(),
+        "--modules".as_ref(),
+        "nf_conntrack*,kvm*".as_ref(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(
+        enc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enc.stderr)
+    );
+    assert!(
+        fs::read(&out).unwrap() == fs::read(vmlinux).unwrap(),
+        "the RPM's vmlinux BTF differs from the .deb's"
+    );
+    // What the .deb gives: its nf_conntrack, and kvm.ko encoded on the same base.
+    let deb_conntrack = vmlinux
+        .parent()
+        .unwrap()
+        .join(uname)
+        .join("modules/nf_conntrack.btf");
+    let deb_kvm = work.join("kvm.deb.btf");
+    let o = btfgen([
+        kvm.as_os_str(),
+        "--base".as_ref(),
+        vmlinux.as_os_str(),
+        "-o".as_ref(),
+        deb_kvm.as_os_str(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mods = work.join(format!("btf/{uname}/modules"));
+    for (ko, files, deb) in [
+        (&conntrack, &files[0], &deb_conntrack),
+        (&kvm, &files[1], &deb_kvm),
+    ] {
+        let want = fs::read(deb).unwrap();
+        let debian = read_canon(ko, Some(&deb_dir.join("vmlinux"))).expect("Debian's module .BTF");
+        for (name, _) in files {
+            let path = mods.join(format!("{name}.btf"));
+            assert!(
+                fs::read(&path).unwrap() == want,
+                "{name}: the RPM's module BTF differs from the .deb's"
+            );
+            let ours = read_canon(&path, Some(&out)).expect("the RPM's module BTF");
+            let c = Comparison::new("Debian module .BTF", &debian, name, &ours);
+            assert_eq!(c.type_differences(), 0, "{c}");
+            assert_eq!(
+                (c.var_differences(), c.datasec_differences()),
+                (0, 0),
+                "{c}"
+            );
+            // Every function Debian's pahole 1.24 encoded (and clones it did not look for).
+            assert!(c.func_names.0.is_subset(&c.func_names.1), "{c}");
+        }
+    }
+    // kvm's per-CPU variables, placed by the section addresses of its debug-only file.
+    let dump = btfgen([
+        "dump".as_ref(),
+        mods.join("kvm.btf").as_os_str(),
+        "--base".as_ref(),
+        out.as_os_str(),
+    ]);
+    let dump = String::from_utf8_lossy(&dump.stdout);
+    assert!(
+        dump.contains("DATASEC '.data..percpu' ") && dump.contains("VAR 'kvm_running_vcpu' "),
+        "no per-CPU variables in kvm's BTF:\n{dump}"
+    );
 }
 
 #[test]

@@ -80,7 +80,8 @@ pub(super) struct Args {
     #[arg(long, visible_alias = "skip_encoding_btf_decl_tag")]
     no_decl_tag: bool,
     /// With a package: also encode these kernel modules (comma-separated names or
-    /// globs, repeatable; `-` and `_` alike) as split BTF on the vmlinux's, into
+    /// globs, repeatable; `-` and `_` alike; NAME.ko, an RPM's NAME.ko.debug, or
+    /// NAME.ko.xz/.zst/.gz) as split BTF on the vmlinux's, into
     /// `<uname -r>/modules/<module>.btf` beside the output `<uname -r>.btf`.
     #[arg(long, value_name = "LIST")]
     modules: Vec<String>,
@@ -185,7 +186,7 @@ pub(super) fn run(a: Args) -> anyhow::Result<ExitCode> {
             return Err(dwarf::EncodeError::RawBtf).with_context(|| format!("{name}"));
         }
         None if modules_dir.is_some() => {
-            anyhow::bail!("{name}: --modules takes the modules from a debuginfo package (.deb/.ddeb); this is not one")
+            anyhow::bail!("{name}: --modules takes the modules from a debuginfo package (.deb/.ddeb/.rpm); this is not one")
         }
         None => match file.regular() {
             // SAFETY: the map is read-only; a file changed underneath gives wrong output

@@ -87,7 +87,7 @@ pub(super) struct Args {
     encode_with_btf: bool,
     /// Also encode these kernel modules of each package (comma-separated names or
     /// globs, repeatable) as split BTF on the kernel's, into
-    /// `<uname -r>/modules/<module>.btf` beside `<uname -r>.btf` (.deb/.ddeb only).
+    /// `<uname -r>/modules/<module>.btf` beside `<uname -r>.btf`.
     #[arg(long, value_name = "LIST")]
     modules: Vec<String>,
     /// Print a JSON summary on stdout.
@@ -443,6 +443,8 @@ enum Status {
         other_release: Option<String>,
         /// Why the vmlinux was not checked against the package's own digest of it.
         unverified: Option<String>,
+        /// The names of the modules written beside it (`--modules`), sorted.
+        modules: Vec<String>,
     },
     /// The output existed already.
     Skipped,
@@ -500,8 +502,12 @@ impl Status {
                 retries,
                 other_release,
                 unverified,
+                modules,
             } => {
                 let mut s = format!("done, {bytes} bytes");
+                if !modules.is_empty() {
+                    s += &format!(" and modules {}", escape(&modules.join(",")));
+                }
                 match digest {
                     Some(d) => s += &format!(", package {d} verified"),
                     None => s += ", no checksum in the metadata",
@@ -668,6 +674,7 @@ fn fetch_one(
         retries: verified.retries,
         other_release,
         unverified,
+        modules: modules.into_iter().map(|(name, _)| name).collect(),
     })
 }
 
@@ -759,8 +766,13 @@ fn summary(results: &[Outcome], elapsed: Duration, json: bool) {
                 ),
                 Status::Failed(e) => ("failed", Some(e.clone()), false, None, None),
             };
+            let modules: &[String] = match &r.status {
+                Status::Done { modules, .. } => modules,
+                _ => &[],
+            };
+            let modules: Vec<String> = modules.iter().map(|m| json_str(m)).collect();
             o += &format!(
-                "{{\"distro\":{},\"arch\":{},\"uname\":{},\"status\":\"{status}\",\"path\":{},\"had_btf\":{had},\"verified\":{},\"warning\":{},\"reason\":{}}}",
+                "{{\"distro\":{},\"arch\":{},\"uname\":{},\"status\":\"{status}\",\"path\":{},\"had_btf\":{had},\"verified\":{},\"warning\":{},\"reason\":{},\"modules\":[{}]}}",
                 json_str(&r.distro),
                 json_str(r.arch),
                 json_str(&r.uname),
@@ -770,6 +782,7 @@ fn summary(results: &[Outcome], elapsed: Duration, json: bool) {
                 digest.map_or("null".into(), |d| json_str(&d)),
                 warning.map_or("null".into(), |w| json_str(&w)),
                 reason.map_or("null".into(), |e| json_str(&e)),
+                modules.join(","),
             );
         }
         o += &format!("],\"done\":{done},\"skipped\":{skipped},\"failed\":{failed},\"hasbtf\":{has_btf},\"stopped\":{stopped}}}");

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use btfgen::btf::Btf;
+use btfgen::btf::{Btf, Kind};
 use btfgen::dwarf;
 use btfgen::package::Module;
 use btfgen::text::escape;
@@ -26,15 +26,24 @@ pub(super) fn patterns(list: &[String]) -> Vec<String> {
 
 /// Each module's split BTF on `base` (the vmlinux's, as written beside them), by name.
 /// `opts` are the vmlinux's encoding options; `package` names the package in errors.
+///
+/// kfunc tags: a kernel that marks its kfunc sets (`BTF_SET8_KFUNCS`, which pahole and
+/// the encoder look for) has kfuncs in its vmlinux too, so when `base`, encoded from the
+/// same package with the same features, has no `bpf_kfunc` tag, no module of it has
+/// one either, and the modules are encoded without looking: an RPM's `NAME.ko.debug`
+/// keeps `.BTF_ids`' symbols but not its bytes (dwarf::EncodeError::DebugOnlyKfuncs).
 pub(super) fn encode(
     base: Arc<Btf>,
     modules: &[Module],
     opts: &dwarf::Options,
     package: &str,
 ) -> anyhow::Result<Vec<(String, Btf)>> {
+    let mut features = opts.features;
+    features.decl_tag_kfuncs &= has_kfunc_tags(&base);
     let opts = dwarf::Options {
         base: Some(base),
         progress: false,
+        features,
         ..opts.clone()
     };
     modules
@@ -45,6 +54,13 @@ pub(super) fn encode(
             Ok((m.name.clone(), enc.btf))
         })
         .collect()
+}
+
+/// Whether `btf` tags some function `bpf_kfunc`.
+fn has_kfunc_tags(btf: &Btf) -> bool {
+    btf.iter().any(|(_, t)| {
+        matches!(t.kind, Kind::DeclTag { .. }) && btf.name_bytes(t.name) == Some(b"bpf_kfunc")
+    })
 }
 
 /// Where the modules of the kernel whose BTF goes to `kernel` are written: refused
@@ -70,6 +86,33 @@ pub(super) fn write(dir: &Path, modules: &[(String, Btf)]) -> anyhow::Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kfunc_tags_are_decl_tags_named_bpf_kfunc() {
+        use btfgen::btf::Type;
+        let mut btf = Btf::new();
+        let name = btf.add_str("bpf_kfunc");
+        let tag = |name| Type {
+            name,
+            kind: Kind::DeclTag {
+                ty: 1,
+                component: -1,
+            },
+        };
+        let other = btf.add_str("other");
+        btf.add(tag(other));
+        // A FUNC named bpf_kfunc is no tag.
+        btf.add(Type {
+            name,
+            kind: Kind::Func {
+                proto: 0,
+                linkage: 0,
+            },
+        });
+        assert!(!has_kfunc_tags(&btf));
+        btf.add(tag(name));
+        assert!(has_kfunc_tags(&btf));
+    }
 
     #[test]
     fn patterns_are_split_on_commas() {

@@ -47,6 +47,13 @@ pub enum EncodeError {
     /// `.debug_info` beyond what 32-bit offsets address.
     #[error(".debug_info is larger than 4 GiB")]
     TooLarge,
+    /// A debug-only file (`objcopy --only-keep-debug`, `eu-strip -f`) whose `.BTF_ids`
+    /// has `BTF_SET8` sets but no bytes: which are kfunc sets cannot be told.
+    #[error("has {sets} BTF_SET8 set(s) in .BTF_ids but not its bytes (a debug-only file, as objcopy --only-keep-debug or eu-strip -f make): its kfuncs cannot be told; encode the file with its code, or without the decl_tag_kfuncs feature")]
+    DebugOnlyKfuncs {
+        /// How many sets the symbols name.
+        sets: usize,
+    },
     /// The worker pool could not be started.
     #[error("cannot start worker threads: {0}")]
     Threads(String),

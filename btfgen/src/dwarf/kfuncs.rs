@@ -10,10 +10,16 @@
 //! set's `[st_value, st_value + st_size)` name kfuncs; a function named by several
 //! sets takes the flags of the last symbol. Entries outside the section are ignored
 //! (pahole gives up on the whole file).
+//!
+//! A debug-only file (`objcopy --only-keep-debug`, `eu-strip -f`: an RPM's
+//! `NAME.ko.debug`) keeps the symbols but not the section's bytes (`SHT_NOBITS`), so
+//! which sets are kfunc sets cannot be told: with a set in it, the file is refused
+//! ([`super::EncodeError::DebugOnlyKfuncs`]) rather than encoded without kfunc tags.
 
 use hashbrown::{HashMap, HashSet};
 use object::{Object, ObjectSection, ObjectSymbol};
 
+use super::error::EncodeError;
 use crate::btf::sections_data;
 
 /// `BTF_SET8_KFUNCS`: the set's flag saying its members are kfuncs.
@@ -26,27 +32,39 @@ const FUNC_PREFIX: &[u8] = b"__BTF_ID__func__";
 
 /// The kfuncs of an ELF file with their `KF_*` flags, limited to names that are
 /// `STT_FUNC` symbols (pahole looks each kfunc up among the function symbols by its
-/// exact name). Empty without a `.BTF_ids` section or a symbol table.
-pub(crate) fn collect<'a>(data: &'a [u8], functions: &HashSet<&[u8]>) -> HashMap<&'a [u8], u32> {
+/// exact name). Empty without a `.BTF_ids` section or a symbol table; an error when
+/// the section has sets but no bytes (a debug-only file).
+pub(crate) fn collect<'a>(
+    data: &'a [u8],
+    functions: &HashSet<&[u8]>,
+) -> Result<HashMap<&'a [u8], u32>, EncodeError> {
     let Ok(file) = object::File::parse(data) else {
-        return HashMap::new();
+        return Ok(HashMap::new());
     };
     let Some(section) = file.section_by_name(".BTF_ids") else {
-        return HashMap::new();
+        return Ok(HashMap::new());
     };
-    let Ok(mut bytes) = sections_data(data.len(), std::slice::from_ref(&section)) else {
-        return HashMap::new();
-    };
-    let bytes = bytes.swap_remove(0);
     let index = section.index();
     let symbols: Vec<_> = file
         .symbols()
         .filter(|s| s.section_index() == Some(index))
         .filter_map(|s| Some((s.name_bytes().ok()?, s.address(), s.size())))
         .collect();
+    let nobits = section.kind() == object::SectionKind::UninitializedData;
+    let sets = symbols
+        .iter()
+        .filter(|(name, ..)| name.starts_with(SET8_PREFIX))
+        .count();
+    if nobits && sets > 0 {
+        return Err(EncodeError::DebugOnlyKfuncs { sets });
+    }
+    let Ok(mut bytes) = sections_data(data.len(), std::slice::from_ref(&section)) else {
+        return Ok(HashMap::new());
+    };
+    let bytes = bytes.swap_remove(0);
     let mut kfuncs = kfunc_flags(&bytes, section.address(), file.is_little_endian(), &symbols);
     kfuncs.retain(|name, _| functions.contains(name));
-    kfuncs
+    Ok(kfuncs)
 }
 
 /// The kfuncs named by `symbols` (name, value, size; all in the `.BTF_ids` section
@@ -173,5 +191,63 @@ mod tests {
         let got = kfunc_flags(&section(true), 0x1000, true, &syms);
         assert!(!got.contains_key(&b"bpf_c"[..]));
         assert!(got.contains_key(&b"not_kfunc"[..]), "in the long set now");
+    }
+
+    /// A relocatable x86-64 ELF whose `.BTF_ids` holds `section(true)` with the
+    /// symbols of `symbols()` and functions `bpf_a` and `bpf_b`; `nobits`: as a
+    /// debug-only file has it, without its bytes.
+    fn elf(nobits: bool) -> Vec<u8> {
+        use object::write::{Object, Symbol, SymbolSection};
+        use object::{SymbolFlags, SymbolKind, SymbolScope};
+        let mut obj = Object::new(
+            object::BinaryFormat::Elf,
+            object::Architecture::X86_64,
+            object::Endianness::Little,
+        );
+        let text = obj.add_section(Vec::new(), b".text".to_vec(), object::SectionKind::Text);
+        obj.set_section_data(text, vec![0xc3; 2], 1);
+        let kind = match nobits {
+            true => object::SectionKind::UninitializedData,
+            false => object::SectionKind::ReadOnlyData,
+        };
+        let ids = obj.add_section(Vec::new(), b".BTF_ids".to_vec(), kind);
+        let bytes = section(true);
+        match nobits {
+            true => {
+                obj.append_section_bss(ids, bytes.len() as u64, 1);
+            }
+            false => obj.set_section_data(ids, bytes, 1),
+        }
+        let mut add = |name: &[u8], value, size, section, kind| {
+            obj.add_symbol(Symbol {
+                name: name.to_vec(),
+                value,
+                size,
+                kind,
+                scope: SymbolScope::Compilation,
+                weak: false,
+                section: SymbolSection::Section(section),
+                flags: SymbolFlags::None,
+            });
+        };
+        for (name, value, size) in symbols().into_iter().take(5) {
+            add(name, value - 0x1000, size, ids, SymbolKind::Data);
+        }
+        add(b"bpf_a", 0, 1, text, SymbolKind::Text);
+        add(b"bpf_b", 1, 1, text, SymbolKind::Text);
+        obj.write().unwrap()
+    }
+
+    #[test]
+    fn a_debug_only_btf_ids_with_sets_is_refused() {
+        let functions: HashSet<&[u8]> = [&b"bpf_a"[..], b"bpf_b"].into_iter().collect();
+        let with = elf(false);
+        let mut got: Vec<_> = collect(&with, &functions).unwrap().into_iter().collect();
+        got.sort();
+        let want: Vec<(&[u8], u32)> = vec![(b"bpf_a", 0), (b"bpf_b", KF_FASTCALL | 1)];
+        assert_eq!(got, want);
+        let without = elf(true);
+        let e = collect(&without, &functions).unwrap_err();
+        assert!(matches!(e, EncodeError::DebugOnlyKfuncs { sets: 2 }), "{e}");
     }
 }

@@ -99,7 +99,7 @@ fn encode_pages(data: &[u8], opts: &Options, mut pages: Pages) -> Result<Encoded
         ),
         // pahole tags kfuncs only with decl tags on as well.
         kfuncs: if opts.features.decl_tag_kfuncs && opts.features.decl_tag {
-            kfuncs::collect(data, &input.functions)
+            kfuncs::collect(data, &input.functions)?
         } else {
             HashMap::new()
         },

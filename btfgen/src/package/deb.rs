@@ -178,10 +178,10 @@ fn from_tar<R: Read>(
                 }
                 vmlinux = Some(v);
             }
-            Member::Module(release, module) if cx.wants_module(&module) => {
+            Member::Module(release, module, compression) if cx.wants_module(&module) => {
                 let m = cx.write_module(
                     &mut entry,
-                    size,
+                    (size, compression),
                     (&name, module),
                     WHAT,
                     digest(&name, "the module"),
@@ -333,7 +333,7 @@ mod tests {
         let e = extract(&deb_with_modules(), &with_modules(&["overlay", "xfs*"])).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "k.deb: no module matching `xfs*` (modules are usr/lib/debug/lib/modules/REL/.../NAME.ko)"
+            "k.deb: no module matching `xfs*` (modules are usr/lib/debug/lib/modules/REL/.../NAME.ko[.debug|.xz|.zst|.gz])"
         );
     }
 

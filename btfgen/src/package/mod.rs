@@ -28,13 +28,21 @@
 //! tag), so that a truncated package is an error even when its vmlinux came out whole.
 //!
 //! Modules: with [`Options::modules`], the same pass also writes the kernel modules
-//! whose names match (`usr/lib/debug/[usr/]lib/modules/REL/.../NAME.ko`, as Debian's
-//! and Ubuntu's -dbg packages hold them uncompressed), each to its own anonymous
-//! temporary file, checked against the package's digests as the vmlinux is; the whole
-//! archive is then read (modules may come after the vmlinux). Module names are the
-//! kernel's: the file name without `.ko`, `-` read as `_` (`/sys/kernel/btf/NAME`).
-//! Only .deb and .ddeb packages: an RPM's debuginfo modules are separate `.ko.debug`
-//! files, and asking for modules from an RPM is refused.
+//! whose names match, each to its own anonymous temporary file, checked against the
+//! package's digests as the vmlinux is; the whole archive is then read (modules may
+//! come after the vmlinux). Module paths are `usr/lib/debug/[usr/]lib/modules/REL/.../`
+//! and then
+//! - `NAME.ko`: the module itself (Debian's and Ubuntu's -dbg packages),
+//! - `NAME.ko.debug`: its debug-only file (RPM kernel-debuginfo packages: Fedora, RHEL,
+//!   CentOS, Oracle, Amazon), made by `eu-strip -f` or `objcopy --only-keep-debug`:
+//!   DWARF, symbols and relocations of the DWARF kept, code and data `SHT_NOBITS`,
+//!   which the encoder needs only for kfunc sets (dwarf::EncodeError::DebugOnlyKfuncs),
+//! - `NAME.ko.xz`, `NAME.ko.zst`, `NAME.ko.gz`: compressed, decompressed into the
+//!   temporary file (all of them together under the payload's bound, once more), the
+//!   digest checked on the bytes stored.
+//!
+//! Module names are the kernel's: the file name without its suffix, `-` read as `_`
+//! (`/sys/kernel/btf/NAME`).
 //!
 //! Safety: a member whose path is absolute or has a `..` component is refused (the
 //! vmlinux only ever goes to a temporary file, never to a path taken from the archive,
@@ -115,7 +123,8 @@ pub struct Options {
     /// Directory of the temporary vmlinux (default: `$TMPDIR`, else /tmp).
     pub tmpdir: Option<PathBuf>,
     /// At most this many bytes are decompressed (payload, archive members skipped
-    /// over and the vmlinux itself) before the package is refused.
+    /// over and the vmlinux itself) before the package is refused; and out of the
+    /// compressed modules (`NAME.ko.xz`), all together, again.
     pub max_bytes: u64,
     /// Kernel modules to extract too: names or globs (`*` any run of characters, `?`
     /// one), matched against the module name (`-` read as `_`). Each must match some
@@ -180,7 +189,7 @@ pub enum PackageError {
         limit: u64,
     },
     /// A module pattern matched no module of the package.
-    #[error("{package}: no module matching `{}` (modules are usr/lib/debug/lib/modules/REL/.../NAME.ko)", escape(.pattern))]
+    #[error("{package}: no module matching `{}` (modules are usr/lib/debug/lib/modules/REL/.../NAME.ko[.debug|.xz|.zst|.gz])", escape(.pattern))]
     NoModule {
         /// The package.
         package: String,
@@ -250,11 +259,11 @@ impl Vmlinux {
 /// A kernel module extracted from a package, in an anonymous temporary file.
 #[derive(Debug)]
 pub struct Module {
-    /// The module's name (the file name without `.ko`, `-` as `_`).
+    /// The module's name (the file name without `.ko` and what follows, `-` as `_`).
     pub name: String,
     /// Its path in the package, as the archive spells it.
     pub member: String,
-    /// Its size in bytes.
+    /// Its size in bytes (decompressed, for a `NAME.ko.xz`).
     pub size: u64,
     /// The algorithm of the digest it was checked against; `None` when the package has
     /// none for it.
@@ -291,13 +300,10 @@ pub fn extract_vmlinux<R: Read>(
         package,
         opts,
         exceeded: Rc::new(Cell::new(false)),
+        inflate_left: Cell::new(opts.max_bytes),
     };
     match format {
         PackageFormat::Deb => deb::extract(reader, &cx),
-        PackageFormat::Rpm if !opts.modules.is_empty() => Err(cx.unsupported(
-            "request",
-            "modules from an RPM (not supported: its debuginfo modules are separate .ko.debug files)",
-        )),
         PackageFormat::Rpm => rpm::extract(reader, &cx),
     }
 }
@@ -334,6 +340,8 @@ pub(crate) struct Cx<'a> {
     /// Set by [`Limited`] when the decompressed bytes pass the bound, so that an I/O
     /// error coming out of the archive readers is reported as such.
     exceeded: Rc<Cell<bool>>,
+    /// What the compressed modules may still give, all together.
+    inflate_left: Cell<u64>,
 }
 
 impl Cx<'_> {
@@ -400,7 +408,7 @@ impl Cx<'_> {
         what: &'static str,
         digest: Result<Checksum, String>,
     ) -> Result<Vmlinux, PackageError> {
-        let w = self.write_member(r, size, member, what, digest)?;
+        let w = self.write_member(r, (size, None), member, what, digest)?;
         Ok(Vmlinux {
             member: member.to_string(),
             release,
@@ -415,30 +423,36 @@ impl Cx<'_> {
         })
     }
 
-    /// As [`Cx::write_vmlinux`], for the module `name`.
+    /// As [`Cx::write_vmlinux`], for the module `name` stored with `compression`
+    /// (`None`: as it is).
     fn write_module(
         &self,
         r: &mut dyn Read,
-        size: u64,
+        (size, compression): (u64, Option<&'static str>),
         (member, name): (&str, String),
         what: &'static str,
         digest: Result<Checksum, String>,
     ) -> Result<Module, PackageError> {
-        let w = self.write_member(r, size, member, what, digest)?;
+        let w = self.write_member(r, (size, compression), member, what, digest)?;
         Ok(Module {
             name,
             member: member.to_string(),
-            size,
+            size: w.map.len() as u64,
             verified: w.verified,
             unverified: w.unverified,
             map: w.map,
         })
     }
 
+    /// Copies the `size` bytes of the member `member` from `r` into a new anonymous
+    /// temporary file, decompressed first when `compression` names a compressor (a
+    /// `NAME.ko.xz`: bounded by what the package's compressed modules may still
+    /// give), checks the stored bytes against
+    /// `digest` and maps the file.
     fn write_member(
         &self,
         r: &mut dyn Read,
-        size: u64,
+        (size, compression): (u64, Option<&'static str>),
         member: &str,
         what: &'static str,
         digest: Result<Checksum, String>,
@@ -447,7 +461,6 @@ impl Cx<'_> {
             Ok(d) => (Some(d), None),
             Err(why) => (None, Some(why)),
         };
-        let mut hasher = digest.as_ref().map(|d| d.algorithm.hasher());
         let dir = self.opts.tmpdir.clone().unwrap_or_else(std::env::temp_dir);
         let temp = |error: io::Error| PackageError::Temp {
             package: self.package.to_string(),
@@ -461,29 +474,51 @@ impl Cx<'_> {
             });
         }
         let mut file = tempfile::tempfile_in(&dir).map_err(temp)?;
-        let mut buf = vec![0u8; (1 << 20).min(size.max(1) as usize)];
-        let mut done = 0u64;
-        while done < size {
-            let want = buf.len().min((size - done) as usize);
-            let n = match r.read(&mut buf[..want]) {
-                Ok(0) => {
-                    return Err(self.corrupt(
-                        what,
-                        format!("truncated: {member} ends after {done} of its {size} bytes"),
-                    ))
-                }
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(self.read_error(what, e)),
-            };
-            if let Some(h) = &mut hasher {
-                h.update(&buf[..n]);
+        let mut raw = Stored {
+            inner: r.take(size),
+            hasher: digest.as_ref().map(|d| d.algorithm.hasher()),
+            done: 0,
+            failed: false,
+        };
+        let truncated = |done: u64| {
+            self.corrupt(
+                what,
+                format!("truncated: {member} ends after {done} of its {size} bytes"),
+            )
+        };
+        let copied = match compression {
+            None => copy(&mut raw, &mut file, (1 << 20).min(size.max(1) as usize)),
+            Some(c) => {
+                let (dec, _) =
+                    decoder(c, &mut raw).ok_or_else(|| self.unsupported("compression", c))?;
+                let mut dec = Limited {
+                    inner: dec,
+                    left: self.inflate_left.get(),
+                    exceeded: self.exceeded.clone(),
+                };
+                let copied = copy(&mut dec, &mut file, 1 << 16);
+                self.inflate_left.set(dec.left);
+                drop(dec);
+                // Whatever follows the compressed stream is hashed too.
+                copied.and_then(|_| drain(&mut raw).map_err(Copy::Read))
             }
-            file.write_all(&buf[..n]).map_err(temp)?;
-            done += n as u64;
+        };
+        match copied {
+            Ok(_) => {}
+            Err(Copy::Write(e)) => return Err(temp(e)),
+            // The package's own error (its payload, the bound) ...
+            Err(Copy::Read(e)) if raw.failed || compression.is_none() || self.exceeded.get() => {
+                return Err(self.read_error(what, e))
+            }
+            // ... or the member's compressed stream, cut short or damaged.
+            Err(Copy::Read(_)) if raw.done < size => return Err(truncated(raw.done)),
+            Err(Copy::Read(e)) => return Err(self.corrupt(what, format!("{member}: {e}"))),
+        }
+        if raw.done < size {
+            return Err(truncated(raw.done));
         }
         file.flush().map_err(temp)?;
-        if let (Some(d), Some(h)) = (&digest, hasher) {
+        if let (Some(d), Some(h)) = (&digest, raw.hasher) {
             d.check_hasher(h)
                 .map_err(|e| self.corrupt(what, format!("{member}: {e} (the package's digest)")))?;
         }
@@ -622,6 +657,51 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// A member's stored bytes: hashed and counted as they are read.
+struct Stored<R> {
+    inner: R,
+    hasher: Option<crate::digest::Hasher>,
+    done: u64,
+    /// Reading the package failed (not the member's own compressed stream).
+    failed: bool,
+}
+
+impl<R: Read> Read for Stored<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self
+            .inner
+            .read(buf)
+            .inspect_err(|e| self.failed |= e.kind() != io::ErrorKind::Interrupted)?;
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
+        self.done += n as u64;
+        Ok(n)
+    }
+}
+
+/// Why [`copy`] stopped.
+enum Copy {
+    Read(io::Error),
+    Write(io::Error),
+}
+
+/// Copies `r` to its end into `w` through a buffer of `len` bytes.
+fn copy(r: &mut dyn Read, w: &mut dyn Write, len: usize) -> Result<u64, Copy> {
+    let mut buf = vec![0u8; len];
+    let mut done = 0u64;
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => return Ok(done),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Copy::Read(e)),
+        };
+        w.write_all(&buf[..n]).map_err(Copy::Write)?;
+        done += n as u64;
+    }
+}
+
 /// Reads `r` to its end; the number of bytes.
 fn drain<R: Read>(r: &mut R) -> io::Result<u64> {
     io::copy(r, &mut io::sink())
@@ -634,21 +714,34 @@ enum Member {
     Unsafe,
     /// A vmlinux path, with the kernel release it names.
     Vmlinux(String),
-    /// A module (`.../lib/modules/REL/.../NAME.ko`): its release and name.
-    Module(String, String),
+    /// A module (`.../lib/modules/REL/.../NAME.ko[.debug|.xz|.zst|.gz]`): its release,
+    /// name and compression (`None`: stored as it is).
+    Module(String, String, Option<&'static str>),
     Other,
 }
 
-/// A module's name from its file name: without `.ko`, `-` as `_`; a name that is not
-/// letters, digits, `_` and `-` is no module's (it becomes a file name).
-fn module_name(file: &str) -> Option<String> {
-    file.strip_suffix(".ko")
-        .filter(|n| !n.is_empty())
-        .filter(|n| {
-            n.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        })
-        .map(|n| n.replace('-', "_"))
+/// Module file name suffixes and the compression each means: the module itself
+/// (Debian, Ubuntu), its debug-only file (an RPM's kernel-debuginfo), and compressed.
+const MODULE_SUFFIXES: [(&str, Option<&str>); 5] = [
+    (".ko", None),
+    (".ko.debug", None),
+    (".ko.xz", Some("xz")),
+    (".ko.zst", Some("zstd")),
+    (".ko.gz", Some("gzip")),
+];
+
+/// A module's name from its file name (without its suffix, `-` as `_`) and its
+/// compression; a name that is not letters, digits, `_` and `-` is no module's (it
+/// becomes a file name).
+fn module_name(file: &str) -> Option<(String, Option<&'static str>)> {
+    let (name, compression) = MODULE_SUFFIXES
+        .iter()
+        .find_map(|&(suffix, c)| Some((file.strip_suffix(suffix)?, c)))?;
+    let valid = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    valid.then(|| (name.replace('-', "_"), compression))
 }
 
 /// Whether `pattern` (a name or a glob: `*` any run, `?` one character; `-` read as
@@ -702,8 +795,8 @@ fn classify(name: &str) -> Member {
             _ => &parts[3..],
         };
         if let ["lib", "modules", rel, .., file] = tail {
-            if let Some(name) = module_name(file).filter(|_| !rel.is_empty()) {
-                return Member::Module(rel.to_string(), name);
+            if let Some((name, c)) = module_name(file).filter(|_| !rel.is_empty()) {
+                return Member::Module(rel.to_string(), name, c);
             }
         }
     }

@@ -164,6 +164,8 @@ fn payload<R: Read>(
         .ok_or_else(|| cx.unsupported("RPM payload compressor", compressor))?;
     let mut payload = cpio::Reader::new(cx.limit(dec));
     let mut files: Option<FileList> = None;
+    let mut vmlinux = None;
+    let mut modules = Vec::new();
     const WHAT: &str = "RPM payload";
     loop {
         let entry = payload.next().map_err(|e| match e {
@@ -171,7 +173,7 @@ fn payload<R: Read>(
             cpio::CpioError::Format(d) => cx.corrupt(WHAT, d),
         })?;
         let (name, mode, size) = match entry {
-            Entry::Trailer => return Err(cx.no_vmlinux()),
+            Entry::Trailer => break,
             Entry::File { name, mode, size } => (name, mode, size),
             Entry::Stripped { index } => {
                 let (name, mode, size) = file_list(&mut files, header, cx)?
@@ -181,21 +183,28 @@ fn payload<R: Read>(
                 (format!(".{name}"), mode, size)
             }
         };
-        if let Member::Vmlinux(release) = cx.check_member(&name)? {
-            // Regular files only; hard-link entries other than the last carry no data.
-            if mode & 0o170000 == 0o100000 && size > 0 {
-                // A header without file lists only goes unchecked; a digest of an
-                // unknown algorithm does not.
-                let digest = match file_list(&mut files, header, cx) {
-                    Ok(f) => f
-                        .digest(relative(&name))
-                        .map_err(|e| cx.corrupt("RPM header", format!("{name}: {e}")))?,
-                    Err(_) => None,
-                }
-                .ok_or_else(|| format!("the RPM header records no digest of {name}"));
-                let mut r = payload.data(size);
-                return cx.write_vmlinux(
-                    &mut r,
+        let member = cx.check_member(&name)?;
+        // Regular files only; hard-link entries other than the last carry no data.
+        if mode & 0o170000 != 0o100000 || size == 0 {
+            payload.skip(size).map_err(|e| cx.read_error(WHAT, e))?;
+            continue;
+        }
+        // A header without file lists only goes unchecked; a digest of an unknown
+        // algorithm does not.
+        let mut digest = || -> Result<Result<Checksum, String>, PackageError> {
+            let recorded = match file_list(&mut files, header, cx) {
+                Ok(f) => f
+                    .digest(relative(&name))
+                    .map_err(|e| cx.corrupt("RPM header", format!("{name}: {e}")))?,
+                Err(_) => None,
+            };
+            Ok(recorded.ok_or_else(|| format!("the RPM header records no digest of {name}")))
+        };
+        match member {
+            Member::Vmlinux(release) if vmlinux.is_none() => {
+                let digest = digest()?;
+                let v = cx.write_vmlinux(
+                    &mut payload.data(size),
                     size,
                     &name,
                     release,
@@ -203,11 +212,29 @@ fn payload<R: Read>(
                     compression,
                     WHAT,
                     digest,
-                );
+                )?;
+                if cx.opts.modules.is_empty() {
+                    return Ok(v);
+                }
+                vmlinux = Some(v);
             }
+            Member::Module(release, module, c) if cx.wants_module(&module) => {
+                let digest = digest()?;
+                let m = cx.write_module(
+                    &mut payload.data(size),
+                    (size, c),
+                    (&name, module),
+                    WHAT,
+                    digest,
+                )?;
+                modules.push((release, m));
+            }
+            _ => payload.skip(size).map_err(|e| cx.read_error(WHAT, e))?,
         }
-        payload.skip(size).map_err(|e| cx.read_error(WHAT, e))?;
     }
+    let mut v = vmlinux.ok_or_else(|| cx.no_vmlinux())?;
+    cx.attach_modules(&mut v, modules)?;
+    Ok(v)
 }
 
 fn file_list<'f>(

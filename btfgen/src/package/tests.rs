@@ -36,22 +36,36 @@ fn paths() {
 
 #[test]
 fn module_paths_and_patterns() {
-    let m = |r: &str, n: &str| Member::Module(r.to_string(), n.to_string());
+    let m = |r: &str, n: &str, c| Member::Module(r.to_string(), n.to_string(), c);
     assert_eq!(
         classify("./usr/lib/debug/lib/modules/6.1.0-9-amd64/kernel/net/netfilter/nf_conntrack.ko"),
-        m("6.1.0-9-amd64", "nf_conntrack")
+        m("6.1.0-9-amd64", "nf_conntrack", None)
     );
     assert_eq!(
         classify("usr/lib/debug/usr/lib/modules/6.5.6-300.fc39.x86_64/extra/nf-nat.ko"),
-        m("6.5.6-300.fc39.x86_64", "nf_nat")
+        m("6.5.6-300.fc39.x86_64", "nf_nat", None)
     );
-    // Compressed, debug-only and misplaced files are not modules.
+    // An RPM's debug-only files, and compressed modules.
+    let rel = "4.18.0-553.el8_10.x86_64";
+    let at = |file: &str| format!("./usr/lib/debug/lib/modules/{rel}/kernel/net/{file}");
+    for (file, c) in [
+        ("nf_conntrack.ko.debug", None),
+        ("nf_conntrack.ko.xz", Some("xz")),
+        ("nf_conntrack.ko.zst", Some("zstd")),
+        ("nf_conntrack.ko.gz", Some("gzip")),
+    ] {
+        assert_eq!(classify(&at(file)), m(rel, "nf_conntrack", c), "{file}");
+    }
+    // Misplaced files, other suffixes and odd names are not modules.
     for other in [
-        "./usr/lib/debug/lib/modules/6.1/kernel/x.ko.xz",
-        "./usr/lib/debug/lib/modules/6.1/kernel/x.ko.debug",
+        "./usr/lib/debug/lib/modules/6.1/kernel/x.ko.bz2",
+        "./usr/lib/debug/lib/modules/6.1/kernel/x.debug",
+        "./usr/lib/debug/lib/modules/6.1/kernel/x.ko.debug.xz",
         "./usr/lib/debug/lib/modules/6.1/.ko",
+        "./usr/lib/debug/lib/modules/6.1/.ko.debug",
         "./usr/lib/debug/lib/modules/6.1/kernel/a\x1bb.ko",
         "./lib/modules/6.1/kernel/x.ko",
+        "./lib/modules/6.1/kernel/x.ko.xz",
         "./usr/lib/debug/lib/modules/x.ko",
     ] {
         assert_eq!(classify(other), Member::Other, "{other}");
@@ -170,17 +184,4 @@ fn relative_strips_every_leading_dot_slash() {
     ] {
         assert_eq!(relative(name), want, "{name}");
     }
-}
-
-#[test]
-fn modules_from_an_rpm_are_refused_before_reading_it() {
-    let opts = Options {
-        modules: vec!["nf_conntrack".into()],
-        ..Options::default()
-    };
-    let e = extract_vmlinux(&b""[..], PackageFormat::Rpm, "k.rpm", &opts).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "k.rpm: unsupported request `modules from an RPM (not supported: its debuginfo modules are separate .ko.debug files)`"
-    );
 }

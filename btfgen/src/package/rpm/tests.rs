@@ -399,6 +399,7 @@ fn header_values_by_type() {
         package: "t",
         opts: &Options::default(),
         exceeded: Default::default(),
+        inflate_left: Default::default(),
     };
     let Ok(h) = read_header(&mut &bytes[..], &cx, "RPM header") else {
         panic!("header does not parse");
@@ -419,4 +420,174 @@ fn header_values_by_type() {
     assert_eq!(h.strings(4), None);
     assert_eq!(h.ints(99), None);
     assert_eq!(h.ints(6), None);
+}
+
+/// An RPM holding `files` (path, stored bytes) in a gzip newc payload, in that order,
+/// the header listing each with its sha256 (FILEDIGESTALGO 8) but for those whose
+/// digest is given as `Some`.
+fn rpm_of(files: &[(&str, &[u8], Option<&str>)]) -> Vec<u8> {
+    let n = files.len() as u32;
+    let paths: Vec<&str> = files.iter().map(|f| f.0).collect();
+    let sizes: Vec<u32> = files.iter().map(|f| f.1.len() as u32).collect();
+    let digests: Vec<String> = files
+        .iter()
+        .map(|f| {
+            f.2.map_or_else(|| hex(&sha2::Sha256::digest(f.1)), str::to_string)
+        })
+        .collect();
+    let digests: Vec<&str> = digests.iter().map(String::as_str).collect();
+    let main = header(&[
+        (TAG_FILESIZES, TYPE_INT32, n, be32(&sizes)),
+        (
+            TAG_FILEMODES,
+            TYPE_INT16,
+            n,
+            files
+                .iter()
+                .flat_map(|_| 0o100644u16.to_be_bytes())
+                .collect(),
+        ),
+        (TAG_OLDFILENAMES, TYPE_STRING_ARRAY, n, strings(&paths)),
+        (TAG_FILEDIGESTS, TYPE_STRING_ARRAY, n, strings(&digests)),
+        (TAG_FILEDIGESTALGO, TYPE_INT32, 1, be32(&[8])),
+        (TAG_PAYLOADCOMPRESSOR, TYPE_STRING, 1, strings(&["gzip"])),
+    ]);
+    let mut cpio: Vec<u8> = files
+        .iter()
+        .flat_map(|(p, data, _)| cpio_entry("070701", &format!(".{p}"), 0o100644, data))
+        .collect();
+    cpio.extend(cpio_trailer());
+    rpm_file(&main, &compress("gzip", &cpio), &[])
+}
+
+fn with_modules(patterns: &[&str]) -> Options {
+    Options {
+        modules: patterns.iter().map(|p| p.to_string()).collect(),
+        ..Options::default()
+    }
+}
+
+/// A module path of the package's kernel.
+fn module_path(file: &str) -> String {
+    format!("/usr/lib/debug/lib/modules/{REL}/kernel/net/{file}")
+}
+
+#[test]
+fn debug_only_and_compressed_modules_come_out_checked() {
+    let vmlinux = format!("/usr/lib/debug/lib/modules/{REL}/vmlinux");
+    let xz = compress("xz", b"overlay");
+    let zst = compress("zstd", b"nf_nat");
+    let gz = compress("gzip", b"xfs");
+    let (ct, ov, nat, xfs) = (
+        module_path("nf_conntrack.ko.debug"),
+        module_path("overlay.ko.xz"),
+        module_path("nf-nat.ko.zst"),
+        module_path("xfs.ko.gz"),
+    );
+    let rpm = rpm_of(&[
+        (&ct, b"conntrack", None),
+        (&vmlinux, b"abc", None),
+        (&ov, &xz, None),
+        (&nat, &zst, None),
+        (&xfs, &gz, None),
+        (&module_path("other.ko.debug"), b"other", None),
+    ]);
+    let opts = with_modules(&["nf_*", "overlay", "xfs"]);
+    let v = extract_vmlinux(&rpm[..], PackageFormat::Rpm, "k.rpm", &opts).unwrap();
+    assert_eq!(v.bytes(), b"abc");
+    let got: Vec<_> = v
+        .modules
+        .iter()
+        .map(|m| (m.name.as_str(), m.bytes(), m.size, m.verified))
+        .collect();
+    let sha = Some(Algorithm::Sha256);
+    assert_eq!(
+        got,
+        [
+            ("nf_conntrack", &b"conntrack"[..], 9, sha),
+            ("nf_nat", &b"nf_nat"[..], 6, sha),
+            ("overlay", &b"overlay"[..], 7, sha),
+            ("xfs", &b"xfs"[..], 3, sha),
+        ]
+    );
+    // Without modules asked for, the vmlinux alone, as before.
+    let v = extract(&rpm).unwrap();
+    assert!(v.modules.is_empty());
+    let e = extract_vmlinux(
+        &rpm[..],
+        PackageFormat::Rpm,
+        "k.rpm",
+        &with_modules(&["ext4"]),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("k.rpm: no module matching `ext4`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_compressed_module_is_checked_as_stored_and_bounded_as_decompressed() {
+    let vmlinux = format!("/usr/lib/debug/lib/modules/{REL}/vmlinux");
+    let ov = module_path("overlay.ko.xz");
+    let xz = compress("xz", b"overlay");
+    // The package's digest is of the compressed file: one of its bytes, decompressed,
+    // is no match.
+    let wrong = hex(&sha2::Sha256::digest(b"overlay"));
+    let rpm = rpm_of(&[(&vmlinux, b"abc", None), (&ov, &xz, Some(&wrong))]);
+    let e = extract_vmlinux(
+        &rpm[..],
+        PackageFormat::Rpm,
+        "k.rpm",
+        &with_modules(&["overlay"]),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with(&format!("k.rpm: corrupt RPM payload: .{ov}: sha256 ")),
+        "{e}"
+    );
+    // Not xz at all.
+    let rpm = rpm_of(&[(&vmlinux, b"abc", None), (&ov, b"not xz", None)]);
+    let e = extract_vmlinux(
+        &rpm[..],
+        PackageFormat::Rpm,
+        "k.rpm",
+        &with_modules(&["overlay"]),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with(&format!("k.rpm: corrupt RPM payload: .{ov}: ")),
+        "{e}"
+    );
+    // A small stream that unpacks past the bound.
+    let bomb = compress("xz", &vec![0u8; 1 << 20]);
+    let rpm = rpm_of(&[(&vmlinux, b"abc", None), (&ov, &bomb, None)]);
+    let opts = Options {
+        max_bytes: 1 << 19,
+        ..with_modules(&["overlay"])
+    };
+    let e = extract_vmlinux(&rpm[..], PackageFormat::Rpm, "k.rpm", &opts).unwrap_err();
+    assert!(matches!(e, PackageError::TooLarge { .. }), "{e}");
+    // Two that each unpack within the bound, and together past it.
+    let half = compress("xz", &vec![0u8; 3 << 17]);
+    let xfs = module_path("xfs.ko.xz");
+    let rpm = rpm_of(&[
+        (&vmlinux, b"abc", None),
+        (&ov, &half, None),
+        (&xfs, &half, None),
+    ]);
+    let one = Options {
+        max_bytes: 1 << 19,
+        ..with_modules(&["overlay"])
+    };
+    assert!(extract_vmlinux(&rpm[..], PackageFormat::Rpm, "k.rpm", &one).is_ok());
+    let both = Options {
+        max_bytes: 1 << 19,
+        ..with_modules(&["overlay", "xfs"])
+    };
+    let e = extract_vmlinux(&rpm[..], PackageFormat::Rpm, "k.rpm", &both).unwrap_err();
+    assert!(matches!(e, PackageError::TooLarge { .. }), "{e}");
 }
