@@ -769,19 +769,7 @@ fn fetch_apt_deb_with_modules() {
     assert!(ok, "{log}");
     let kernel = dir.join(format!("{rel}.btf"));
     let got = dir.join(format!("{rel}/modules/my_mod.btf"));
-    let want = work.path("my_mod.btf");
-    let o = btfgen([
-        module.obj.as_os_str(),
-        "--base".as_ref(),
-        kernel.as_os_str(),
-        "-o".as_ref(),
-        want.as_os_str(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(
-        fs::read(&got).unwrap() == fs::read(&want).unwrap(),
-        "the fetched module differs from btfgen MODULE --base KERNEL"
-    );
+    assert_module_as_base(&work, &module.obj, &kernel, &got);
     // It reads as split BTF on the kernel written beside it.
     let o = btfgen([
         "dump".as_ref(),
@@ -852,19 +840,24 @@ fn fetch_yum_rpm_with_debug_only_modules() {
     assert!(stdout.contains("\"modules\":[\"my_mod\"]"), "{stdout}");
     let kernel = out.join(format!("test/1/x86_64/{uname}.btf"));
     assert!(fs::read(&kernel).unwrap() == v.reference);
+    let got = out.join(format!("test/1/x86_64/{uname}/modules/my_mod.btf"));
+    assert_module_as_base(&work, &module.obj, &kernel, &got);
+}
+
+/// The module BTF fetch wrote (`got`) is what `btfgen MODULE --base KERNEL` writes.
+fn assert_module_as_base(work: &Work, module: &Path, kernel: &Path, got: &Path) {
     let want = work.path("my_mod.btf");
     let o = btfgen([
-        module.obj.as_os_str(),
+        module.as_os_str(),
         "--base".as_ref(),
         kernel.as_os_str(),
         "-o".as_ref(),
         want.as_os_str(),
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let got = out.join(format!("test/1/x86_64/{uname}/modules/my_mod.btf"));
     assert!(
-        fs::read(&got).unwrap() == fs::read(&want).unwrap(),
-        "the RPM's module differs from btfgen OBJECT --base KERNEL"
+        fs::read(got).unwrap() == fs::read(&want).unwrap(),
+        "the fetched module differs from btfgen MODULE --base KERNEL"
     );
 }
 

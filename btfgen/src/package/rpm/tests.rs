@@ -535,33 +535,20 @@ fn a_compressed_module_is_checked_as_stored_and_bounded_as_decompressed() {
     // The package's digest is of the compressed file: one of its bytes, decompressed,
     // is no match.
     let wrong = hex(&sha2::Sha256::digest(b"overlay"));
-    let rpm = rpm_of(&[(&vmlinux, b"abc", None), (&ov, &xz, Some(&wrong))]);
-    let e = extract_vmlinux(
-        &rpm[..],
-        PackageFormat::Rpm,
-        "k.rpm",
-        &with_modules(&["overlay"]),
-    )
-    .unwrap_err();
-    assert!(
-        e.to_string()
-            .starts_with(&format!("k.rpm: corrupt RPM payload: .{ov}: sha256 ")),
-        "{e}"
-    );
+    // The error of extracting overlay from an RPM of the vmlinux and `ov` as `bytes`.
+    let overlay_error = |bytes: &[u8], digest: Option<&str>| {
+        let rpm = rpm_of(&[(&vmlinux, b"abc", None), (&ov, bytes, digest)]);
+        let opts = with_modules(&["overlay"]);
+        extract_vmlinux(&rpm[..], PackageFormat::Rpm, "k.rpm", &opts)
+            .unwrap_err()
+            .to_string()
+    };
+    let e = overlay_error(&xz, Some(&wrong));
+    let corrupt = format!("k.rpm: corrupt RPM payload: .{ov}: ");
+    assert!(e.starts_with(&format!("{corrupt}sha256 ")), "{e}");
     // Not xz at all.
-    let rpm = rpm_of(&[(&vmlinux, b"abc", None), (&ov, b"not xz", None)]);
-    let e = extract_vmlinux(
-        &rpm[..],
-        PackageFormat::Rpm,
-        "k.rpm",
-        &with_modules(&["overlay"]),
-    )
-    .unwrap_err();
-    assert!(
-        e.to_string()
-            .starts_with(&format!("k.rpm: corrupt RPM payload: .{ov}: ")),
-        "{e}"
-    );
+    let e = overlay_error(b"not xz", None);
+    assert!(e.starts_with(&corrupt), "{e}");
     // A small stream that unpacks past the bound.
     let bomb = compress("xz", &vec![0u8; 1 << 20]);
     let rpm = rpm_of(&[(&vmlinux, b"abc", None), (&ov, &bomb, None)]);
