@@ -65,16 +65,11 @@ stub=${QEMU_E2E_STUB:-0}
 cache=${BTFGEN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/btfgen}/debian
 . "$root/scripts/lib/debian-image.sh"
 
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
-say() { echo "qemu-e2e: $*" >&2; }
-die() { say "$*"; exit 1; }
+me=qemu-e2e
+. "$root/scripts/lib/common.sh"
 
 t_start=$(now)
 
-need() { # tool package
-  command -v "$1" >/dev/null 2>&1 || die "$1 not found: install the Debian package $2 (apt-get install $2)"
-}
 need qemu-system-x86_64 qemu-system-x86
 need cpio cpio
 need gzip gzip

@@ -25,13 +25,8 @@ flavor=${FLAVOR:-cloud-amd64}
 timeout_s=${QEMU_TIMEOUT:-180}
 cache=${BTFGEN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/btfgen}/debian
 
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
-say() { echo "qemu-modules: $*" >&2; }
-die() { say "$*"; exit 1; }
-need() { # tool package
-  command -v "$1" >/dev/null 2>&1 || die "$1 not found: install the Debian package $2 (apt-get install $2)"
-}
+me=qemu-modules
+. "$root/scripts/lib/common.sh"
 need qemu-system-x86_64 qemu-system-x86
 need cpio cpio
 need gzip gzip

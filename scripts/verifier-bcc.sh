@@ -22,10 +22,9 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 suites=${SUITES:-bullseye bookworm trixie}
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
-say() { echo "verifier-bcc: $*" >&2; }
-die() { say "$*"; exit 2; }
+me=verifier-bcc
+die_status=2
+. "$root/scripts/lib/common.sh"
 [ -n "${BCC_DIR:-}" ] || die "set BCC_DIR to a bcc checkout (github.com/iovisor/bcc)"
 tools=$BCC_DIR/libbpf-tools
 ls "$tools"/*.bpf.c >/dev/null 2>&1 || die "no libbpf-tools/*.bpf.c under $BCC_DIR"

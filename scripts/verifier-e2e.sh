@@ -33,13 +33,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 suites=${SUITES:-bullseye bookworm trixie}
 accel=${ACCEL:-tcg}
 
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
-say() { echo "verifier-e2e: $*" >&2; }
-die() { say "$*"; exit 2; }
-need() { # tool package
-  command -v "$1" >/dev/null 2>&1 || die "$1 not found: install the Debian package $2 (apt-get install $2)"
-}
+me=verifier-e2e
+die_status=2
+. "$root/scripts/lib/common.sh"
 need qemu-system-x86_64 qemu-system-x86
 need clang clang
 need gcc gcc

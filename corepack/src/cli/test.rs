@@ -178,12 +178,17 @@ fn matrix(reports: &[KernelReport]) -> String {
     out
 }
 
+/// The `,` in front of every element of a JSON list but its first (`index` 0).
+fn comma(out: &mut String, index: usize) {
+    if index > 0 {
+        out.push(',');
+    }
+}
+
 fn json(reports: &[KernelReport], accel: Accel) -> String {
     let mut out = String::from("{\"kernels\":[");
     for (i, k) in reports.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
+        comma(&mut out, i);
         let _ = write!(
             out,
             "{{\"kernel\":{},\"release\":{},\"accel\":{},\"btf\":{},\"seconds\":{:.2},\"error\":{},\"programs\":[",
@@ -195,9 +200,7 @@ fn json(reports: &[KernelReport], accel: Accel) -> String {
             k.error.as_deref().map_or("null".into(), quote)
         );
         for (j, p) in k.programs.iter().enumerate() {
-            if j > 0 {
-                out.push(',');
-            }
+            comma(&mut out, j);
             let _ = write!(
                 out,
                 "{{\"object\":{},\"program\":{},\"section\":{},\"relocations\":{{\"patched\":{},\"failed\":{}}},\"verdict\":{},\"errno\":{}",
@@ -228,9 +231,7 @@ fn json(reports: &[KernelReport], accel: Accel) -> String {
         }
         out.push_str("],\"bpftool\":[");
         for (j, b) in k.bpftool.iter().enumerate() {
-            if j > 0 {
-                out.push(',');
-            }
+            comma(&mut out, j);
             let _ = write!(
                 out,
                 "{{\"object\":{},\"status\":{},\"message\":{}}}",

@@ -134,19 +134,29 @@ static struct bpf_object *open_obj(const char *path, const char *btf)
 	return libbpf_get_error(obj) ? NULL : obj;
 }
 
-static void load_object(int idx, const char *path, const char *btf)
+/* Opens the object with a fresh log; on failure reports it (VT OPEN and libbpf's log). */
+static struct bpf_object *open_reported(int idx, const char *path, const char *btf)
 {
 	struct bpf_object *obj;
-	struct bpf_program *p;
-	int count = 0;
 
 	reset_log();
 	obj = open_obj(path, btf);
 	if (!obj) {
 		printf("VT OPEN %d %d\n", idx, -errno);
 		print_log();
-		return;
 	}
+	return obj;
+}
+
+static void load_object(int idx, const char *path, const char *btf)
+{
+	struct bpf_object *obj;
+	struct bpf_program *p;
+	int count = 0;
+
+	obj = open_reported(idx, path, btf);
+	if (!obj)
+		return;
 	bpf_object__for_each_program(p, obj)
 		count++;
 	bpf_object__close(obj);
@@ -154,13 +164,9 @@ static void load_object(int idx, const char *path, const char *btf)
 		int i = 0, err;
 		struct bpf_program *mine = NULL;
 
-		reset_log();
-		obj = open_obj(path, btf);
-		if (!obj) {
-			printf("VT OPEN %d %d\n", idx, -errno);
-			print_log();
+		obj = open_reported(idx, path, btf);
+		if (!obj)
 			return;
-		}
 		bpf_object__for_each_program(p, obj) {
 			bpf_program__set_autoload(p, i == k);
 			if (i++ == k)
